@@ -1,0 +1,120 @@
+"""Stage 1 — ingest: raw bytes → the text every offset indexes.
+
+SCHEMA.md's offset rule: offsets index `raw_bytes.decode("utf-8")` with a leading BOM
+stripped and no newline translation. `decode_source` applies exactly that, and when a
+file is not UTF-8 it takes a documented fallback (UTF-16 with BOM, cp1252) and says so
+in a warning, never silently. Binary files are rejected with an `InputError` naming the
+file, the line and the problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# File signatures of formats that are certainly not a text page.
+BINARY_SIGNATURES: dict[bytes, str] = {
+    b"%PDF-": "a PDF document",
+    b"\x89PNG\r\n\x1a\n": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a ZIP archive (docx/xlsx?)",
+    b"\x1f\x8b": "a gzip archive",
+}
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class InputError(Exception):
+    """A source that cannot be processed; `str()` names file, line and problem."""
+
+    def __init__(self, path: str, line: int | None, problem: str):
+        self.path, self.line, self.problem = path, line, problem
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass
+class SourceText:
+    """A decoded source: `text` is what offsets index; `warnings` say what was unusual."""
+
+    source: str  # path relative to the raw directory, '/'-separated
+    text: str
+    encoding: str
+    sha256: str
+    size_bytes: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def line_of(data: bytes, byte_offset: int) -> int:
+    """1-based line number of a byte offset."""
+    return data.count(b"\n", 0, byte_offset) + 1
+
+
+def decode_source(data: bytes, source: str) -> SourceText:
+    """Decode raw bytes per the offset rule, or raise InputError.
+
+    Takes the bytes of one file and its name (for messages); returns the SourceText.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    warnings: list[str] = []
+    for signature, kind in BINARY_SIGNATURES.items():
+        if data.startswith(signature):
+            raise InputError(source, 1, f"binary file ({kind}), not a text page")
+    if data.startswith(UTF16_BOMS):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise InputError(source, None, f"starts with a UTF-16 BOM but does not decode as UTF-16: {err.reason}") from err
+        warnings.append(f"{source}: encoding fallback: UTF-16 (BOM) decoded; offsets index the decoded text")
+        return SourceText(source, text.lstrip("\ufeff"), "utf-16", digest, len(data), warnings)
+    if b"\x00" in data:
+        raise InputError(source, line_of(data, data.index(b"\x00")), "NUL byte: binary data, not a text page")
+    encoding = "utf-8"
+    body = data
+    if body.startswith(UTF8_BOM):
+        body = body[len(UTF8_BOM):]
+        encoding = "utf-8-sig"
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bad_line = line_of(body, err.start)
+        try:
+            text = body.decode("cp1252")
+        except UnicodeDecodeError as err2:
+            raise InputError(source, bad_line, f"not UTF-8 ({err.reason} at byte {err.start}) and not cp1252 either") from err2
+        encoding = "cp1252"
+        warnings.append(
+            f"{source}:{bad_line}: encoding fallback: not valid UTF-8 (byte {err.start}), decoded as cp1252; "
+            "offsets index the decoded text"
+        )
+    control = _first_control_char(text)
+    if control is not None:
+        raise InputError(source, text.count("\n", 0, control) + 1, f"control character U+{ord(text[control]):04X}: binary data, not a text page")
+    if not text.strip():
+        warnings.append(f"{source}: empty page (no text); no blocks")
+    return SourceText(source, text, encoding, digest, len(data), warnings)
+
+
+def _first_control_char(text: str) -> int | None:
+    for i, ch in enumerate(text):
+        if ord(ch) < 32 and ch not in "\n\r\t\f\v":
+            return i
+    return None
+
+
+def read_source(path: Path, raw_dir: Path) -> SourceText:
+    """Read and decode one file; `source` is its path relative to raw_dir."""
+    rel = path.relative_to(raw_dir).as_posix() if path.is_relative_to(raw_dir) else path.name
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(rel, None, f"cannot read: {err.strerror}") from err
+    return decode_source(data, rel)
+
+
+def list_sources(raw_dir: Path) -> list[Path]:
+    """Every `*.txt` below raw_dir, in a fixed (sorted) order."""
+    return sorted((p for p in raw_dir.rglob("*.txt") if p.is_file()), key=lambda p: p.relative_to(raw_dir).as_posix())
