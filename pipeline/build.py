@@ -1,0 +1,130 @@
+"""One source → its rows: ingest → segment → extract → normalize → link → records.
+
+`process_text(source, text, rules)` is the pure core used by `evidex run`, `evidex
+extract` and the tests: it returns the `studies`, `measures` and `uncovered` rows of one
+source plus its warnings. IDs follow SCHEMA.md: a block's id depends only on its own
+text, so it survives edits elsewhere on the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import regex
+
+from pipeline.extract import Extractor
+from pipeline.link import Linker
+from pipeline.models import Measure, Study, Uncovered
+from pipeline.normalize import Draft
+from pipeline.rules import Rules
+from pipeline.segment import Block, segment
+
+WHITESPACE = regex.compile(r"\s+")
+
+
+@dataclass
+class SourceResult:
+    source: str
+    studies: list[Study] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
+    uncovered: list[Uncovered] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    layout: str = "table"
+
+
+def block_hash(block_text: str) -> str:
+    """First 10 hex of sha1 of the block text with whitespace runs collapsed."""
+    collapsed = WHITESPACE.sub(" ", block_text).strip()
+    return hashlib.sha1(collapsed.encode("utf-8")).hexdigest()[:10]
+
+
+def source_stem(source: str) -> str:
+    return PurePosixPath(source).stem
+
+
+_ENGINES: dict[int, tuple[Rules, Extractor, Linker]] = {}
+
+
+def engines(rules: Rules) -> tuple[Extractor, Linker]:
+    """The extractor and linker for a rules object (built once per rules object)."""
+    cached = _ENGINES.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        cached = _ENGINES[id(rules)] = (rules, Extractor(rules), Linker(rules))
+    return cached[1], cached[2]
+
+
+def _clean(v: float | None) -> float | None:
+    """Round away binary noise (0.1*3) without losing real precision."""
+    return None if v is None else float(f"{v:.12g}")
+
+
+def _measure(d: Draft, text: str, study_id: str, source: str, block: Block, used: set[str]) -> Measure:
+    measure_id = f"{study_id}-{d.start - block.char_start}"
+    if measure_id in used:  # two values starting at one offset: keep ids unique and stable
+        measure_id = f"{measure_id}-{d.type}"
+    used.add(measure_id)
+    return Measure(
+        measure_id=measure_id, study_id=study_id, source=source, type=d.type,
+        value=_clean(d.value), low=_clean(d.low), high=_clean(d.high), unit=d.unit, label=d.label,
+        approx=d.approx, bound=d.bound, arm=d.arm, timepoint_days=_clean(d.timepoint_days),
+        numerator=d.numerator, denominator=d.denominator, ci_low=d.ci_low, ci_high=d.ci_high,
+        p_value=d.p_value, text=text[d.start:d.end], char_start=d.start, char_end=d.end, rule_id=d.rule_id,
+    )
+
+
+def process_text(source: str, text: str, rules: Rules) -> SourceResult:
+    """Segment, extract, normalize and link one decoded source."""
+    extractor, linker = engines(rules)
+    seg = segment(text, rules, source)
+    result = SourceResult(source=source, warnings=list(seg.warnings), layout=seg.layout)
+    stem = source_stem(source)
+    first_id_of: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for block in seg.blocks:
+        block_text = text[block.char_start:block.char_end]
+        base = f"{stem}-{block_hash(block_text)}"
+        seen[base] = seen.get(base, 0) + 1
+        study_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        duplicate_of = first_id_of.get(base)
+        first_id_of.setdefault(base, study_id)
+
+        ex = extractor.extract_block(text, block)
+        kept, dropped = linker.link_block(text, ex.drafts, [(s.start, s.end) for _, s in block.cells()])
+        used: set[str] = set()
+        measures = [_measure(d, text, study_id, source, block, used) for d in kept]
+        for d in dropped:
+            sentence = d.extra["sentence"]
+            result.uncovered.append(Uncovered(
+                source=source, study_id=study_id, text=text[d.start:d.end], char_start=d.start, char_end=d.end,
+                reason="rate_without_outcome", sentence=text[sentence.start:sentence.end],
+            ))
+        for u in ex.uncovered:
+            result.uncovered.append(Uncovered(
+                source=source, study_id=study_id, text=text[u.start:u.end], char_start=u.start, char_end=u.end,
+                reason=u.reason, sentence=text[u.sentence.start:u.sentence.end],
+            ))
+        flags = sorted({*block.flags, *ex.flags})
+        for start, _end, rule_id in ex.damaged:
+            line = text.count("\n", 0, start) + 1
+            result.warnings.append(f"{source}:{line}: damaged text ({rule_id}) in block {block.block_index}; nothing extracted from it")
+        follow = [m.high if m.high is not None else m.value for m in measures if m.type == "follow_up"]
+        routes = sorted({m.label for m in measures if m.type == "route" and m.label})
+        result.studies.append(Study(
+            study_id=study_id, source=source, block_index=block.block_index, condition=block.condition,
+            title=text[block.title.start:block.title.end] if block.title else None,
+            findings=text[block.findings.start:block.findings.end],
+            conclusion=text[block.conclusion.start:block.conclusion.end] if block.conclusion else None,
+            char_start=block.char_start, char_end=block.char_end,
+            title_start=block.title.start if block.title else None, title_end=block.title.end if block.title else None,
+            findings_start=block.findings.start, findings_end=block.findings.end,
+            conclusion_start=block.conclusion.start if block.conclusion else None,
+            conclusion_end=block.conclusion.end if block.conclusion else None,
+            duplicate_of=duplicate_of,
+            follow_up_days=max((f for f in follow if f is not None), default=None),
+            routes=";".join(routes) or None, n_measures=len(measures), flags=";".join(flags) or None,
+        ))
+        result.measures += measures
+    result.uncovered.sort(key=lambda u: (u.char_start, u.char_end))
+    return result

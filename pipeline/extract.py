@@ -1,0 +1,286 @@
+"""Stage 3 — extract: a block's cells → measure candidates, exclusions and damage.
+
+For each sentence of each cell, the full-text recognizers in `rules/regex/measures.yaml`
+propose candidates; spaCy token patterns (`rules/patterns/*.jsonl`, a `Matcher` over a
+`spacy.blank("en")` tokenizer) find routes; every regex hit is snapped to token
+boundaries with `doc.char_span(..., alignment_mode="expand")`. Exclusions
+(`rules/regex/exclusions.yaml`) remove the candidates they cover, damaged stretches
+(`rules/regex/damage.yaml`, unbalanced brackets or quotes) yield nothing, and overlaps
+are resolved by priority then length. Numbers nothing reads are returned as uncovered.
+
+spaCy only sees sentences that a cheap pre-scan says can hold a measure (a digit, a
+number word or a route word), which keeps throughput near the tokenizer's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import regex
+import spacy
+from spacy.matcher import Matcher
+
+from pipeline.normalize import Draft, NormalizationError, normalize_hit
+from pipeline.rules import MATCH_TIMEOUT_S, Rules
+from pipeline.segment import Block
+
+ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "al.", "approx.", "Dr.", "cf.", "Fig.", "ca.")
+OPENERS, CLOSERS = "([{", ")]}"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    cell: str  # title | findings | conclusion
+
+
+@dataclass
+class Excluded:
+    start: int
+    end: int
+    rule_id: str
+    suppresses: frozenset[str] | None  # None: all types
+
+
+@dataclass
+class UncoveredNumber:
+    start: int
+    end: int
+    sentence: Sentence
+    reason: str  # no_rule | damaged_text | rate_without_outcome | unreadable
+
+
+@dataclass
+class BlockExtraction:
+    drafts: list[Draft] = field(default_factory=list)
+    excluded: list[Excluded] = field(default_factory=list)
+    damaged: list[tuple[int, int, str]] = field(default_factory=list)
+    uncovered: list[UncoveredNumber] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+
+def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence]:
+    """Sentences of text[start:end]; never splits inside brackets or abbreviations."""
+    out: list[Sentence] = []
+    depth = 0
+    s = start
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch in OPENERS:
+            depth += 1
+        elif ch in CLOSERS:
+            depth = max(0, depth - 1)
+        elif ch == "\n":
+            depth = 0
+            if text[s:i].strip():
+                out.append(_trim(text, s, i, cell))
+            s = i + 1
+        elif ch in ".!?" and depth == 0:
+            j = i + 1
+            while j < end and text[j] in "\"”’)":
+                j += 1
+            if j < end and text[j] in " \t" and not _is_abbreviation(text, i):
+                k = j
+                while k < end and text[k] in " \t":
+                    k += 1
+                if k < end and (text[k].isupper() or text[k].isdigit() or text[k] in "\"“(~≈"):
+                    out.append(_trim(text, s, j, cell))
+                    s = k
+                    i = k
+                    continue
+        i += 1
+    if text[s:end].strip():
+        out.append(_trim(text, s, end, cell))
+    return out
+
+
+def _trim(text: str, start: int, end: int, cell: str) -> Sentence:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Sentence(start, end, cell)
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    return any(text[max(0, dot + 1 - len(a)):dot + 1].lower() == a.lower() for a in ABBREVIATIONS)
+
+
+def clause_spans(text: str, sentence: Sentence) -> list[tuple[int, int]]:
+    """Clauses of a sentence: split at ';' and ':' outside brackets."""
+    spans, depth, s = [], 0, sentence.start
+    for i in range(sentence.start, sentence.end):
+        ch = text[i]
+        if ch in OPENERS:
+            depth += 1
+        elif ch in CLOSERS:
+            depth = max(0, depth - 1)
+        elif ch == ";" and depth == 0:
+            spans.append((s, i))
+            s = i + 1
+    spans.append((s, sentence.end))
+    return spans
+
+
+class Extractor:
+    """Holds the compiled rules and the spaCy pipeline; `extract_block` is the core."""
+
+    def __init__(self, rules: Rules):
+        self.rules = rules
+        self.nlp = spacy.blank("en")
+        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        self.route_patterns = {p.id: p for p in rules.token_patterns}
+        for p in rules.token_patterns:
+            self.matcher.add(p.id, [p.pattern])
+        words = sorted({*rules.number_words, *rules.fraction_words}, key=len, reverse=True)
+        self.number_word_re = regex.compile(
+            r"(?<![\w-])(?:" + "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in words) + r")(?![\w-])",
+            regex.IGNORECASE,
+        )
+        time_units = "|".join(u.pattern for u in rules.time_units.values())
+        counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
+        self.prescan = regex.compile(
+            r"\d|" + self.number_word_re.pattern
+            + rf"|\b(?:{counted_units})\s+(?:{time_units})\b|"
+            + self._route_prescan(),
+            regex.IGNORECASE,
+        )
+
+    def _route_prescan(self) -> str:
+        """Alternation of every route pattern's first-token surface (for the pre-scan)."""
+        parts = []
+        for p in self.rules.token_patterns:
+            first = p.pattern[0]
+            spec = first.get("TEXT", first.get("LOWER", first.get("ORTH")))
+            if isinstance(spec, str):
+                parts.append(regex.escape(spec))
+            elif isinstance(spec, dict) and "IN" in spec:
+                parts += [regex.escape(s) for s in spec["IN"]]
+            elif isinstance(spec, dict) and "REGEX" in spec:
+                parts.append(spec["REGEX"].strip("^$"))
+            else:  # a shape we cannot pre-scan: look at every sentence
+                return r"[\s\S]"
+        return r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)"
+
+    @cached_property
+    def _numbers_re(self) -> regex.Pattern:
+        return regex.compile(r"(?<![\w.])\d+(?:\.\d+)?|" + self.number_word_re.pattern, regex.IGNORECASE)
+
+    # ------------------------------------------------------------------ core
+
+    def extract_block(self, text: str, block: Block) -> BlockExtraction:
+        """Candidates, exclusions, damage and uncovered numbers of one block."""
+        result = BlockExtraction()
+        for cell_name, span in block.cells():
+            result.sentences += split_sentences(text, span.start, span.end, cell_name)
+        for sentence in result.sentences:
+            self._extract_sentence(text, sentence, result)
+        if result.damaged:
+            result.flags.append("damaged_text")
+        result.drafts.sort(key=lambda d: (d.start, d.end, d.type))
+        return result
+
+    def _extract_sentence(self, text: str, sentence: Sentence, result: BlockExtraction) -> None:
+        s_text = text[sentence.start:sentence.end]
+        if not self.prescan.search(s_text):
+            return
+        doc = self.nlp.make_doc(s_text)
+        damaged = self._damage(s_text)
+        for d_start, d_end, rule_id in damaged:
+            result.damaged.append((sentence.start + d_start, sentence.start + d_end, rule_id))
+
+        excluded = []
+        for ex in self.rules.exclusions:
+            for m in ex.regex.finditer(s_text, timeout=MATCH_TIMEOUT_S):
+                sup = ex.entry.suppresses
+                excluded.append(Excluded(m.start(), m.end(), ex.id, None if sup == "all" else frozenset(sup)))
+        result.excluded += [Excluded(e.start + sentence.start, e.end + sentence.start, e.rule_id, e.suppresses) for e in excluded]
+
+        candidates: list[tuple[int, Draft]] = []
+        unreadable: list[tuple[int, int]] = []
+        for rec in self.rules.recognizers:
+            for m in rec.regex.finditer(s_text, overlapped=False, timeout=MATCH_TIMEOUT_S):
+                try:
+                    drafts = normalize_hit(m, rec.entry.type, rec.id, s_text, self.rules)
+                except NormalizationError:
+                    unreadable.append((m.start(), m.end()))
+                    continue
+                for d in drafts:
+                    self._snap(doc, d)
+                    candidates.append((rec.entry.priority, d))
+        for match_id, t_start, t_end in self.matcher(doc):
+            pattern = self.route_patterns[self.nlp.vocab.strings[match_id]]
+            if pattern.keep:
+                t_start, t_end = t_start + pattern.keep[0], t_start + pattern.keep[1]
+            nxt = doc[t_end].lower_ if t_end < len(doc) else ""
+            prev = doc[t_start - 1].lower_ if t_start > 0 else ""
+            if nxt in pattern.not_before or prev in pattern.not_after:
+                continue
+            span = doc[t_start:t_end]
+            candidates.append((40, Draft(type="route", start=span.start_char, end=span.end_char, rule_id=pattern.id, label=pattern.label)))
+
+        kept: list[Draft] = []
+        for _priority, d in sorted(candidates, key=lambda pc: (-pc[0], -(pc[1].end - pc[1].start), pc[1].start)):
+            kind = "rate" if d.type == "rate" else d.type
+            if any(_overlaps(d.start, d.end, e.start, e.end) and (e.suppresses is None or kind in e.suppresses) for e in excluded):
+                continue
+            if any(_overlaps(d.start, d.end, a, b) for a, b, _ in damaged):
+                continue
+            if any(_overlaps(d.start, d.end, k.start, k.end) for k in kept):
+                continue
+            kept.append(d)
+        for d in kept:
+            d.start += sentence.start
+            d.end += sentence.start
+            d.extra["sentence"] = sentence
+        result.drafts += kept
+
+        covered = [(k.start - sentence.start, k.end - sentence.start) for k in kept] + [(e.start, e.end) for e in excluded]
+        for m in self._numbers_re.finditer(s_text):
+            if m.group().lower() in ("one", "a", "an", "zero"):
+                continue
+            if any(_overlaps(m.start(), m.end(), a, b) for a, b in covered):
+                continue
+            if any(_overlaps(m.start(), m.end(), a, b) for a, b, _ in damaged):
+                reason = "damaged_text"
+            elif any(_overlaps(m.start(), m.end(), a, b) for a, b in unreadable):
+                reason = "unreadable"
+            else:
+                reason = "no_rule"
+            result.uncovered.append(UncoveredNumber(m.start() + sentence.start, m.end() + sentence.start, sentence, reason))
+
+    def _snap(self, doc: spacy.tokens.Doc, d: Draft) -> None:
+        span = doc.char_span(d.start, d.end, alignment_mode="expand")
+        if span is not None:
+            d.start, d.end = span.start_char, span.end_char
+
+    def _damage(self, s_text: str) -> list[tuple[int, int, str]]:
+        """Damaged stretches of one sentence: (start, end, rule id)."""
+        out = []
+        depth = 0
+        for i, ch in enumerate(s_text):
+            if ch in OPENERS:
+                depth += 1
+            elif ch in CLOSERS:
+                if depth == 0:
+                    out.append((0, i + 1, "damage.unbalanced_bracket"))
+                else:
+                    depth -= 1
+        if depth > 0:
+            first_open = max(s_text.rfind(o) for o in OPENERS)
+            out.append((first_open, len(s_text), "damage.unclosed_bracket"))
+        if s_text.count("“") != s_text.count("”"):
+            out.append((0, len(s_text), "damage.unbalanced_quote"))
+        for sign in self.rules.damage:
+            m = sign.regex.search(s_text, timeout=MATCH_TIMEOUT_S)
+            if m:
+                out.append((0, m.end(), sign.id))
+        return out
+
+
+def _overlaps(a1: int, b1: int, a2: int, b2: int) -> bool:
+    return a1 < b2 and a2 < b1

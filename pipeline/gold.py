@@ -1,0 +1,133 @@
+"""Gold files: load and validate `tests/gold/<stem>.jsonl` with the same models.
+
+A gold line is one block (SCHEMA.md "Gold files"); its measures carry the measure
+columns that apply. `load_gold(path, source_text)` validates every line — vocabularies,
+ranges, required attributes, and that every span grounds in the source — and raises
+`GoldError` naming the file, line and field of the first problem.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from pipeline.models import (
+    BOUNDS,
+    CONDITIONS,
+    LABELS_BY_TYPE,
+    MEASURE_TYPES,
+    UNIT_BY_TYPE,
+)
+
+
+class GoldError(Exception):
+    def __init__(self, path: Path | str, line: int | None, field: str | None, problem: str):
+        self.path, self.line, self.field, self.problem = str(path), line, field, problem
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {field + ': ' if field else ''}{problem}")
+
+
+class GoldMeasure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str
+    text: str
+    char_start: int
+    char_end: int
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    unit: str | None = None
+    label: str | None = None
+    approx: bool = False
+    bound: str | None = None
+    arm: str | None = None
+    timepoint_days: float | None = None
+    numerator: int | None = None
+    denominator: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GoldMeasure:
+        if self.type not in MEASURE_TYPES:
+            raise ValueError(f"type {self.type!r} is not one of {', '.join(MEASURE_TYPES)}")
+        if self.char_end <= self.char_start:
+            raise ValueError("char_end must be after char_start")
+        allowed = LABELS_BY_TYPE.get(self.type)
+        if allowed is None and self.label is not None:
+            raise ValueError(f"label must be null for {self.type}")
+        if allowed is not None and self.label not in allowed:
+            raise ValueError(f"label {self.label!r} is not one of {', '.join(allowed)}")
+        units = UNIT_BY_TYPE.get(self.type)
+        if units is None and self.unit is not None:
+            raise ValueError(f"unit must be null for {self.type}")
+        if units is not None and self.unit not in units:
+            raise ValueError(f"unit {self.unit!r} is not one of {', '.join(units)}")
+        if self.type != "route" and self.value is None and (self.low is None or self.high is None):
+            raise ValueError("needs a value, or low and high")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"range out of order: low {self.low} > high {self.high}")
+        if self.bound is not None and self.bound not in BOUNDS:
+            raise ValueError(f"bound {self.bound!r} is not one of {', '.join(BOUNDS)}")
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise ValueError("ci_low and ci_high go together")
+        if (self.numerator is None) != (self.denominator is None):
+            raise ValueError("numerator and denominator go together")
+        if self.type.endswith("_rate") and self.value is not None and not 0 <= self.value <= 100:
+            raise ValueError(f"a rate is a percent 0–100, got {self.value}")
+        return self
+
+
+class GoldBlock(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    block_index: int
+    char_start: int
+    char_end: int
+    title: str | None
+    findings_start: int
+    findings_end: int
+    conclusion_start: int | None
+    conclusion_end: int | None
+    condition: str
+    measures: list[GoldMeasure]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GoldBlock:
+        if self.condition not in CONDITIONS:
+            raise ValueError(f"condition {self.condition!r} is not one of {', '.join(CONDITIONS)}")
+        if not self.char_start <= self.findings_start < self.findings_end <= self.char_end:
+            raise ValueError("findings span must lie inside the block span")
+        return self
+
+
+def load_gold(path: Path, source_text: str) -> list[GoldBlock]:
+    """Parse and validate one gold file against its source text."""
+    blocks: list[GoldBlock] = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise GoldError(path, lineno, None, f"malformed JSON: {err.msg} (column {err.colno})") from err
+        try:
+            block = GoldBlock.model_validate(raw)
+        except ValidationError as err:
+            first = err.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"]) or None
+            raise GoldError(path, lineno, loc, first["msg"]) from err
+        for i, m in enumerate(block.measures):
+            if source_text[m.char_start:m.char_end] != m.text:
+                raise GoldError(path, lineno, f"measures.{i}.text",
+                                f"does not ground: source[{m.char_start}:{m.char_end}] is {source_text[m.char_start:m.char_end]!r}, not {m.text!r}")
+            if not block.char_start <= m.char_start and m.char_end <= block.char_end:
+                raise GoldError(path, lineno, f"measures.{i}", "measure lies outside its block")
+        if block.title is not None and not source_text.startswith(block.title, block.char_start):
+            raise GoldError(path, lineno, "title", "title does not start the block span")
+        if blocks and block.block_index != blocks[-1].block_index + 1:
+            raise GoldError(path, lineno, "block_index", f"expected {blocks[-1].block_index + 1}")
+        blocks.append(block)
+    return blocks

@@ -1,0 +1,293 @@
+"""Stage 5 — link: give each value its context from the sentence it sits in.
+
+`link_block(text, drafts, rules)` takes a block's normalized drafts and returns the
+kept ones with:
+
+* rate type — a share becomes response_rate, remission_rate or other_rate (with its
+  outcome label) from the cue words of `rules/vocab/outcomes.yaml` (a cue right before
+  it, "remission rate 41.5%", wins; then the nearest cue in its clause, right first);
+  a share after "vs"/"versus" takes the type of the sentence's first share; a share
+  with no cue is dropped and reported as uncovered;
+* arm — for rates: the arm named in the value's own comparison segment, else the
+  block's default treatment arm; for effects and ratios: the arm of the sentence's
+  first segment (the treatment, never the comparator);
+* timepoint_days — from a follow_up in the same clause, or framing it from an earlier
+  clause of the sentence ("At 24 hours, …; …"); the upper end of a range; periods
+  ("over", "up to", "at least") are not assessment times;
+* CI and p were already read with the ratio or effect by its recognizer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import regex
+
+from pipeline.extract import Sentence, clause_spans
+from pipeline.normalize import Draft
+from pipeline.rules import Rules
+
+ARMED_TYPES = {"response_rate", "remission_rate", "other_rate", "effect_size", "odds_ratio", "hazard_ratio", "risk_ratio"}
+TIMED_TYPES = ARMED_TYPES | {"nnt"}
+NOT_TIMEPOINT_BOUNDS = {"over", "up_to", "at_least"}
+# A comparator segment with its own reference time does not inherit the sentence's.
+OWN_ANCHOR = regex.compile(r"\b(?:after|following|at)\s+(?:the\s+)?(?:initial|first|single|baseline|last)\b", regex.IGNORECASE)
+P_VALUE = regex.compile(r"(?<![\w.])p\s?[=<>≤]=?\s?(?P<p>\d*\.?\d+)")
+TIGHT_LEFT = r"\s+rates?\s*(?:was|were|of|:|=)?\s*(?:~|≈|about|approximately)?\s*$"
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    name: str
+
+
+class Linker:
+    def __init__(self, rules: Rules):
+        self.rules = rules
+        self.arm_res = [(name, regex.compile("|".join(v.patterns), regex.IGNORECASE)) for name, v in rules.arms.items()]
+        self.treatments = [name for name, v in rules.arms.items() if v.treatment]
+        self.comparator_re = regex.compile("|".join(rules.comparators), regex.IGNORECASE)
+        self.cue_res = [(regex.compile(c.pattern, regex.IGNORECASE), c) for c in rules.outcome_cues]
+        self.tight_left = [
+            (regex.compile(f"(?:{c.pattern}){TIGHT_LEFT}", regex.IGNORECASE), c) for c in rules.outcome_cues
+        ]
+        self.threshold_response = regex.compile(rules.threshold_response, regex.IGNORECASE)
+        self.persistence = [regex.compile(p, regex.IGNORECASE) for p in rules.not_timepoint_before]
+        self.clause_opener = regex.compile(rules.clause_openers, regex.IGNORECASE)
+
+    # ----------------------------------------------------------------- helpers
+
+    def arm_mentions(self, text: str, start: int, end: int) -> list[_Mention]:
+        """Arms named in text[start:end], earliest first; overlapping names keep the first listed."""
+        found: list[_Mention] = []
+        for name, pattern in self.arm_res:
+            for m in pattern.finditer(text, start, end):
+                if not any(m.start() < f.end and f.start < m.end() for f in found):
+                    found.append(_Mention(m.start(), m.end(), name))
+        return sorted(found, key=lambda f: f.start)
+
+    def default_arm(self, text: str, block_spans: list[tuple[int, int]]) -> str:
+        counts: Counter[str] = Counter()
+        for start, end in block_spans:
+            for mention in self.arm_mentions(text, start, end):
+                if mention.name in self.treatments:
+                    counts[mention.name] += 1
+        if not counts:
+            return self.rules.default_arm
+        top = max(counts.values())
+        return self.rules.default_arm if counts[self.rules.default_arm] == top else counts.most_common(1)[0][0]
+
+    def segments(self, text: str, sentence: Sentence) -> list[tuple[int, int]]:
+        """Comparison segments: the sentence cut before each comparator word."""
+        cuts = [m.start() for m in self.comparator_re.finditer(text, sentence.start, sentence.end)]
+        bounds = [sentence.start, *cuts, sentence.end]
+        return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1) if bounds[i] < bounds[i + 1]]
+
+    @staticmethod
+    def _index_of(spans: list[tuple[int, int]], pos: int) -> int:
+        for i, (a, b) in enumerate(spans):
+            if a <= pos < b:
+                return i
+        return len(spans) - 1
+
+    # ----------------------------------------------------------------- rate type
+
+    def rate_type(self, text: str, d: Draft, clause: tuple[int, int], sentence: Sentence) -> tuple[str, str | None] | None:
+        """Rate type from cues: tight left, a threshold-defined response, nearest right in the clause, nearest left in the sentence."""
+        left = text[sentence.start:d.start]
+        for pattern, cue in self.tight_left:
+            if pattern.search(left):
+                return cue.type, cue.label
+        right = text[d.end:clause[1]]
+        if self.threshold_response.match(right.lstrip(" ofpatinsrcd")) or self.threshold_response.search(right[:60]):
+            return "response_rate", None
+        best = None
+        for pattern, cue in self.cue_res:
+            m = pattern.search(right)
+            if m and (best is None or m.start() < best[0]):
+                best = (m.start(), cue)
+        if best:
+            return best[1].type, best[1].label
+        for pattern, cue in self.cue_res:
+            for m in pattern.finditer(left):
+                dist = len(left) - m.end()
+                if best is None or dist < best[0]:
+                    best = (dist, cue)
+        if best:
+            return best[1].type, best[1].label
+        return None
+
+    # ----------------------------------------------------------------- main
+
+    def link_block(self, text: str, drafts: list[Draft], block_spans: list[tuple[int, int]]) -> tuple[list[Draft], list[Draft]]:
+        """Link a block's drafts; returns (kept, dropped) — dropped are shares with no cue."""
+        default = self.default_arm(text, block_spans)
+        by_sentence: dict[Sentence, list[Draft]] = {}
+        for d in drafts:
+            by_sentence.setdefault(d.extra["sentence"], []).append(d)
+        kept, dropped = [], []
+        for sentence, items in by_sentence.items():
+            k, dr = self._link_sentence(text, sentence, items, default)
+            kept += k
+            dropped += dr
+        kept.sort(key=lambda d: (d.start, d.end, d.type))
+        return kept, dropped
+
+    def _link_sentence(self, text: str, sentence: Sentence, items: list[Draft], default: str) -> tuple[list[Draft], list[Draft]]:
+        clauses = clause_spans(text, sentence)
+        segments = self.segments(text, sentence)
+        kept, dropped = [], []
+        first_rate_type: tuple[str, str | None] | None = None
+        for d in sorted(items, key=lambda x: x.start):
+            if d.type != "rate":
+                continue
+            seg = self._index_of(segments, d.start)
+            clause = clauses[self._index_of(clauses, d.start)]
+            typed = None
+            if seg > 0 and first_rate_type is not None:
+                typed = first_rate_type
+            else:
+                typed = self.rate_type(text, d, clause, sentence)
+            if typed is None:
+                dropped.append(d)
+                continue
+            d.type, d.label = typed
+            if first_rate_type is None:
+                first_rate_type = typed
+        items = [d for d in items if d not in dropped]
+        self._assign_arms(text, sentence, items, segments, default)
+        self._attach_p_values(text, items)
+        time_clauses = self._time_clauses(text, clauses)
+        self._assign_timepoints(text, sentence, items, time_clauses, segments)
+        kept += items
+        return kept, dropped
+
+    def _assign_arms(self, text: str, sentence: Sentence, items: list[Draft], segments: list[tuple[int, int]], default: str) -> None:
+        mentions = self.arm_mentions(text, sentence.start, sentence.end)
+        first_seg = segments[0]
+        treatment_arm = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
+        rates = [d for d in items if d.type.endswith("_rate")]
+        pair = self._parenthetical_pair(text, rates, mentions)
+        for d in items:
+            if d.type not in ARMED_TYPES:
+                continue
+            if d.type.endswith("_rate"):
+                if d in pair:
+                    d.arm = pair[d]
+                    continue
+                seg = segments[self._index_of(segments, d.start)]
+                own = [m for m in mentions if seg[0] <= m.start < seg[1]]
+                if own:
+                    d.arm = min(own, key=lambda m: min(abs(m.start - d.end), abs(d.start - m.end))).name
+                else:
+                    d.arm = default
+            else:
+                d.arm = treatment_arm or default
+
+    def _parenthetical_pair(self, text: str, rates: list[Draft], mentions: list[_Mention]) -> dict[Draft, str]:
+        """'A over B (rates X vs Y)': X gets A, Y gets B when the brackets name no arm."""
+        out: dict[Draft, str] = {}
+        for x, y in zip(rates, rates[1:], strict=False):
+            open_at = text.rfind("(", 0, x.start)
+            close_at = text.find(")", y.end)
+            if open_at < 0 or close_at < 0 or text.find(")", open_at, x.start) >= 0:
+                continue
+            if not regex.search(r"\b(?:vs\.?|versus)\s", text[x.end:y.start]):
+                continue
+            if any(open_at <= m.start < close_at for m in mentions):
+                continue
+            before = [m.name for m in mentions if m.start < open_at]
+            distinct = list(dict.fromkeys(before))
+            if len(distinct) >= 2:
+                out[x], out[y] = distinct[-2], distinct[-1]
+        return out
+
+    def _time_clauses(self, text: str, clauses: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Clauses refined at ', and' / ', though' ... (outside brackets) for timepoint scope."""
+        out = []
+        for start, end in clauses:
+            cuts = [m.start() for m in self.clause_opener.finditer(text, start, end) if _depth(text, start, m.start()) == 0]
+            bounds = [start, *cuts, end]
+            out += [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+        return out
+
+    def _attach_p_values(self, text: str, items: list[Draft]) -> None:
+        """p in the same parenthesis as an effect or ratio that has none yet (nearest wins)."""
+        for d in items:
+            if d.type not in ARMED_TYPES or d.type.endswith("_rate") or d.p_value is not None:
+                continue
+            enclosing = _enclosing_brackets(text, d.start, d.end)
+            if enclosing is None:
+                continue
+            ps = list(P_VALUE.finditer(text, *enclosing))
+            if ps:
+                nearest = min(ps, key=lambda m: min(abs(m.start() - d.end), abs(d.start - m.end())))
+                d.p_value = float(nearest.group("p"))
+
+    def _assign_timepoints(self, text: str, sentence: Sentence, items: list[Draft], clauses: list[tuple[int, int]], segments: list[tuple[int, int]]) -> None:
+        times = [
+            d for d in items
+            if d.type == "follow_up" and d.bound not in NOT_TIMEPOINT_BOUNDS and not d.extra.get("list_item")
+            and not any(p.search(text, max(sentence.start, d.start - 40), d.start) for p in self.persistence)
+        ]
+        if not times:
+            return
+        for d in items:
+            if d.type not in TIMED_TYPES:
+                continue
+            ci = self._index_of(clauses, d.start)
+            seg_i = self._index_of(segments, d.start)
+            seg = segments[seg_i]
+            in_segment = [t for t in times if seg[0] <= t.start < seg[1] and self._index_of(clauses, t.start) == ci]
+            if in_segment:
+                t = min(in_segment, key=lambda t: abs(t.start - d.start))
+            else:
+                if seg_i > 0 and OWN_ANCHOR.search(text, seg[0], seg[1]):
+                    continue
+                framing = [t for t in times if self._index_of(clauses, t.start) < ci or (self._index_of(clauses, t.start) == ci)]
+                if not framing:
+                    continue
+                t = min(framing, key=lambda t: abs(t.start - d.start))
+            d.timepoint_days = t.high if t.high is not None else t.value
+
+
+def _depth(text: str, start: int, pos: int) -> int:
+    """Bracket depth at pos, counting from start."""
+    depth = 0
+    for ch in text[start:pos]:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+    return depth
+
+
+def _enclosing_brackets(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """(open, close) of the innermost round brackets around text[start:end], if any."""
+    depth, open_at = 0, None
+    for i in range(start - 1, -1, -1):
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            if depth == 0:
+                open_at = i
+                break
+            depth -= 1
+        elif text[i] == "\n":
+            return None
+    if open_at is None:
+        return None
+    depth = 0
+    for j in range(end, len(text)):
+        if text[j] == "(":
+            depth += 1
+        elif text[j] == ")":
+            if depth == 0:
+                return open_at, j
+            depth -= 1
+        elif text[j] == "\n":
+            return None
+    return None

@@ -1,0 +1,172 @@
+"""Stage 4 — normalize: a recognizer hit's named groups → typed, unit-normalized values.
+
+Pure functions of (hit, rules). Numbers may be digits or words ("ten", "twenty four",
+"two-thirds", "a week"); counts become percentages with numerator/denominator;
+unicode signs (~ ≈ – — ≥ ≤ ⩾ ⩽ µ μ) are read; ranges stay low/high (never a midpoint);
+time goes to days; dose units to their canonical spelling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import regex
+
+from pipeline.rules import Rules
+
+EFFECT_METRICS = {"d": "cohen_d", "r": "r", "g": "hedges_g"}
+
+
+class NormalizationError(ValueError):
+    """A hit whose groups cannot be read as a value (the hit is reported, not kept)."""
+
+
+@dataclass(eq=False)
+class Draft:
+    """A measure before linking: everything but arm, timepoint and ids."""
+
+    type: str
+    start: int
+    end: int
+    rule_id: str
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    unit: str | None = None
+    label: str | None = None
+    approx: bool = False
+    bound: str | None = None
+    numerator: int | None = None
+    denominator: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    arm: str | None = None
+    timepoint_days: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def parse_number(token: str, rules: Rules) -> float:
+    """'0.5' → 0.5, 'Fifty' → 50, 'twenty four' → 24, 'a' → 1, 'first' → 1."""
+    t = token.strip().replace(",", "")
+    try:
+        return float(t)
+    except ValueError:
+        pass
+    key = regex.sub(r"\s+", " ", t.lower())
+    for table in (rules.number_words, rules.article_words, rules.ordinal_words):
+        if key in table:
+            return table[key]
+    raise NormalizationError(f"not a number: {token!r}")
+
+
+def days_per(unit_text: str, rules: Rules) -> float:
+    """Days in one time unit as written ('hours', 'h', 'wk', 'months')."""
+    for unit in rules.time_units.values():
+        if regex.fullmatch(unit.pattern, unit_text.strip(), regex.IGNORECASE):
+            return unit.days
+    raise NormalizationError(f"unknown time unit {unit_text!r}")
+
+
+def dose_unit(unit_text: str, rules: Rules) -> str:
+    """Canonical dose unit ('mg per kg' → 'mg/kg', 'mcg/kg' → 'µg/kg')."""
+    for unit in rules.dose_units:
+        if regex.fullmatch(unit.pattern, unit_text.strip(), regex.IGNORECASE):
+            return unit.unit
+    raise NormalizationError(f"unknown dose unit {unit_text!r}")
+
+
+def effect_metric(metric_text: str) -> str:
+    m = metric_text.strip()
+    if m in EFFECT_METRICS:
+        return EFFECT_METRICS[m]
+    low = m.lower()
+    if low == "smd" or low.startswith("standardi"):
+        return "smd"
+    return "unspecified"
+
+
+def bound_before(text: str, start: int, rules: Rules) -> str | None:
+    """Bound stated in the words right before a span ('up to', 'within', 'by', ...)."""
+    window = text[max(0, start - 40):start]
+    for cue in rules.bounds_before:
+        if regex.search(cue.pattern, window, regex.IGNORECASE):
+            return cue.bound
+    return None
+
+
+def _group(m: regex.Match, name: str) -> str | None:
+    return m.group(name) if name in m.re.groupindex and m.group(name) is not None else None
+
+
+def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Rules, offset: int = 0) -> list[Draft]:
+    """Turn one regex match (over `text[offset:]`-relative positions) into drafts.
+
+    Returns one draft per value; a list group ("days 2, 5, and 10") gives several.
+    Raises NormalizationError when a group cannot be read.
+    """
+    g = {name: _group(m, name) for name in m.re.groupindex}
+    start, end = m.start() + offset, m.end() + offset
+    d = Draft(type=type_, start=start, end=end, rule_id=rule_id)
+    d.approx = bool(g.get("approx"))
+    if g.get("bound"):
+        d.bound = rules.bound_symbols.get(g["bound"].strip())
+
+    if g.get("list"):
+        return _list_drafts(m, type_, rule_id, text, rules, offset)
+
+    if g.get("fraction"):
+        key = regex.sub(r"\s+", " ", g["fraction"].lower())
+        d.value = rules.fraction_words[key]
+    elif g.get("numerator") and g.get("denominator") and not g.get("value"):
+        num, den = int(parse_number(g["numerator"], rules)), int(parse_number(g["denominator"], rules))
+        if den <= 0 or num > den:
+            raise NormalizationError(f"not a share: {num}/{den}")
+        d.numerator, d.denominator = num, den
+        d.value = 100.0 * num / den
+    else:
+        if g.get("value"):
+            d.value = parse_number(g["value"], rules)
+        if g.get("low") and g.get("high"):
+            d.low, d.high = parse_number(g["low"], rules), parse_number(g["high"], rules)
+            if d.low > d.high:
+                raise NormalizationError(f"range out of order: {g['low']}–{g['high']}")
+        elif g.get("high") and d.value is not None:  # "Day 1–3": value is the low end
+            d.low, d.high, d.value = d.value, parse_number(g["high"], rules), None
+        if g.get("numerator") and g.get("denominator"):
+            d.numerator = int(parse_number(g["numerator"], rules))
+            d.denominator = int(parse_number(g["denominator"], rules))
+
+    if type_ == "rate" or type_.endswith("_rate"):
+        d.unit = "%"
+    elif type_ == "dose":
+        d.unit = dose_unit(g["unit"], rules)
+    elif type_ == "follow_up":
+        factor = days_per(g["unit"], rules)
+        d.value = d.value * factor if d.value is not None else None
+        d.low = d.low * factor if d.low is not None else None
+        d.high = d.high * factor if d.high is not None else None
+        d.unit = "day"
+    elif type_ == "effect_size":
+        d.label = effect_metric(g.get("metric") or "")
+    if type_ in ("follow_up", "dose") and d.bound is None:
+        d.bound = bound_before(text, start, rules)
+    if g.get("ci_low") and g.get("ci_high"):
+        d.ci_low, d.ci_high = float(g["ci_low"]), float(g["ci_high"])
+    if g.get("p_value"):
+        d.p_value = float(g["p_value"])
+    return [d]
+
+
+def _list_drafts(m: regex.Match, type_: str, rule_id: str, text: str, rules: Rules, offset: int) -> list[Draft]:
+    factor = days_per(m.group("unit"), rules) if type_ == "follow_up" else 1.0
+    drafts = []
+    list_start = m.start("list")
+    for i, num in enumerate(regex.finditer(r"\d+(?:\.\d+)?", m.group("list"))):
+        start = (m.start() if i == 0 else list_start + num.start()) + offset
+        end = list_start + num.end() + offset
+        drafts.append(
+            Draft(type=type_, start=start, end=end, rule_id=rule_id, value=float(num.group()) * factor,
+                  unit="day" if type_ == "follow_up" else None, extra={"list_item": True})
+        )
+    return drafts

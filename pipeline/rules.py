@@ -1,0 +1,418 @@
+"""Rules are data: load and validate everything under `rules/` once, at start-up.
+
+`load_rules(rules_dir)` reads the vocabularies (`vocab/*.yaml`), the full-text regex
+recognizers, exclusions and damage signs (`regex/*.yaml`) and the spaCy token patterns
+(`patterns/*.jsonl`), validates each entry with a pydantic model and compiles every
+regex. Any problem raises `RuleError` naming the file, the line and the rule id, and
+evidex refuses to run: it never runs with some rules silently missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import regex
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.models import BOUNDS, DOSE_UNITS, MEASURE_TYPES, RATE_OUTCOMES, ROUTE_CODES
+
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+# A pattern that takes longer than this on a probe string is rejected as catastrophic.
+PROBE_TIMEOUT_S = 0.5
+MATCH_TIMEOUT_S = 2.0
+GROUPS = {
+    "value", "low", "high", "approx", "bound", "unit", "numerator", "denominator", "metric",
+    "ci_low", "ci_high", "p_op", "p_value", "fraction", "list",
+}
+CANDIDATE_TYPES = (*MEASURE_TYPES, "rate")
+
+
+class RuleError(Exception):
+    """Invalid rules; `str()` names file, line, rule id and the problem."""
+
+    def __init__(self, path: Path | str, line: int | None, rule_id: str | None, problem: str):
+        self.path, self.line, self.rule_id, self.problem = str(path), line, rule_id, problem
+        where = f"{path}:{line}" if line else str(path)
+        rid = f" [{rule_id}]" if rule_id else ""
+        super().__init__(f"{where}{rid}: {problem}")
+
+
+# --------------------------------------------------------------------- YAML with lines
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records each mapping's 1-based line under `__line__`."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise RuleError(path, mark.line + 1 if mark else None, None, f"malformed YAML: {getattr(err, 'problem', err)}") from err
+    except OSError as err:
+        raise RuleError(path, None, None, f"cannot read: {err.strerror}") from err
+    if not isinstance(data, dict):
+        raise RuleError(path, 1, None, "expected a mapping at the top level")
+    return data
+
+
+def _strip_lines(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _strip_lines(v) for k, v in obj.items() if k != "__line__"}
+    if isinstance(obj, list):
+        return [_strip_lines(v) for v in obj]
+    return obj
+
+
+# --------------------------------------------------------------------- entry models
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Example(Strict):
+    text: str | None = None
+    in_: str = Field(alias="in")
+
+
+class Examples(Strict):
+    match: list[Example] = []
+    no_match: list[str] = []
+
+
+class RegexEntry(Strict):
+    id: str = Field(pattern=r"^[a-z_]+(?:\.[a-z0-9_]+)+$")
+    pattern: str
+    flags: list[Literal["IGNORECASE", "MULTILINE"]] = []
+    examples: Examples = Examples()
+
+    @field_validator("examples")
+    @classmethod
+    def _needs_examples(cls, v: Examples) -> Examples:
+        if not v.match:
+            raise ValueError("every rule needs at least one `match` example")
+        return v
+
+
+class Recognizer(RegexEntry):
+    type: Literal[CANDIDATE_TYPES]  # type: ignore[valid-type]
+    priority: int = 50
+
+
+class Exclusion(RegexEntry):
+    reason: str
+    suppresses: Literal["all"] | list[Literal[CANDIDATE_TYPES]]  # type: ignore[valid-type]
+
+
+class DamageSign(RegexEntry):
+    reason: str
+
+
+class TokenPattern(Strict):
+    id: str = Field(pattern=r"^[a-z_]+(?:\.[a-z0-9_]+)+$")
+    label: Literal[ROUTE_CODES]  # type: ignore[valid-type]
+    pattern: list[dict[str, Any]]
+    keep: tuple[int, int] | None = None
+    not_before: list[str] = []
+    not_after: list[str] = []
+    examples: Examples
+
+
+class ConditionTerm(Strict):
+    pattern: str
+    weight: float = 1
+    case: bool = False
+
+
+class ConditionVocab(Strict):
+    tab_names: list[str]
+    terms: list[ConditionTerm]
+
+
+class ArmVocab(Strict):
+    patterns: list[str]
+    treatment: bool = False
+
+
+class OutcomeCue(Strict):
+    pattern: str
+    type: Literal["response_rate", "remission_rate", "other_rate"]
+    label: Literal[RATE_OUTCOMES] | None = None  # type: ignore[valid-type]
+
+
+class TimeUnit(Strict):
+    pattern: str
+    days: float
+
+
+class DoseUnit(Strict):
+    pattern: str
+    unit: Literal[DOSE_UNITS]  # type: ignore[valid-type]
+
+
+class BoundCue(Strict):
+    pattern: str
+    bound: Literal[BOUNDS]  # type: ignore[valid-type]
+
+
+# --------------------------------------------------------------------- compiled rules
+
+
+class Compiled(BaseModel):
+    """A validated regex entry with its compiled pattern and where it came from."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    entry: Any
+    regex: Any
+    path: str
+    line: int
+
+    @property
+    def id(self) -> str:
+        return self.entry.id
+
+
+class Rules(BaseModel):
+    """Everything the extractor needs, validated and compiled."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    rules_dir: Path
+    digest: str
+    recognizers: list[Compiled]
+    exclusions: list[Compiled]
+    damage: list[Compiled]
+    token_patterns: list[TokenPattern]
+    conditions: dict[str, ConditionVocab]
+    arms: dict[str, ArmVocab]
+    comparators: list[str]
+    default_arm: str
+    outcome_cues: list[OutcomeCue]
+    threshold_response: str
+    number_words: dict[str, float]
+    fraction_words: dict[str, float]
+    article_words: dict[str, float]
+    ordinal_words: dict[str, float]
+    time_units: dict[str, TimeUnit]
+    dose_units: list[DoseUnit]
+    bounds_before: list[BoundCue]
+    bound_symbols: dict[str, str]
+    approx_words: list[str]
+    not_timepoint_before: list[str]
+    clause_openers: str
+
+    @cached_property
+    def by_id(self) -> dict[str, Compiled]:
+        return {c.id: c for c in (*self.recognizers, *self.exclusions, *self.damage)}
+
+
+def rules_digest(rules_dir: Path) -> str:
+    """sha256 over every rule file's path and bytes (the cache key for rules)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in rules_dir.rglob("*") if p.is_file()):
+        h.update(path.relative_to(rules_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _number_words(numbers: dict[str, Any]) -> dict[str, float]:
+    units = {k: float(v) for k, v in numbers["units"].items()}
+    tens = {k: float(v) for k, v in numbers["tens"].items()}
+    words = {**units, **tens}
+    for t, tv in tens.items():
+        for u, uv in units.items():
+            if 0 < uv < 10:
+                words[f"{t} {u}"] = tv + uv
+                words[f"{t}-{u}"] = tv + uv
+    for s, sv in numbers.get("scales", {}).items():
+        words[s] = float(sv)
+        words[f"one {s}"] = float(sv)
+    return words
+
+
+def _alternation(words: Any) -> str:
+    """Longest-first alternation of literal words with flexible inner spaces."""
+    parts = sorted({w for w in words}, key=len, reverse=True)
+    return "(?:" + "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in parts) + ")"
+
+
+def _expand(pattern: str, fragments: dict[str, str], path: Path, line: int, rule_id: str) -> str:
+    for _ in range(5):  # fragments may use fragments
+        new = regex.sub(r"\{\{(\w+)\}\}", lambda m: fragments.get(m.group(1), m.group(0)), pattern)
+        if new == pattern:
+            break
+        pattern = new
+    unknown = regex.findall(r"\{\{(\w+)\}\}", pattern)
+    if unknown:
+        raise RuleError(path, line, rule_id, f"unknown fragment {{{{{unknown[0]}}}}}")
+    return pattern
+
+
+# Strings that make a backtracking-prone pattern blow up.
+_PROBES = ("1" * 64 + "x", " " * 64 + "x", "1 " * 64 + "%x", "a" * 64 + "!", "(" * 40 + "1")
+
+
+def _compile(entry: RegexEntry, pattern: str, path: Path, line: int, check_groups: bool) -> Compiled:
+    flags = 0
+    for name in entry.flags:
+        flags |= getattr(regex, name)
+    try:
+        compiled = regex.compile(pattern, flags)
+    except regex.error as err:
+        raise RuleError(path, line, entry.id, f"invalid regex: {err}") from err
+    if check_groups:
+        unknown = set(compiled.groupindex) - GROUPS
+        if unknown:
+            raise RuleError(path, line, entry.id, f"unknown named group(s) {sorted(unknown)}; allowed: {sorted(GROUPS)}")
+    for probe in _PROBES:
+        try:
+            compiled.search(probe, timeout=PROBE_TIMEOUT_S)
+        except TimeoutError as err:
+            raise RuleError(path, line, entry.id, f"catastrophic backtracking: no answer within {PROBE_TIMEOUT_S}s on a {len(probe)}-char probe") from err
+    return Compiled(entry=entry, regex=compiled, path=str(path), line=line)
+
+
+def _validate(model: type[BaseModel], raw: dict[str, Any], path: Path) -> Any:
+    line = raw.get("__line__")
+    rule_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+    try:
+        return model.model_validate(_strip_lines(raw))
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise RuleError(path, line, rule_id, f"{loc}: {first['msg']}") from err
+
+
+def _regex_entries(path: Path, key: str, model: type[RegexEntry], fragments: dict[str, str], check_groups: bool) -> list[Compiled]:
+    data = _read_yaml(path)
+    items = data.get(key)
+    if not isinstance(items, list):
+        raise RuleError(path, 1, None, f"expected a list under `{key}`")
+    out, seen = [], {}
+    for raw in items:
+        if not isinstance(raw, dict):
+            raise RuleError(path, None, None, f"`{key}` entries must be mappings")
+        entry = _validate(model, raw, path)
+        line = raw["__line__"]
+        if entry.id in seen:
+            raise RuleError(path, line, entry.id, f"duplicate id (first at line {seen[entry.id]})")
+        seen[entry.id] = line
+        out.append(_compile(entry, _expand(entry.pattern, fragments, path, line, entry.id), path, line, check_groups))
+    return out
+
+
+def _token_patterns(path: Path) -> list[TokenPattern]:
+    out, seen = [], set()
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise RuleError(path, lineno, None, f"malformed JSON: {err.msg} (column {err.colno})") from err
+        if not isinstance(raw, dict):
+            raise RuleError(path, lineno, None, "each line must be a JSON object")
+        raw["__line__"] = lineno
+        pattern = _validate(TokenPattern, raw, path)
+        if pattern.id in seen:
+            raise RuleError(path, lineno, pattern.id, "duplicate id")
+        seen.add(pattern.id)
+        for token in pattern.pattern:
+            for spec in token.values():
+                if isinstance(spec, dict) and "REGEX" in spec:
+                    try:
+                        regex.compile(spec["REGEX"])
+                    except regex.error as err:
+                        raise RuleError(path, lineno, pattern.id, f"invalid token REGEX: {err}") from err
+        out.append(pattern)
+    return out
+
+
+def load_rules(rules_dir: Path | None = None) -> Rules:
+    """Load, validate and compile every rule file under rules_dir."""
+    rules_dir = Path(rules_dir or DEFAULT_RULES_DIR)
+    if not rules_dir.is_dir():
+        raise RuleError(rules_dir, None, None, "rules directory not found")
+    vocab = rules_dir / "vocab"
+    numbers = _strip_lines(_read_yaml(vocab / "numbers.yaml"))
+    units = _read_yaml(vocab / "units.yaml")
+    bounds = _read_yaml(vocab / "bounds.yaml")
+    arms = _read_yaml(vocab / "arms.yaml")
+    outcomes = _read_yaml(vocab / "outcomes.yaml")
+    conditions = _read_yaml(vocab / "conditions.yaml")
+
+    number_words = _number_words(numbers)
+    time_units = {k: _validate(TimeUnit, v, vocab / "units.yaml") for k, v in units["time_units"].items() if k != "__line__"}
+    dose_units = [_validate(DoseUnit, v, vocab / "units.yaml") for v in units["dose_units"]]
+    fragments = {k: v for k, v in _strip_lines(_read_yaml(rules_dir / "regex" / "fragments.yaml")).items()}
+    fragments["NUMWORD"] = r"(?<![\w-])" + _alternation(number_words) + r"(?![\w-])"
+    fragments["FRACTION"] = _alternation(numbers.get("fractions", {}))
+    fragments["TIMEUNIT"] = "(?:" + "|".join(u.pattern for u in time_units.values()) + ")"
+    fragments["DOSEUNIT"] = "(?:" + "|".join(u.pattern for u in dose_units) + ")"
+
+    regex_dir = rules_dir / "regex"
+    recognizers = _regex_entries(regex_dir / "measures.yaml", "recognizers", Recognizer, fragments, True)
+    exclusions = _regex_entries(regex_dir / "exclusions.yaml", "exclusions", Exclusion, fragments, False)
+    damage = _regex_entries(regex_dir / "damage.yaml", "damage", DamageSign, fragments, False)
+    ids = [c.id for c in (*recognizers, *exclusions, *damage)]
+    token_patterns = []
+    for path in sorted((rules_dir / "patterns").glob("*.jsonl")):
+        token_patterns += _token_patterns(path)
+    ids += [p.id for p in token_patterns]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise RuleError(rules_dir, None, sorted(dupes)[0], "rule id used in more than one file")
+
+    cond_path = vocab / "conditions.yaml"
+    condition_vocab = {k: _validate(ConditionVocab, v, cond_path) for k, v in conditions["conditions"].items() if k != "__line__"}
+    arm_path = vocab / "arms.yaml"
+    arm_vocab = {k: _validate(ArmVocab, v, arm_path) for k, v in arms["arms"].items() if k != "__line__"}
+    out_path = vocab / "outcomes.yaml"
+    cues = [_validate(OutcomeCue, v, out_path) for v in outcomes["cues"]]
+    bound_path = vocab / "bounds.yaml"
+    for name, pat in [(f"{cond_path}", t.pattern) for c in condition_vocab.values() for t in c.terms] + [
+        (f"{arm_path}", p) for a in arm_vocab.values() for p in a.patterns
+    ] + [(f"{out_path}", c.pattern) for c in cues]:
+        try:
+            regex.compile(pat)
+        except regex.error as err:
+            raise RuleError(name, None, None, f"invalid regex {pat!r}: {err}") from err
+    return Rules(
+        rules_dir=rules_dir,
+        digest=rules_digest(rules_dir),
+        recognizers=recognizers,
+        exclusions=exclusions,
+        damage=damage,
+        token_patterns=token_patterns,
+        conditions=condition_vocab,
+        arms=arm_vocab,
+        comparators=_strip_lines(arms["comparators"]),
+        default_arm=arms["default_arm"],
+        outcome_cues=cues,
+        threshold_response=outcomes["threshold_response"],
+        number_words=number_words,
+        fraction_words={k: float(v) for k, v in numbers.get("fractions", {}).items()},
+        article_words={k: float(v) for k, v in numbers.get("articles", {}).items()},
+        ordinal_words={k: float(v) for k, v in numbers.get("ordinals", {}).items()},
+        time_units=time_units,
+        dose_units=dose_units,
+        bounds_before=[_validate(BoundCue, v, bound_path) for v in bounds["before"]],
+        bound_symbols=_strip_lines(bounds["symbol"]),
+        approx_words=_strip_lines(bounds["approx"]),
+        not_timepoint_before=_strip_lines(bounds.get("not_timepoint_before", [])),
+        clause_openers=bounds.get("clause_openers", r"(?!)"),
+    )

@@ -1,0 +1,254 @@
+"""Stage 2 — segment: page text → study blocks with exact cell spans and a condition.
+
+Layout "table" (ANNOTATION.md "Blocks"): intro, a tab list of conditions, a header row
+(`Study` / `Findings` / `Conclusion`, one per line), then one row per study: an optional
+title line, a Findings cell and a Conclusion cell. A cell is one line, or — when it opens
+with `"` — every line up to the one that ends with `"`. Pages without that header fall
+back to layout "paragraphs": one block per blank-line-separated paragraph, condition
+`other`, flag `layout_paragraphs`.
+
+`segment(text, rules)` is pure: it takes the decoded text and the loaded rules and
+returns `Segmentation` (blocks plus warnings with line numbers). Cell spans never
+include the line break (`\\n` or `\\r\\n`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import regex
+
+from pipeline.rules import Rules
+
+HEADER = ("study", "findings", "conclusion")
+# A title is a short line without final punctuation; longer lines are cells.
+MAX_TITLE_CHARS = 300
+TERMINAL_PUNCTUATION = ('.', '."', '.”', '"', '”', '!', '?', ')', '.)')
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    line: int  # 1-based line where the span starts
+
+
+@dataclass
+class Block:
+    block_index: int
+    char_start: int
+    char_end: int
+    title: Span | None
+    findings: Span
+    conclusion: Span | None
+    condition: str = "other"
+    flags: list[str] = field(default_factory=list)
+
+    def cells(self) -> list[tuple[str, Span]]:
+        out = [("title", self.title), ("findings", self.findings), ("conclusion", self.conclusion)]
+        return [(name, span) for name, span in out if span is not None]
+
+
+@dataclass
+class Segmentation:
+    layout: str  # "table" | "paragraphs" | "empty"
+    blocks: list[Block]
+    warnings: list[str] = field(default_factory=list)
+    tab_conditions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int
+    end: int  # excludes the line break
+    number: int
+
+
+def split_lines(text: str) -> list[_Line]:
+    """Lines with offsets; `end` excludes `\\n` and a preceding `\\r`."""
+    lines, pos = [], 0
+    for number, raw in enumerate(text.split("\n"), 1):
+        end = pos + len(raw)
+        content_end = end - 1 if raw.endswith("\r") else end
+        lines.append(_Line(pos, content_end, number))
+        pos = end + 1
+    return lines
+
+
+def _find_header(text: str, lines: list[_Line]) -> int | None:
+    """Index of the line holding `Study` when the next two are Findings, Conclusion."""
+    words = [text[ln.start:ln.end].strip().lower() for ln in lines]
+    for i in range(len(lines) - 2):
+        if tuple(words[i:i + 3]) == HEADER:
+            return i
+    return None
+
+
+def _cells(text: str, lines: list[_Line], first: int, source: str, warnings: list[str]) -> list[Span]:
+    """Group lines from `first` on into cells (quoted cells may span lines)."""
+    cells: list[Span] = []
+    i = first
+    while i < len(lines):
+        ln = lines[i]
+        content = text[ln.start:ln.end]
+        if not content.strip():
+            i += 1
+            continue
+        start = ln.start + (len(content) - len(content.lstrip()))
+        if content.lstrip().startswith('"') and not (len(content.strip()) > 1 and content.rstrip().endswith('"')):
+            j = i + 1
+            while j < len(lines) and not text[lines[j].start:lines[j].end].rstrip().endswith('"'):
+                j += 1
+            if j == len(lines):
+                warnings.append(f"{source}:{ln.number}: quoted cell never closes; it runs to the end of the page")
+                j = len(lines) - 1
+                while j > i and not text[lines[j].start:lines[j].end].strip():
+                    j -= 1
+            end_line = lines[j]
+            end = end_line.start + len(text[end_line.start:end_line.end].rstrip())
+            cells.append(Span(start, end, ln.number))
+            i = j + 1
+            continue
+        cells.append(Span(start, ln.start + len(content.rstrip()), ln.number))
+        i += 1
+    return cells
+
+
+def _looks_like_title(text: str, cell: Span) -> bool:
+    content = text[cell.start:cell.end]
+    return (
+        not content.startswith('"')
+        and len(content) <= MAX_TITLE_CHARS
+        and not content.rstrip().endswith(TERMINAL_PUNCTUATION)
+    )
+
+
+def _rows(text: str, cells: list[Span], source: str, warnings: list[str]) -> list[Block]:
+    blocks: list[Block] = []
+    i = 0
+    while i < len(cells):
+        title = None
+        if _looks_like_title(text, cells[i]) and i + 1 < len(cells) and not _looks_like_title(text, cells[i + 1]):
+            title = cells[i]
+            i += 1
+        findings = cells[i]
+        conclusion = cells[i + 1] if i + 1 < len(cells) else None
+        if conclusion is not None and _looks_like_title(text, conclusion) and i + 2 < len(cells):
+            # A title where a conclusion should be: this row lost its conclusion.
+            warnings.append(f"{source}:{findings.line}: row has a Findings cell but no Conclusion cell")
+            conclusion = None
+        flags = []
+        if conclusion is None:
+            flags.append("truncated_row")
+            if i + 1 >= len(cells):
+                warnings.append(f"{source}:{findings.line}: last row is cut off (a Findings cell without a Conclusion cell)")
+        start = title.start if title else findings.start
+        end = conclusion.end if conclusion else findings.end
+        blocks.append(Block(len(blocks) + 1, start, end, title, findings, conclusion, flags=flags))
+        i += 2 if conclusion is not None else 1
+    return blocks
+
+
+def _paragraphs(text: str, lines: list[_Line]) -> list[Block]:
+    blocks: list[Block] = []
+    para: list[_Line] = []
+    for ln in [*lines, None]:
+        if ln is not None and text[ln.start:ln.end].strip():
+            para.append(ln)
+            continue
+        if para:
+            first, last = para[0], para[-1]
+            first_text = text[first.start:first.end]
+            start = first.start + len(first_text) - len(first_text.lstrip())
+            end = last.start + len(text[last.start:last.end].rstrip())
+            span = Span(start, end, first.number)
+            blocks.append(Block(len(blocks) + 1, start, end, None, span, None, "other", ["layout_paragraphs"]))
+            para = []
+    return blocks
+
+
+# --------------------------------------------------------------------- conditions
+
+
+def _condition_scores(text: str, block: Block, rules: Rules) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for name, vocab in rules.conditions.items():
+        total = 0.0
+        for term in vocab.terms:
+            flags = 0 if term.case else regex.IGNORECASE
+            for cell_name, span in block.cells():
+                hits = len(regex.findall(term.pattern, text[span.start:span.end], flags))
+                total += hits * term.weight * (2 if cell_name == "title" else 1)
+        if total:
+            scores[name] = total
+    return scores
+
+
+def assign_conditions(text: str, blocks: list[Block], rules: Rules) -> None:
+    """Set each block's condition: its section, unless its subject is clearly another.
+
+    Sections are contiguous runs in page order. A Viterbi pass over the blocks picks
+    the run labels that best fit the blocks' vocabulary scores with a cost for every
+    section change; then a block keeps the run's condition if it mentions it at all,
+    and otherwise takes its own best condition when that one is clear.
+    """
+    if not blocks:
+        return
+    names = list(rules.conditions)
+    scores = [_condition_scores(text, b, rules) for b in blocks]
+    switch_cost = 6.0
+    # Viterbi: best[i][c] = best total for blocks[:i+1] ending in section c.
+    best = [{c: scores[0].get(c, 0.0) for c in names}]
+    back: list[dict[str, str]] = [{}]
+    for i in range(1, len(blocks)):
+        row, ptr = {}, {}
+        for c in names:
+            stay = best[i - 1][c]
+            prev_c, prev_v = max(((p, v - switch_cost) for p, v in best[i - 1].items()), key=lambda kv: kv[1])
+            if stay >= prev_v:
+                row[c], ptr[c] = stay + scores[i].get(c, 0.0), c
+            else:
+                row[c], ptr[c] = prev_v + scores[i].get(c, 0.0), prev_c
+        best.append(row)
+        back.append(ptr)
+    last = max(names, key=lambda c: (best[-1][c], -names.index(c)))
+    sections = [last]
+    for i in range(len(blocks) - 1, 0, -1):
+        sections.append(back[i][sections[-1]])
+    sections.reverse()
+    for block, section, own in zip(blocks, sections, scores, strict=True):
+        if not own:
+            block.condition = section
+            continue
+        top = max(own, key=lambda c: (own[c], -names.index(c)))
+        if own.get(section, 0) > 0 or own[top] < 3:
+            block.condition = section
+        else:
+            block.condition = top
+
+
+def _tab_conditions(text: str, lines: list[_Line], header: int, rules: Rules) -> list[str]:
+    names = {n.lower(): c for c, v in rules.conditions.items() for n in v.tab_names}
+    found = []
+    for ln in lines[:header]:
+        word = text[ln.start:ln.end].strip().lower()
+        if word in names:
+            found.append(names[word])
+    return found
+
+
+def segment(text: str, rules: Rules, source: str = "<text>") -> Segmentation:
+    """Split a page into blocks; see the module docstring for the layouts."""
+    lines = split_lines(text)
+    if not text.strip():
+        return Segmentation("empty", [], [])
+    warnings: list[str] = []
+    header = _find_header(text, lines)
+    if header is None:
+        blocks = _paragraphs(text, lines)
+        warnings.append(f"{source}:1: no Study/Findings/Conclusion header row; one block per paragraph ({len(blocks)})")
+        return Segmentation("paragraphs", blocks, warnings)
+    cells = _cells(text, lines, header + 3, source, warnings)
+    blocks = _rows(text, cells, source, warnings)
+    assign_conditions(text, blocks, rules)
+    return Segmentation("table", blocks, warnings, _tab_conditions(text, lines, header, rules))
