@@ -216,7 +216,8 @@ class Extractor:
             pattern = self.route_patterns[self.nlp.vocab.strings[match_id]]
             if pattern.keep:
                 t_start, t_end = t_start + pattern.keep[0], t_start + pattern.keep[1]
-            nxt = doc[t_end].lower_ if t_end < len(doc) else ""
+            after = t_end + 1 if t_end < len(doc) and doc[t_end].text == "-" else t_end  # "oral-health"
+            nxt = doc[after].lower_ if after < len(doc) else ""
             prev = doc[t_start - 1].lower_ if t_start > 0 else ""
             if nxt in pattern.not_before or prev in pattern.not_after:
                 continue

@@ -359,7 +359,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     time_units = {k: _validate(TimeUnit, v, vocab / "units.yaml") for k, v in units["time_units"].items() if k != "__line__"}
     dose_units = [_validate(DoseUnit, v, vocab / "units.yaml") for v in units["dose_units"]]
     fragments = {k: v for k, v in _strip_lines(_read_yaml(rules_dir / "regex" / "fragments.yaml")).items()}
-    fragments["NUMWORD"] = r"(?<![\w-])" + _alternation(number_words) + r"(?![\w-])"
+    fragments["NUMWORD"] = r"(?<![\w-])" + _alternation(number_words) + r"(?!\w)"
     fragments["FRACTION"] = _alternation(numbers.get("fractions", {}))
     fragments["TIMEUNIT"] = "(?:" + "|".join(u.pattern for u in time_units.values()) + ")"
     fragments["DOSEUNIT"] = "(?:" + "|".join(u.pattern for u in dose_units) + ")"

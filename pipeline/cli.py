@@ -1,0 +1,296 @@
+"""The `evidex` command line (typer + rich).
+
+Exit codes (all commands):
+  0  success (for `diff`: nothing changed)
+  1  finished, but something failed or changed: an input was rejected (`run`), a
+     score is under its threshold (`eval --check`), a change was found (`diff`)
+  2  usage error (bad option or missing path)
+  3  invalid rules: evidex refuses to run (file, line and rule id are printed)
+  4  the output directory is locked by another run, or gold is malformed
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from pipeline import __version__
+from pipeline.export import OutputBusy, dump_json, write_text_atomic
+from pipeline.gold import GoldError
+from pipeline.ingest import InputError, decode_source
+from pipeline.models import MEASURE_TYPES
+from pipeline.rules import RuleError, load_rules
+
+app = typer.Typer(
+    help="evidex — turn clinical-evidence pages into grounded, analysis-ready tables.\n\n"
+    "Exit codes: 0 ok; 1 some input failed / a score is under threshold / something changed (diff); "
+    "2 usage error; 3 invalid rules; 4 output locked or gold malformed.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+RawDir = Annotated[Path, typer.Argument(help="Directory of *.txt source pages.")]
+OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory for the tables.")]
+RulesDir = Annotated[Path | None, typer.Option("--rules", help="Rules directory (default: the project's rules/).")]
+
+
+def _fail(code: int, message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"evidex {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False) -> None:
+    """evidex command line."""
+
+
+@app.command()
+def run(
+    raw_dir: RawDir = Path("raw"),
+    out_dir: OutDir = Path("extracted"),
+    rules: RulesDir = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-extract every source, ignoring the cache.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
+) -> None:
+    """Extract every *.txt in RAW_DIR into OUT_DIR (studies, measures, uncovered, manifest).
+
+    Only sources whose bytes changed are re-extracted, unless rules or evidex changed
+    (or --force). Writes changes.json against the previous outputs. Outputs are
+    published atomically; a rejected file is reported and the others still processed.
+    """
+    from pipeline.ingest import list_sources
+    from pipeline.runner import run as do_run
+
+    if not raw_dir.is_dir():
+        raise _fail(2, f"{raw_dir}: raw directory not found")
+    paths = list_sources(raw_dir)
+    try:
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      console=console, disable=quiet or not console.is_terminal, transient=True) as progress:
+            task = progress.add_task("extracting", total=len(paths))
+            summary = do_run(raw_dir, out_dir, rules, force=force, jobs=jobs, paths=paths,
+                             on_source=lambda o: progress.update(task, advance=1, description=o.source[:40]))
+    except RuleError as err:
+        raise _fail(3, f"invalid rules, refusing to run: {err}") from err
+    except OutputBusy as err:
+        raise _fail(4, str(err)) from err
+
+    for o in summary.outcomes:
+        for w in o.warnings:
+            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        if o.error:
+            console.print(f"[bold red]rejected:[/] {o.error}", highlight=False)
+    if not quiet:
+        table = Table(title=f"evidex run → {out_dir}")
+        table.add_column("source")
+        table.add_column("blocks", justify="right")
+        table.add_column("measures", justify="right")
+        table.add_column("uncovered", justify="right")
+        table.add_column("warnings", justify="right")
+        table.add_column("status")
+        for o in summary.outcomes:
+            status = "rejected" if o.error else ("cached" if o.cached else "extracted")
+            table.add_row(o.source, str(o.blocks), str(o.measures), str(o.uncovered), str(len(o.warnings)), status)
+        console.print(table)
+        totals = summary.totals()
+        types = Table(title="measures per type")
+        types.add_column("type")
+        types.add_column("count", justify="right")
+        for t in MEASURE_TYPES:
+            types.add_row(t, str(totals[t]))
+        types.add_row("[bold]all", str(sum(totals.values())))
+        console.print(types)
+        if summary.changes is not None:
+            s = summary.changes["summary"]
+            console.print("changes vs previous run: " + (", ".join(f"{k} {v}" for k, v in s.items()) if s else "none"))
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def extract(
+    file: Annotated[str, typer.Argument(help="A text file, or - for standard input.")],
+    rules: RulesDir = None,
+) -> None:
+    """Extract one text and print one JSON object per measure (offsets into that text)."""
+    from pipeline.build import process_text
+
+    try:
+        loaded = load_rules(rules)
+    except RuleError as err:
+        raise _fail(3, f"invalid rules, refusing to run: {err}") from err
+    if file == "-":
+        data, name = sys.stdin.buffer.read(), "stdin.txt"
+    else:
+        path = Path(file)
+        if not path.is_file():
+            raise _fail(2, f"{file}: no such file")
+        data, name = path.read_bytes(), path.name
+    try:
+        src = decode_source(data, name)
+    except InputError as err:
+        raise _fail(1, str(err)) from err
+    for w in src.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    result = process_text(name, src.text, loaded)
+    for m in result.measures:
+        sys.stdout.write(json.dumps(m.model_dump(), ensure_ascii=False) + "\n")
+
+
+@app.command("eval")
+def eval_cmd(
+    gold: Annotated[Path, typer.Option("--gold", help="Directory of gold *.jsonl files.")] = Path("tests/gold"),
+    extracted: Annotated[Path, typer.Option("--extracted", help="Directory with the extracted tables.")] = Path("extracted"),
+    raw_dir: Annotated[Path, typer.Option("--raw", help="Directory of the source pages.")] = Path("raw"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a score is under the pyproject thresholds.")] = False,
+) -> None:
+    """Score the extracted tables against hand-labelled gold; writes EXTRACTED/eval.json."""
+    from pipeline.evaluation import run_eval
+    from pipeline.gate import gate_failures, load_thresholds
+
+    try:
+        report = run_eval(gold, extracted, raw_dir)
+    except GoldError as err:
+        raise _fail(4, f"malformed gold: {err}") from err
+    write_text_atomic(extracted / "eval.json", dump_json(report))
+    if as_json:
+        sys.stdout.write(dump_json(report))
+    else:
+        print_eval(report)
+    if check:
+        failures = gate_failures(report, load_thresholds(Path("pyproject.toml")))
+        for f in failures:
+            console.print(f"[bold red]gate:[/] {f}", highlight=False)
+        if failures:
+            raise typer.Exit(1)
+
+
+def print_eval(report: dict) -> None:
+    table = Table(title="evidex eval")
+    for col in ("type", "gold", "pred", "TP", "P", "R", "F1"):
+        table.add_column(col, justify="left" if col == "type" else "right")
+    for t, r in report["per_type"].items():
+        table.add_row(t, str(r["gold"]), str(r["predicted"]), str(r["tp"]), f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}")
+    for name in ("micro_core", "micro_all"):
+        r = report[name]
+        table.add_row(f"[bold]{name}", str(r["gold"]), str(r["predicted"]), str(r["tp"]), f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}")
+    out.print(table)
+    attrs = Table(title="attribute accuracy (matched pairs)")
+    for col in ("attribute", "correct", "total", "accuracy"):
+        attrs.add_column(col)
+    for a, r in report["attributes"].items():
+        attrs.add_row(a, str(r["correct"]), str(r["total"]), "-" if r["accuracy"] is None else f"{r['accuracy']:.3f}")
+    out.print(attrs)
+    b = report["blocks"]
+    out.print(f"blocks: gold {b['gold']}, predicted {b['predicted']}, exact cell spans {b['spans_exact']}, condition correct {b['condition_correct']}")
+    for m in report["misses"]:
+        out.print(f"[red]MISS[/]  block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']}", highlight=False)
+    for m in report["extras"]:
+        out.print(f"[yellow]EXTRA[/] block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']} rule={m['rule_id']}", highlight=False)
+    for e in report["attribute_errors"]:
+        out.print(f"[magenta]ATTR[/]  block {e['block_index']} {e['type']} {e['text']!r} {e['attribute']}: gold {e['gold']} predicted {e['predicted']}", highlight=False)
+    for e in report["block_errors"]:
+        out.print(f"[red]BLOCK[/] {e}", highlight=False)
+
+
+@app.command()
+def diff(
+    old: Annotated[Path | None, typer.Argument(help="Old extracted directory.")] = None,
+    new: Annotated[Path | None, typer.Argument(help="New extracted directory.")] = None,
+    rev: Annotated[str | None, typer.Option("--rev", help="Compare extracted/ at this git revision with the working tree's extracted/.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Show studies and measures added, removed, edited or changed, with the cause of each.
+
+    Exit 0 when nothing changed, 1 when something did.
+    """
+    from pipeline.diff import diff_dirs, extracted_at_rev
+
+    if rev is not None:
+        new = old or Path("extracted")
+        try:
+            old = extracted_at_rev(rev, Path.cwd())
+        except FileNotFoundError as err:
+            raise _fail(2, str(err)) from err
+    if old is None or new is None:
+        raise _fail(2, "give OLD and NEW directories, or --rev REV")
+    for d in (old, new):
+        if not (d / "studies.csv").exists():
+            raise _fail(2, f"{d}: no studies.csv (not an extracted directory)")
+    report = diff_dirs(old, new)
+    if as_json:
+        sys.stdout.write(dump_json(report))
+    else:
+        print_diff(report)
+    raise typer.Exit(1 if report["changed"] else 0)
+
+
+def print_diff(report: dict) -> None:
+    if not report["changed"]:
+        out.print("no changes")
+        return
+    out.print("summary: " + ", ".join(f"{k} {v}" for k, v in report["summary"].items()))
+    if report["studies"]:
+        t = Table(title="studies")
+        for col in ("change", "cause", "block", "study_id", "detail"):
+            t.add_column(col)
+        for c in report["studies"]:
+            detail = c.get("word_diff") or c.get("title_or_start") or json.dumps(c.get("fields"), ensure_ascii=False)
+            t.add_row(c["change"], c["cause"], str(c["block_index"]), c["study_id"], detail)
+        out.print(t)
+    if report["measures"]:
+        t = Table(title="measures")
+        for col in ("change", "cause", "type", "text", "old → new"):
+            t.add_column(col)
+        for c in report["measures"]:
+            if c["change"] == "changed":
+                detail = "; ".join(f"{f}: {v['old'] or '∅'} → {v['new'] or '∅'}" for f, v in c["fields"].items())
+            else:
+                detail = c.get("old_value") or c.get("new_value") or ""
+            t.add_row(c["change"], c["cause"], c["type"], c["text"], detail)
+        out.print(t)
+
+
+@app.command()
+def report(
+    out_dir: OutDir = Path("extracted"),
+    raw_dir: Annotated[Path, typer.Option("--raw", help="Directory of the source pages.")] = Path("raw"),
+    gold: Annotated[Path, typer.Option("--gold", help="Directory of gold files (misses/extras are marked).")] = Path("tests/gold"),
+) -> None:
+    """Write OUT_DIR/report.html: a self-contained review page (no network needed)."""
+    from pipeline.report import write_report
+
+    path = write_report(out_dir, raw_dir, gold)
+    out.print(f"wrote {path}")
+
+
+@app.command("check-rules")
+def check_rules(rules: RulesDir = None) -> None:
+    """Validate every rule file (schema, regexes, backtracking probes) and list the rules."""
+    try:
+        loaded = load_rules(rules)
+    except RuleError as err:
+        raise _fail(3, str(err)) from err
+    out.print(f"rules OK: {len(loaded.recognizers)} recognizers, {len(loaded.exclusions)} exclusions, "
+              f"{len(loaded.damage)} damage signs, {len(loaded.token_patterns)} token patterns; sha256 {loaded.digest[:12]}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,217 @@
+"""What changed between two extracted directories, and why.
+
+`diff_dirs(old, new)` reads `studies.csv`, `measures.csv` and `manifest.json` of both and
+returns a JSON-ready report:
+
+* studies added, removed and edited — an edited block is an old and a new block of the
+  same source whose texts are at least `SIMILARITY_THRESHOLD` alike (difflib ratio over
+  words, whitespace collapsed), shown with a word-level diff;
+* measures added, removed and changed (old → new per field). Offsets and block order
+  are not content: a whitespace-only edit or a block inserted elsewhere changes no
+  measure, so measures are paired by study, type and text (whitespace collapsed), then
+  by type and order;
+* a cause for each change: `source` (the block's own text changed, or the block is
+  new or gone), `rules` (the block text is the same but the rules or evidex changed),
+  `source_context` (the block text is the same, rules too, but the page changed around
+  it — e.g. its section).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+import subprocess
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import regex
+
+SIMILARITY_THRESHOLD = 0.6
+MEASURE_FIELDS = ("value", "low", "high", "unit", "label", "approx", "bound", "arm", "timepoint_days",
+                  "numerator", "denominator", "ci_low", "ci_high", "p_value", "text", "rule_id")
+STUDY_FIELDS = ("condition", "title", "duplicate_of", "flags")
+WS = regex.compile(r"\s+")
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def collapse(s: str) -> str:
+    return WS.sub(" ", s or "").strip()
+
+
+def _block_text(st: dict[str, str]) -> str:
+    return collapse(" ".join(x for x in (st.get("title"), st.get("findings"), st.get("conclusion")) if x))
+
+
+def word_diff(old: str, new: str) -> str:
+    """Word-level diff: unchanged words plain, removals as [-x-], additions as {+y+}."""
+    a, b = old.split(), new.split()
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            words = a[i1:i2]
+            out.append(" ".join(words) if len(words) <= 8 else " ".join([*words[:3], "…", *words[-3:]]))
+        if op in ("delete", "replace"):
+            out.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if op in ("insert", "replace"):
+            out.append("{+" + " ".join(b[j1:j2]) + "+}")
+    return " ".join(out)
+
+
+def similarity(old: str, new: str) -> float:
+    return difflib.SequenceMatcher(a=old.split(), b=new.split(), autojunk=False).ratio()
+
+
+def _pair_blocks(old: list[dict[str, str]], new: list[dict[str, str]]) -> list[tuple[dict, dict, float]]:
+    """Greedy best-first pairing of unmatched old and new blocks above the threshold."""
+    scored = []
+    for o in old:
+        for n in new:
+            if o["source"] != n["source"]:
+                continue
+            s = similarity(_block_text(o), _block_text(n))
+            if s >= SIMILARITY_THRESHOLD:
+                scored.append((s, o["study_id"], n["study_id"], o, n))
+    scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+    used_o, used_n, pairs = set(), set(), []
+    for s, oid, nid, o, n in scored:
+        if oid in used_o or nid in used_n:
+            continue
+        used_o.add(oid)
+        used_n.add(nid)
+        pairs.append((o, n, round(s, 4)))
+    return pairs
+
+
+def _measure_key(m: dict[str, str]) -> tuple[str, str]:
+    return m["type"], collapse(m["text"])
+
+
+def _pair_measures(old: list[dict[str, str]], new: list[dict[str, str]]) -> tuple[list, list, list]:
+    """(pairs, removed, added) for the measures of one old/new block pair."""
+    pairs, rest_o, rest_n = [], list(old), list(new)
+    for strategy in (_measure_key, lambda m: (m["type"],)):
+        buckets: dict[tuple, list] = defaultdict(list)
+        for m in rest_n:
+            buckets[strategy(m)].append(m)
+        still_o = []
+        for m in rest_o:
+            bucket = buckets.get(strategy(m))
+            if bucket:
+                pairs.append((m, bucket.pop(0)))
+            else:
+                still_o.append(m)
+        taken = {id(n) for _, n in pairs}
+        rest_o, rest_n = still_o, [m for m in rest_n if id(m) not in taken]
+    return pairs, rest_o, rest_n
+
+
+def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
+    """Compare two extracted directories; see the module docstring."""
+    old_s, new_s = _read_csv(old_dir / "studies.csv"), _read_csv(new_dir / "studies.csv")
+    old_m, new_m = _read_csv(old_dir / "measures.csv"), _read_csv(new_dir / "measures.csv")
+    old_man, new_man = _read_manifest(old_dir), _read_manifest(new_dir)
+    rules_changed = old_man.get("rules_sha256") != new_man.get("rules_sha256") or old_man.get("evidex_version") != new_man.get("evidex_version")
+
+    m_by_study_old: dict[str, list] = defaultdict(list)
+    m_by_study_new: dict[str, list] = defaultdict(list)
+    for m in old_m:
+        m_by_study_old[m["study_id"]].append(m)
+    for m in new_m:
+        m_by_study_new[m["study_id"]].append(m)
+
+    old_ids = {s["study_id"]: s for s in old_s}
+    new_ids = {s["study_id"]: s for s in new_s}
+    same = [(old_ids[i], new_ids[i]) for i in new_ids if i in old_ids]
+    only_old = [s for s in old_s if s["study_id"] not in new_ids]
+    only_new = [s for s in new_s if s["study_id"] not in old_ids]
+    edited = _pair_blocks(only_old, only_new)
+    edited_old = {o["study_id"] for o, _, _ in edited}
+    edited_new = {n["study_id"] for _, n, _ in edited}
+
+    study_changes: list[dict[str, Any]] = []
+    measure_changes: list[dict[str, Any]] = []
+
+    def add_measures(o_list: list, n_list: list, cause: str, study_id: str, old_study_id: str | None) -> None:
+        pairs, removed, added = _pair_measures(o_list, n_list)
+        for o, n in pairs:
+            fields = {f: {"old": o.get(f, ""), "new": n.get(f, "")} for f in MEASURE_FIELDS
+                      if (collapse(o.get(f, "")) if f == "text" else o.get(f, "")) != (collapse(n.get(f, "")) if f == "text" else n.get(f, ""))}
+            if fields:
+                measure_changes.append({"change": "changed", "cause": cause, "study_id": study_id, "old_study_id": old_study_id,
+                                        "type": n["type"], "text": n["text"], "measure_id": n["measure_id"], "fields": fields})
+        for o in removed:
+            measure_changes.append({"change": "removed", "cause": cause, "study_id": study_id, "old_study_id": old_study_id,
+                                    "type": o["type"], "text": o["text"], "measure_id": o["measure_id"], "old_value": o["value"] or f"{o['low']}–{o['high']}"})
+        for n in added:
+            measure_changes.append({"change": "added", "cause": cause, "study_id": study_id, "old_study_id": old_study_id,
+                                    "type": n["type"], "text": n["text"], "measure_id": n["measure_id"], "new_value": n["value"] or f"{n['low']}–{n['high']}"})
+
+    context_cause = "rules" if rules_changed else "source_context"
+    for o, n in same:
+        fields = {f: {"old": o[f], "new": n[f]} for f in STUDY_FIELDS if o.get(f, "") != n.get(f, "")}
+        if fields:
+            study_changes.append({"change": "attributes", "cause": context_cause, "source": n["source"], "study_id": n["study_id"],
+                                  "block_index": int(n["block_index"]), "fields": fields})
+        add_measures(m_by_study_old[o["study_id"]], m_by_study_new[n["study_id"]], context_cause, n["study_id"], None)
+    for o, n, sim in edited:
+        study_changes.append({"change": "edited", "cause": "source", "source": n["source"], "study_id": n["study_id"],
+                              "old_study_id": o["study_id"], "block_index": int(n["block_index"]), "similarity": sim,
+                              "word_diff": word_diff(_block_text(o), _block_text(n))})
+        add_measures(m_by_study_old[o["study_id"]], m_by_study_new[n["study_id"]], "source", n["study_id"], o["study_id"])
+    for o in only_old:
+        if o["study_id"] not in edited_old:
+            study_changes.append({"change": "removed", "cause": "source", "source": o["source"], "study_id": o["study_id"],
+                                  "block_index": int(o["block_index"]), "title_or_start": (o["title"] or o["findings"])[:80]})
+            add_measures(m_by_study_old[o["study_id"]], [], "source", o["study_id"], None)
+    for n in only_new:
+        if n["study_id"] not in edited_new:
+            study_changes.append({"change": "added", "cause": "source", "source": n["source"], "study_id": n["study_id"],
+                                  "block_index": int(n["block_index"]), "title_or_start": (n["title"] or n["findings"])[:80]})
+            add_measures([], m_by_study_new[n["study_id"]], "source", n["study_id"], None)
+
+    sources = {}
+    for src in sorted(set(old_man.get("sources", {})) | set(new_man.get("sources", {}))):
+        o, n = old_man.get("sources", {}).get(src, {}), new_man.get("sources", {}).get(src, {})
+        sources[src] = {"old_sha256": o.get("sha256"), "new_sha256": n.get("sha256"), "changed": o.get("sha256") != n.get("sha256")}
+    study_changes.sort(key=lambda c: (c["source"], c["block_index"], c["change"]))
+    measure_changes.sort(key=lambda c: (c["study_id"], c["measure_id"], c["change"]))
+    counts: dict[str, int] = defaultdict(int)
+    for c in study_changes:
+        counts[f"studies_{c['change']}"] += 1
+    for c in measure_changes:
+        counts[f"measures_{c['change']}"] += 1
+    return {
+        "old": str(old_dir), "new": str(new_dir),
+        "rules_changed": rules_changed,
+        "sources": sources,
+        "summary": dict(sorted(counts.items())),
+        "changed": bool(study_changes or measure_changes),
+        "studies": study_changes,
+        "measures": measure_changes,
+    }
+
+
+def extracted_at_rev(rev: str, repo: Path, subdir: str = "extracted") -> Path:
+    """Materialize `<subdir>/` at a git revision into a temp dir (CSV + manifest)."""
+    tmp = Path(tempfile.mkdtemp(prefix="evidex-rev-"))
+    for name in ("studies.csv", "measures.csv", "manifest.json"):
+        proc = subprocess.run(["git", "show", f"{rev}:{subdir}/{name}"], cwd=repo, capture_output=True)
+        if proc.returncode == 0:
+            (tmp / name).write_bytes(proc.stdout)
+        elif name != "manifest.json":
+            raise FileNotFoundError(f"{subdir}/{name} not found at {rev}: {proc.stderr.decode().strip()}")
+    return tmp

@@ -1,0 +1,65 @@
+"""The CI gate over an eval report: thresholds from pyproject, plus the baseline ratchet.
+
+`gate_failures(report, thresholds)` lists every score under its threshold;
+`ratchet_failures(report, baseline)` every per-type F1 / micro F1 / attribute accuracy
+that dropped below `tests/gold/baseline.json`. Both return readable sentences.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+TOLERANCE = 1e-9
+
+
+def load_thresholds(pyproject: Path) -> dict[str, Any]:
+    with open(pyproject, "rb") as fh:
+        return tomllib.load(fh)["tool"]["evidex"]["eval"]
+
+
+def gate_failures(report: dict[str, Any], th: dict[str, Any]) -> list[str]:
+    out = []
+    for t in th["core_types"]:
+        f1 = report["per_type"][t]["f1"]
+        if f1 + TOLERANCE < th["min_f1_core_each"]:
+            out.append(f"{t}: F1 {f1:.4f} < {th['min_f1_core_each']}")
+    micro = report["micro_all"]["f1"]
+    if micro + TOLERANCE < th["min_micro_f1_all"]:
+        out.append(f"micro F1 over all types {micro:.4f} < {th['min_micro_f1_all']}")
+    for attr, minimum in th["min_attr_accuracy"].items():
+        acc = report["attributes"][attr]["accuracy"]
+        if acc is None or acc + TOLERANCE < minimum:
+            out.append(f"{attr} accuracy {acc} < {minimum}")
+    return out
+
+
+def baseline_from(report: dict[str, Any]) -> dict[str, Any]:
+    """The scores the ratchet keeps (write with `--write-baseline` in the gate test docs)."""
+    return {
+        "per_type_f1": {t: r["f1"] for t, r in report["per_type"].items()},
+        "micro_core_f1": report["micro_core"]["f1"],
+        "micro_all_f1": report["micro_all"]["f1"],
+        "attributes": {a: r["accuracy"] for a, r in report["attributes"].items()},
+        "blocks": {"spans_accuracy": report["blocks"]["spans_accuracy"], "condition_accuracy": report["blocks"]["condition_accuracy"]},
+    }
+
+
+def ratchet_failures(report: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    now = baseline_from(report)
+    out = []
+
+    def cmp(name: str, cur: float | None, base: float | None) -> None:
+        if base is not None and (cur is None or cur + TOLERANCE < base):
+            out.append(f"{name} dropped: {cur} < baseline {base}")
+
+    for t, base in baseline["per_type_f1"].items():
+        cmp(f"{t} F1", now["per_type_f1"].get(t), base)
+    cmp("micro core F1", now["micro_core_f1"], baseline["micro_core_f1"])
+    cmp("micro all F1", now["micro_all_f1"], baseline["micro_all_f1"])
+    for a, base in baseline["attributes"].items():
+        cmp(f"{a} accuracy", now["attributes"].get(a), base)
+    for k, base in baseline["blocks"].items():
+        cmp(f"blocks {k}", now["blocks"].get(k), base)
+    return out

@@ -1,0 +1,260 @@
+"""`evidex run`: every `*.txt` under a raw directory → the tables in an output directory.
+
+Order of work: load and validate the rules (refuse to run on invalid rules) → take the
+output lock → for each source in sorted order, reuse the cached result when the
+source bytes, the rules and the evidex version are unchanged, else ingest and process
+it (a bad file is reported with file, line and problem, and the others still run) →
+stream rows into staged tables → manifest, data package, change report → publish all
+staged files at once. A failure before publishing leaves the previous outputs intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.build import SourceResult, process_text
+from pipeline.diff import diff_dirs
+from pipeline.export import TABLES, OutputLock, Staging, TableWriter, datapackage, dump_json
+from pipeline.ingest import InputError, list_sources, read_source
+from pipeline.models import MEASURE_TYPES, Measure, Study, Uncovered
+from pipeline.rules import Rules, load_rules
+
+CACHE_DIR = ".cache"
+LOCAL_ARTEFACTS = ("changes.json", "report.html")  # describe this run vs the previous local state
+
+
+@dataclass
+class SourceOutcome:
+    source: str
+    sha256: str | None = None
+    size_bytes: int | None = None
+    encoding: str | None = None
+    layout: str | None = None
+    blocks: int = 0
+    measures: int = 0
+    uncovered: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    cached: bool = False
+
+
+@dataclass
+class RunSummary:
+    out_dir: Path
+    outcomes: list[SourceOutcome]
+    rules_sha256: str
+    changes: dict[str, Any] | None = None
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if o.error]
+
+    def totals(self) -> dict[str, int]:
+        c: Counter[str] = Counter()
+        for o in self.outcomes:
+            c.update(o.by_type)
+        return {t: c.get(t, 0) for t in MEASURE_TYPES}
+
+
+def _cache_key(source: str, sha256: str, rules: Rules) -> str:
+    return hashlib.sha256(f"{source}\0{sha256}\0{rules.digest}\0{__version__}".encode()).hexdigest()
+
+
+def _rows(result: SourceResult) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "studies": [s.model_dump() for s in result.studies],
+        "measures": [m.model_dump() for m in result.measures],
+        "uncovered": [u.model_dump() for u in result.uncovered],
+    }
+
+
+# Worker state for --jobs: each process loads the rules once.
+_WORKER_RULES: Rules | None = None
+
+
+def _init_worker(rules_dir: str) -> None:
+    global _WORKER_RULES
+    _WORKER_RULES = load_rules(Path(rules_dir))
+
+
+def _process_path(args: tuple[str, str]) -> tuple[SourceOutcome, dict[str, list[dict[str, Any]]] | None]:
+    path, raw_dir = args
+    assert _WORKER_RULES is not None
+    return process_file(Path(path), Path(raw_dir), _WORKER_RULES)
+
+
+def process_file(path: Path, raw_dir: Path, rules: Rules) -> tuple[SourceOutcome, dict[str, list[dict[str, Any]]] | None]:
+    """Ingest and process one file; errors become the outcome's `error`, never an exception."""
+    try:
+        src = read_source(path, raw_dir)
+    except InputError as err:
+        return SourceOutcome(source=err.path, error=str(err)), None
+    outcome = SourceOutcome(source=src.source, sha256=src.sha256, size_bytes=src.size_bytes, encoding=src.encoding,
+                            warnings=list(src.warnings))
+    try:
+        result = process_text(src.source, src.text, rules)
+    except Exception as err:  # noqa: BLE001 - one bad page must not stop the others
+        outcome.error = f"{src.source}: internal error while processing: {type(err).__name__}: {err}"
+        return outcome, None
+    rows = _rows(result)
+    outcome.layout = result.layout
+    outcome.warnings += result.warnings
+    return outcome, rows
+
+
+def _fill_counts(outcome: SourceOutcome, rows: dict[str, list[dict[str, Any]]]) -> None:
+    outcome.blocks = len(rows["studies"])
+    outcome.measures = len(rows["measures"])
+    outcome.uncovered = len(rows["uncovered"])
+    c = Counter(m["type"] for m in rows["measures"])
+    outcome.by_type = {t: c[t] for t in MEASURE_TYPES if c.get(t)}
+
+
+def _source_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | None, jobs: int
+             ) -> Iterator[tuple[SourceOutcome, dict[str, list[dict[str, Any]]] | None]]:
+    """Outcomes in source order; cached ones are read back, the rest processed (maybe in parallel)."""
+    todo: list[tuple[int, Path, str | None]] = []
+    cached: dict[int, tuple[SourceOutcome, dict]] = {}
+    for i, path in enumerate(paths):
+        key = None
+        if cache_dir is not None:
+            try:
+                rel = path.relative_to(raw_dir).as_posix()
+                key = _cache_key(rel, _source_digest(path), rules)
+                hit = cache_dir / f"{key}.json"
+                if hit.exists():
+                    data = json.loads(hit.read_text(encoding="utf-8"))
+                    outcome = SourceOutcome(**data["outcome"])
+                    outcome.cached = True
+                    cached[i] = (outcome, data["rows"])
+                    continue
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # unreadable file or bad cache entry: process it normally
+        todo.append((i, path, key))
+
+    def store(key: str | None, outcome: SourceOutcome, rows: dict | None) -> None:
+        if cache_dir is None or key is None or rows is None:
+            return
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f".{key}.tmp-{os.getpid()}"
+        tmp.write_text(json.dumps({"outcome": outcome.__dict__ | {"cached": False}, "rows": rows}, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, cache_dir / f"{key}.json")
+
+    if jobs > 1 and len(todo) > 1:
+        fresh: dict[int, tuple[SourceOutcome, dict | None]] = {}
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(rules.rules_dir),)) as pool:
+            window = max(2, jobs * 4)
+            pending: dict[int, Any] = {}
+            todo_iter = iter(todo)
+            meta = {i: key for i, _, key in todo}
+            for i in range(len(paths)):
+                while len(pending) < window:
+                    nxt = next(todo_iter, None)
+                    if nxt is None:
+                        break
+                    pending[nxt[0]] = pool.submit(_process_path, (str(nxt[1]), str(raw_dir)))
+                if i in cached:
+                    yield cached.pop(i)
+                    continue
+                outcome, rows = pending.pop(i).result()
+                store(meta[i], outcome, rows)
+                fresh[i] = (outcome, rows)
+                yield fresh.pop(i)
+        return
+    todo_by_index = {i: (path, key) for i, path, key in todo}
+    for i in range(len(paths)):
+        if i in cached:
+            yield cached.pop(i)
+            continue
+        path, key = todo_by_index[i]
+        outcome, rows = process_file(path, raw_dir, rules)
+        store(key, outcome, rows)
+        yield outcome, rows
+
+
+def manifest(outcomes: list[SourceOutcome], rules: Rules) -> dict[str, Any]:
+    totals: Counter[str] = Counter()
+    for o in outcomes:
+        totals.update(o.by_type)
+    return {
+        "evidex_version": __version__,
+        "rules_sha256": rules.digest,
+        "sources": {
+            o.source: {"sha256": o.sha256, "bytes": o.size_bytes, "encoding": o.encoding, "layout": o.layout,
+                       "blocks": o.blocks, "measures": o.measures, "uncovered": o.uncovered, "warnings": len(o.warnings)}
+            for o in outcomes if not o.error
+        },
+        "rejected": {o.source: o.error for o in outcomes if o.error},
+        "totals": {"sources": sum(1 for o in outcomes if not o.error), "blocks": sum(o.blocks for o in outcomes),
+                   "measures": sum(o.measures for o in outcomes), **{t: totals.get(t, 0) for t in MEASURE_TYPES}},
+    }
+
+
+def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: bool = False, jobs: int = 1,
+        on_source: Callable[[SourceOutcome], None] | None = None, paths: list[Path] | None = None,
+        fail_after_tables: bool = False) -> RunSummary:
+    """Process every source under raw_dir into out_dir. Raises RuleError / OutputBusy."""
+    rules = load_rules(rules_dir)
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"{raw_dir}: raw directory not found")
+    paths = sorted(paths if paths is not None else list_sources(raw_dir), key=lambda p: p.relative_to(raw_dir).as_posix())
+    with OutputLock(out_dir):
+        cache_dir = None if force else out_dir / CACHE_DIR
+        staging = Staging(out_dir)
+        try:
+            writers = {name: TableWriter(staging.path, name, model) for name, (model, _) in TABLES.items()}
+            outcomes = []
+            for outcome, rows in _results(paths, raw_dir, rules, cache_dir, jobs):
+                if rows is not None:
+                    _fill_counts(outcome, rows)
+                    for name, writer in writers.items():
+                        writer.write(rows[name])
+                outcomes.append(outcome)
+                if on_source:
+                    on_source(outcome)
+            for writer in writers.values():
+                writer.close()
+            if fail_after_tables:  # test hook: a crash after the tables are staged
+                raise RuntimeError("injected failure after staging the tables")
+            (staging.path / "manifest.json").write_text(dump_json(manifest(outcomes, rules)), encoding="utf-8")
+            (staging.path / "datapackage.json").write_text(dump_json(datapackage()), encoding="utf-8")
+            changes = diff_dirs(out_dir, staging.path)
+            changes["old"], changes["new"] = "previous run", "this run"
+            (staging.path / "changes.json").write_text(dump_json(changes), encoding="utf-8")
+            staging.publish()
+        except BaseException:
+            staging.discard()
+            raise
+    return RunSummary(out_dir=out_dir, outcomes=outcomes, rules_sha256=rules.digest, changes=changes)
+
+
+def read_tables(out_dir: Path) -> tuple[list[Study], list[Measure], list[Uncovered]]:
+    """Read the Parquet tables back into models (for eval and report)."""
+    import pyarrow.parquet as pq
+
+    def load(name: str, model: type) -> list:
+        path = out_dir / f"{name}.parquet"
+        if not path.exists():
+            return []
+        return [model.model_construct(**row) for row in pq.read_table(path).to_pylist()]
+
+    return load("studies", Study), load("measures", Measure), load("uncovered", Uncovered)
