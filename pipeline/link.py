@@ -55,6 +55,9 @@ class Linker:
             (regex.compile(f"(?:{c.pattern}){TIGHT_LEFT}", regex.IGNORECASE), c) for c in rules.outcome_cues
         ]
         self.threshold_response = regex.compile(rules.threshold_response, regex.IGNORECASE)
+        self.threshold_phrase = regex.compile(rules.threshold_phrase, regex.IGNORECASE)
+        self.named_comparator = regex.compile(rules.named_comparator, regex.IGNORECASE)
+        self.not_arm_words = {w.lower() for w in rules.not_arm_words}
         self.persistence = [regex.compile(p, regex.IGNORECASE) for p in rules.not_timepoint_before]
         self.clause_opener = regex.compile(rules.clause_openers, regex.IGNORECASE)
 
@@ -97,11 +100,14 @@ class Linker:
 
     def rate_type(self, text: str, d: Draft, clause: tuple[int, int], sentence: Sentence) -> tuple[str, str | None] | None:
         """Rate type from cues: tight left, a threshold-defined response, nearest right in the clause, nearest left in the sentence."""
-        left = text[sentence.start:d.start]
+        left = self._mask_thresholds(text[sentence.start:d.start])
         for pattern, cue in self.tight_left:
             if pattern.search(left):
                 return cue.type, cue.label
-        right = text[d.end:clause[1]]
+        raw_right = text[d.end:clause[1]]
+        if self.threshold_response.match(raw_right.lstrip(" ofpatinsrcd")) or self.threshold_response.search(raw_right[:60]):
+            return "response_rate", None
+        right = self._mask_thresholds(raw_right)
         if self.threshold_response.match(right.lstrip(" ofpatinsrcd")) or self.threshold_response.search(right[:60]):
             return "response_rate", None
         best = None
@@ -119,6 +125,10 @@ class Linker:
         if best:
             return best[1].type, best[1].label
         return None
+
+    def _mask_thresholds(self, s: str) -> str:
+        """Blank out response criteria ("≥50% improvement") so their words are no cues."""
+        return self.threshold_phrase.sub(lambda m: " " * len(m.group()), s)
 
     # ----------------------------------------------------------------- main
 
@@ -159,7 +169,7 @@ class Linker:
                 first_rate_type = typed
         items = [d for d in items if d not in dropped]
         self._assign_arms(text, sentence, items, segments, default)
-        self._attach_p_values(text, items)
+        self._attach_p_values(text, items, clauses)
         time_clauses = self._time_clauses(text, clauses)
         self._assign_timepoints(text, sentence, items, time_clauses, segments)
         kept += items
@@ -182,10 +192,20 @@ class Linker:
                 own = [m for m in mentions if seg[0] <= m.start < seg[1]]
                 if own:
                     d.arm = min(own, key=lambda m: min(abs(m.start - d.end), abs(d.start - m.end))).name
+                elif segments.index(seg) > 0 and (named := self._named_comparator(text, seg)):
+                    d.arm = named
                 else:
                     d.arm = default
             else:
                 d.arm = treatment_arm or default
+
+    def _named_comparator(self, text: str, seg: tuple[int, int]) -> str | None:
+        """A comparator outside the arm vocabulary, as written ("with quetiapine")."""
+        for m in self.named_comparator.finditer(text, seg[0], seg[1]):
+            word = m.group("arm").lower()
+            if word not in self.not_arm_words and not word[0].isdigit():
+                return word
+        return None
 
     def _parenthetical_pair(self, text: str, rates: list[Draft], mentions: list[_Mention]) -> dict[Draft, str]:
         """'A over B (rates X vs Y)': X gets A, Y gets B when the brackets name no arm."""
@@ -214,15 +234,19 @@ class Linker:
             out += [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
         return out
 
-    def _attach_p_values(self, text: str, items: list[Draft]) -> None:
-        """p in the same parenthesis as an effect or ratio that has none yet (nearest wins)."""
+    def _attach_p_values(self, text: str, items: list[Draft], clauses: list[tuple[int, int]]) -> None:
+        """p for an effect or ratio that has none yet: from its parenthesis (nearest wins), else from its clause when it is the clause's only effect or ratio."""
         for d in items:
             if d.type not in ARMED_TYPES or d.type.endswith("_rate") or d.p_value is not None:
                 continue
             enclosing = _enclosing_brackets(text, d.start, d.end)
-            if enclosing is None:
-                continue
-            ps = list(P_VALUE.finditer(text, *enclosing))
+            ps = list(P_VALUE.finditer(text, *enclosing)) if enclosing else []
+            if not ps:
+                clause = next(((a, b) for a, b in clauses if a <= d.start < b), None)
+                stats = [x for x in items if x.type in ARMED_TYPES and not x.type.endswith("_rate")]
+                if clause and sum(clause[0] <= x.start < clause[1] for x in stats) == 1:
+                    ps = [m for m in P_VALUE.finditer(text, *clause)
+                          if not any(x.start <= m.start() < x.end for x in items)]
             if ps:
                 nearest = min(ps, key=lambda m: min(abs(m.start() - d.end), abs(d.start - m.end())))
                 d.p_value = float(nearest.group("p"))
@@ -243,14 +267,14 @@ class Linker:
             seg = segments[seg_i]
             in_segment = [t for t in times if seg[0] <= t.start < seg[1] and self._index_of(clauses, t.start) == ci]
             if in_segment:
-                t = min(in_segment, key=lambda t: abs(t.start - d.start))
+                t = min(in_segment, key=lambda t: _gap(d, t))
             else:
                 if seg_i > 0 and OWN_ANCHOR.search(text, seg[0], seg[1]):
                     continue
                 framing = [t for t in times if self._index_of(clauses, t.start) < ci or (self._index_of(clauses, t.start) == ci)]
                 if not framing:
                     continue
-                t = min(framing, key=lambda t: abs(t.start - d.start))
+                t = min(framing, key=lambda t: _gap(d, t))
             d.timepoint_days = t.high if t.high is not None else t.value
 
 
@@ -291,3 +315,10 @@ def _enclosing_brackets(text: str, start: int, end: int) -> tuple[int, int] | No
         elif text[j] == "\n":
             return None
     return None
+
+
+def _gap(d: Draft, t: Draft) -> tuple[int, int]:
+    """Characters between a value and a time; a following time wins a tie ("d = 0.4 at day 7")."""
+    if t.start >= d.end:
+        return t.start - d.end, 0
+    return max(0, d.start - t.end), 1

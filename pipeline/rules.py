@@ -100,7 +100,7 @@ class RegexEntry(Strict):
     id: str = Field(pattern=r"^[a-z_]+(?:\.[a-z0-9_]+)+$")
     pattern: str
     flags: list[Literal["IGNORECASE", "MULTILINE"]] = []
-    examples: Examples = Examples()
+    examples: Examples
 
     @field_validator("examples")
     @classmethod
@@ -204,6 +204,9 @@ class Rules(BaseModel):
     default_arm: str
     outcome_cues: list[OutcomeCue]
     threshold_response: str
+    threshold_phrase: str
+    named_comparator: str
+    not_arm_words: list[str]
     number_words: dict[str, float]
     fraction_words: dict[str, float]
     article_words: dict[str, float]
@@ -263,7 +266,7 @@ def _expand(pattern: str, fragments: dict[str, str], path: Path, line: int, rule
 
 
 # Strings that make a backtracking-prone pattern blow up.
-_PROBES = ("1" * 64 + "x", " " * 64 + "x", "1 " * 64 + "%x", "a" * 64 + "!", "(" * 40 + "1")
+_PROBES = ("1" * 64 + "x", " " * 64 + "x", "1 " * 64 + "%x", "a" * 64 + "!", "(" * 40 + "1", "a," * 40 + "!", "1." * 40 + "x")
 
 
 def _compile(entry: RegexEntry, pattern: str, path: Path, line: int, check_groups: bool) -> Compiled:
@@ -360,6 +363,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     dose_units = [_validate(DoseUnit, v, vocab / "units.yaml") for v in units["dose_units"]]
     fragments = {k: v for k, v in _strip_lines(_read_yaml(rules_dir / "regex" / "fragments.yaml")).items()}
     fragments["NUMWORD"] = r"(?<![\w-])" + _alternation(number_words) + r"(?!\w)"
+    fragments["NUMWORD_BARE"] = _alternation(number_words)
     fragments["FRACTION"] = _alternation(numbers.get("fractions", {}))
     fragments["TIMEUNIT"] = "(?:" + "|".join(u.pattern for u in time_units.values()) + ")"
     fragments["DOSEUNIT"] = "(?:" + "|".join(u.pattern for u in dose_units) + ")"
@@ -404,6 +408,9 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         default_arm=arms["default_arm"],
         outcome_cues=cues,
         threshold_response=outcomes["threshold_response"],
+        threshold_phrase=outcomes.get("threshold_phrase", r"(?!)"),
+        named_comparator=arms.get("named_comparator", r"(?!)"),
+        not_arm_words=_strip_lines(arms.get("not_arm_words", [])),
         number_words=number_words,
         fraction_words={k: float(v) for k, v in numbers.get("fractions", {}).items()},
         article_words={k: float(v) for k, v in numbers.get("articles", {}).items()},

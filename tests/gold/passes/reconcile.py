@@ -60,7 +60,8 @@ def overlaps(m, n):
     return m["char_start"] < n["char_end"] and n["char_start"] < m["char_end"]
 
 
-def main() -> int:
+def reconcile() -> tuple[list[dict], list[str], set]:
+    """(merged blocks, undecided disagreements, decisions that no longer apply)."""
     a_blocks, b_blocks = load("A"), load("B")
     assert len(a_blocks) == len(b_blocks), "passes disagree on the number of blocks"
     undecided, out = [], []
@@ -104,6 +105,11 @@ def main() -> int:
         merged.sort(key=lambda m: (m["char_start"], m["char_end"], m["type"]))
         out.append({**{k: a[k] for k in BLOCK_KEYS}, "measures": merged})
     stale = set(DECISIONS) - used_decisions
+    return out, undecided, stale
+
+
+def main() -> int:
+    out, undecided, stale = reconcile()
     if undecided or stale:
         print("undecided disagreements:", *undecided, sep="\n  ")
         print("decisions that no longer apply:", *map(str, stale), sep="\n  ")

@@ -1,5 +1,6 @@
 # Hand-chosen spans (decided by reading); this script only computes offsets and asserts grounding.
 import json
+
 SRC = "/work/shared/raw/ketamine-research.txt"
 raw = open(SRC, "rb").read()
 text = raw.decode("utf-8")

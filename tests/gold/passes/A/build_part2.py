@@ -1,5 +1,6 @@
 # Offsets helper for hand-chosen spans (labels decided by reading; this only computes offsets).
 import json
+
 raw = open('/work/shared/raw/ketamine-research.txt', 'rb').read()
 text = raw.decode('utf-8')
 if text.startswith('\ufeff'):

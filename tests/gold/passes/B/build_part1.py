@@ -1,6 +1,7 @@
 # Hand-chosen gold spans for ketamine-research.txt lines 16-67 (blocks 1-18).
 # This script only turns spans chosen by reading into offsets and asserts grounding.
 import json
+
 SRC = "/work/shared/raw/ketamine-research.txt"
 raw = open(SRC, "rb").read().decode("utf-8")
 if raw.startswith("\ufeff"):

@@ -1,5 +1,6 @@
 # Hand-chosen spans (read by a person); this script only computes offsets and asserts grounding.
 import json
+
 SRC = "/work/shared/raw/ketamine-research.txt"
 t = open(SRC, "rb").read().decode("utf-8")
 if t.startswith("\ufeff"): t = t[1:]
@@ -142,6 +143,7 @@ blk(51, None, (145,145), 146, "end_of_life", [
 blk(52, None, (147,147), 148, "end_of_life", [])
 
 import re
+
 out = []
 for idx, title, (f1, f2), c, cond, ms in B:
     fs, fe = L(f1)[0], L(f2)[1]

@@ -1,4 +1,6 @@
-import json, re, collections
+import collections
+import json
+
 t = open("/work/shared/raw/ketamine-research.txt","rb").read().decode("utf-8")
 if t.startswith("\ufeff"): t = t[1:]
 TYPES = {"response_rate","remission_rate","other_rate","dose","route","effect_size","odds_ratio","hazard_ratio","risk_ratio","nnt","follow_up"}

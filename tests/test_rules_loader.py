@@ -1,0 +1,118 @@
+"""Invalid rules are refused with file, line and rule id — never run with rules missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.rules import RuleError, load_rules
+from pipeline.runner import run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text not found in {path.name}: {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+
+
+def test_project_rules_load(rules):
+    assert len(rules.recognizers) >= 20 and rules.token_patterns
+
+
+def test_malformed_yaml(rules_copy):
+    path = rules_copy / "regex" / "measures.yaml"
+    _edit(path, "  - id: ratio.hazard\n", "  - id: ratio.hazard\n   bad: [unclosed\n")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert "measures.yaml" in str(err.value) and "malformed YAML" in str(err.value)
+    assert err.value.line is not None
+
+
+def test_unknown_key_names_file_line_and_id(rules_copy):
+    path = rules_copy / "regex" / "measures.yaml"
+    _edit(path, "  - id: ratio.hazard\n", "  - id: ratio.hazard\n    colour: blue\n")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert err.value.rule_id == "ratio.hazard"
+    assert err.value.line == _line_of(path, "id: ratio.hazard")
+    assert "colour" in str(err.value)
+
+
+def test_invalid_regex(rules_copy):
+    path = rules_copy / "regex" / "exclusions.yaml"
+    _edit(path, "(?x) \\btimed\\s+", "(?x) \\btimed(\\s+")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert err.value.rule_id == "excl.therapy_timing" and "invalid regex" in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_catastrophic_backtracking_is_rejected(rules_copy):
+    path = rules_copy / "regex" / "damage.yaml"
+    _edit(path, r"pattern: '(?x) \b(?:than|versus", r"pattern: '(?x) (?:\d|\d\d)+\.\d|\b(?:than|versus")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert err.value.rule_id == "damage.cut_comparison" and "catastrophic" in str(err.value)
+
+
+def test_malformed_jsonl_names_line(rules_copy):
+    path = rules_copy / "patterns" / "route.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2][:-1]  # drop the closing brace
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert err.value.line == 3 and "malformed JSON" in str(err.value)
+
+
+def test_token_pattern_unknown_label(rules_copy):
+    path = rules_copy / "patterns" / "route.jsonl"
+    _edit(path, '"id": "route.im", "label": "IM"', '"id": "route.im", "label": "INTRAMUSC"')
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert err.value.rule_id == "route.im" and err.value.line == _line_of(path, '"route.im"')
+
+
+def test_unknown_named_group(rules_copy):
+    path = rules_copy / "regex" / "measures.yaml"
+    _edit(path, "(?P<value>{{NUM}}) {{STATS}}\n    examples:\n      match:\n        - {text: \"OR = 28.94",
+          "(?P<valu>{{NUM}}) {{STATS}}\n    examples:\n      match:\n        - {text: \"OR = 28.94")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert err.value.rule_id == "ratio.odds" and "valu" in str(err.value)
+
+
+def test_duplicate_ids(rules_copy):
+    path = rules_copy / "regex" / "measures.yaml"
+    _edit(path, "  - id: ratio.hazard\n", "  - id: ratio.odds\n")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert "duplicate id" in str(err.value)
+
+
+def test_rule_without_examples(rules_copy):
+    path = rules_copy / "regex" / "damage.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("    examples:\n      match:\n        - {text: \"than.\"")
+    end = text.index("  - id: damage.doubled_word_across_gap")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert err.value.rule_id == "damage.cut_comparison" and "example" in str(err.value)
+
+
+def test_run_refuses_invalid_rules_and_leaves_outputs(rules_copy, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "studies.csv").write_text("previous\n", encoding="utf-8")
+    _edit(rules_copy / "regex" / "measures.yaml", "  - id: ratio.hazard\n", "  - id: ratio.hazard\n    colour: blue\n")
+    with pytest.raises(RuleError):
+        run(ROOT / "raw", out, rules_copy)
+    assert (out / "studies.csv").read_text(encoding="utf-8") == "previous\n"

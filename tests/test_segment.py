@@ -1,0 +1,103 @@
+"""Segmentation: the seed's 52 blocks with exact cell spans, quoted cells, sections, fallbacks."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.segment import segment, split_lines
+
+from conftest import GOLD
+
+
+def _gold_blocks():
+    return [json.loads(line) for line in (GOLD / "ketamine-research.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_seed_has_52_blocks_with_exact_cells(rules, seed_text):
+    seg = segment(seed_text, rules, "ketamine-research.txt")
+    gold = _gold_blocks()
+    assert seg.layout == "table"
+    assert len(seg.blocks) == 52 == len(gold)
+    for block, g in zip(seg.blocks, gold, strict=True):
+        title = seed_text[block.title.start:block.title.end] if block.title else None
+        assert (block.char_start, block.char_end, title) == (g["char_start"], g["char_end"], g["title"]), block.block_index
+        assert (block.findings.start, block.findings.end) == (g["findings_start"], g["findings_end"]), block.block_index
+        conclusion = (block.conclusion.start, block.conclusion.end) if block.conclusion else (None, None)
+        assert conclusion == (g["conclusion_start"], g["conclusion_end"]), block.block_index
+
+
+def test_seed_conditions_match_gold(rules, seed_text):
+    seg = segment(seed_text, rules)
+    assert [b.condition for b in seg.blocks] == [g["condition"] for g in _gold_blocks()]
+
+
+def test_tab_list_is_read(rules, seed_text):
+    assert segment(seed_text, rules).tab_conditions == ["depression", "anxiety", "ptsd", "ocd", "alcohol"]
+
+
+def test_quoted_multiline_cell_keeps_its_quotes(rules, seed_text):
+    seg = segment(seed_text, rules)
+    quoted = [b for b in seg.blocks if seed_text[b.findings.start] == '"']
+    assert len(quoted) == 5
+    for b in quoted:
+        cell = seed_text[b.findings.start:b.findings.end]
+        assert cell.endswith('"') and "\n" in cell
+
+
+PAGE = """Intro text about the clinic.
+Depression
+Study
+Findings
+Conclusion
+A title without a full stop
+Ketamine helped 40% of patients respond.
+It works.
+"Line one of a quoted cell.
+Line two."
+Second conclusion.
+Findings of a cut-off row.
+"""
+
+
+def test_small_table_page(rules):
+    seg = segment(PAGE, rules, "p.txt")
+    assert len(seg.blocks) == 3
+    first, second, third = seg.blocks
+    assert PAGE[first.title.start:first.title.end] == "A title without a full stop"
+    assert PAGE[second.findings.start:second.findings.end] == '"Line one of a quoted cell.\nLine two."'
+    assert third.conclusion is None and "truncated_row" in third.flags
+    assert any("p.txt:12" in w and "cut off" in w for w in seg.warnings)
+
+
+def test_crlf_spans_exclude_carriage_returns(rules):
+    text = PAGE.replace("\n", "\r\n")
+    for block in segment(text, rules).blocks:
+        for _, span in block.cells():
+            assert "\r" not in text[span.end - 1:span.end]
+            assert not text[span.start:span.end].endswith("\r")
+
+
+def test_unclosed_quote_is_reported(rules):
+    text = "Study\nFindings\nConclusion\n\"Never closed\nsecond line\nthird line\n"
+    seg = segment(text, rules, "q.txt")
+    assert any("q.txt:4" in w and "never closes" in w for w in seg.warnings)
+    assert seg.blocks and seg.blocks[0].findings.start == text.index('"')
+
+
+def test_paragraph_fallback_one_block_per_paragraph(rules):
+    text = "First abstract: 50% responded.\nStill first.\n\nSecond abstract, OR = 2.1.\n\n\nThird one."
+    seg = segment(text, rules, "abs.txt")
+    assert seg.layout == "paragraphs"
+    assert [text[b.findings.start:b.findings.end] for b in seg.blocks] == [
+        "First abstract: 50% responded.\nStill first.", "Second abstract, OR = 2.1.", "Third one."]
+    assert all(b.condition == "other" and b.flags == ["layout_paragraphs"] for b in seg.blocks)
+
+
+def test_empty_and_whitespace_pages(rules):
+    assert segment("", rules).blocks == []
+    assert segment("  \n\n \t\n", rules).blocks == []
+
+
+def test_split_lines_offsets():
+    text = "a\r\nbc\nd"
+    assert [(ln.start, ln.end) for ln in split_lines(text)] == [(0, 1), (3, 5), (6, 7)]
