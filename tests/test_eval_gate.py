@@ -75,19 +75,21 @@ def test_breaking_a_rule_fails_the_gate_with_a_readable_miss_list(rules_copy, tm
     path = rules_copy / "regex" / "measures.yaml"
     text = path.read_text(encoding="utf-8")
     # Break the odds-ratio recognizer: it now needs "odds ratio" spelled out.
-    path.write_text(text.replace("(?<![A-Za-z/])(?:OR|odds\\s+ratio)", "(?<![A-Za-z/])(?:odds\\s+ratio)", 1), encoding="utf-8")
+    broken = text.replace("(?<![A-Za-z/])(?:OR|(?i:odds\\s+ratio))", "(?<![A-Za-z/])(?:(?i:odds\\s+ratio))", 1)
+    assert broken != text
+    path.write_text(broken, encoding="utf-8")
     out = tmp_path / "out"
     run(RAW, out, rules_copy, force=True)
-    broken = run_eval(GOLD, out, RAW)
-    failures = gate_failures(broken, load_thresholds(ROOT / "pyproject.toml"))
+    broken_report = run_eval(GOLD, out, RAW)
+    failures = gate_failures(broken_report, load_thresholds(ROOT / "pyproject.toml"))
     assert any(f.startswith("odds_ratio: F1") for f in failures), failures
-    missed = {m["text"] for m in broken["misses"] if m["type"] == "odds_ratio"}
+    missed = {m["text"] for m in broken_report["misses"] if m["type"] == "odds_ratio"}
     assert "OR = 28.94; 95% CI 3.45–242.57; p = 0.002" in missed and "OR ~4" in missed
     buf = io.StringIO()
     saved = cli.out
     cli.out = Console(file=buf, width=200, color_system=None)
     try:
-        cli.print_eval(broken)
+        cli.print_eval(broken_report)
     finally:
         cli.out = saved
     printed = buf.getvalue()
