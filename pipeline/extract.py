@@ -14,12 +14,14 @@ number word or a route word), which keeps throughput near the tokenizer's own.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import regex
 import spacy
 from spacy.matcher import Matcher
+from spacy.tokens import Doc
 
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
 from pipeline.rules import MATCH_TIMEOUT_S, Rules
@@ -143,6 +145,7 @@ class Extractor:
         )
         time_units = "|".join(u.pattern for u in rules.time_units.values())
         counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
+        self.route_prescan = regex.compile(self._route_prescan(), regex.IGNORECASE)
         self.prescan = regex.compile(
             r"\d|" + self.number_word_re.pattern
             + rf"|\b(?:{counted_units})\s+(?:{time_units})\b|"
@@ -176,72 +179,79 @@ class Extractor:
         """Candidates, exclusions, damage and uncovered numbers of one block."""
         result = BlockExtraction()
         for cell_name, span in block.cells():
-            result.sentences += split_sentences(text, span.start, span.end, cell_name)
-        for sentence in result.sentences:
-            self._extract_sentence(text, sentence, result)
+            sentences = split_sentences(text, span.start, span.end, cell_name)
+            result.sentences += sentences
+            if sentences:
+                self._extract_cell(text, span.start, span.end, sentences, result)
         if result.damaged:
             result.flags.append("damaged_text")
         result.drafts.sort(key=lambda d: (d.start, d.end, d.type))
         return result
 
-    def _extract_sentence(self, text: str, sentence: Sentence, result: BlockExtraction) -> None:
-        s_text = text[sentence.start:sentence.end]
-        if not self.prescan.search(s_text):
+    def _extract_cell(self, text: str, start: int, end: int, sentences: list[Sentence], result: BlockExtraction) -> None:
+        """Run every rule once over a cell; offsets below are cell-relative until the end."""
+        c_text = text[start:end]
+        if not self.prescan.search(c_text):
             return
-        doc = self.nlp.make_doc(s_text)
-        damaged = self._damage(s_text)
-        for d_start, d_end, rule_id in damaged:
-            result.damaged.append((sentence.start + d_start, sentence.start + d_end, rule_id))
+        starts = [s.start - start for s in sentences]
+        ends = [s.end - start for s in sentences]
 
-        excluded = []
+        def sentence_of(pos: int) -> int:
+            return max(0, bisect_right(starts, pos) - 1)
+
+        damaged: list[tuple[int, int, str]] = []
+        for s, s0 in zip(sentences, starts, strict=True):
+            damaged += [(s0 + a, s0 + b, rid) for a, b, rid in self._damage(text[s.start:s.end])]
+
+        excluded: list[Excluded] = []
         for ex in self.rules.exclusions:
-            for m in ex.regex.finditer(s_text, timeout=MATCH_TIMEOUT_S):
-                sup = ex.entry.suppresses
-                excluded.append(Excluded(m.start(), m.end(), ex.id, None if sup == "all" else frozenset(sup)))
-        result.excluded += [Excluded(e.start + sentence.start, e.end + sentence.start, e.rule_id, e.suppresses) for e in excluded]
+            if ex.trigger is not None and not ex.trigger.search(c_text):
+                continue
+            sup = ex.entry.suppresses
+            suppresses = None if sup == "all" else frozenset(sup)
+            excluded += [Excluded(m.start(), m.end(), ex.id, suppresses) for m in ex.regex.finditer(c_text, timeout=MATCH_TIMEOUT_S)]
+
+        docs: dict[int, Doc] = {}
+
+        def doc_of(i: int) -> Doc:
+            if i not in docs:
+                docs[i] = self.nlp.make_doc(c_text[starts[i]:ends[i]])
+            return docs[i]
 
         candidates: list[tuple[int, Draft]] = []
         unreadable: list[tuple[int, int]] = []
         for rec in self.rules.recognizers:
-            for m in rec.regex.finditer(s_text, overlapped=False, timeout=MATCH_TIMEOUT_S):
+            if rec.trigger is not None and not rec.trigger.search(c_text):
+                continue
+            for m in rec.regex.finditer(c_text, timeout=MATCH_TIMEOUT_S):
                 try:
-                    drafts = normalize_hit(m, rec.entry.type, rec.id, s_text, self.rules)
+                    drafts = normalize_hit(m, rec.entry.type, rec.id, c_text, self.rules)
                 except NormalizationError:
                     unreadable.append((m.start(), m.end()))
                     continue
                 for d in drafts:
-                    self._snap(doc, d)
+                    i = sentence_of(d.start)
+                    if d.end > ends[i]:
+                        continue  # a hit across a sentence boundary is not one value
+                    if not _token_aligned(c_text, d.start, d.end):
+                        self._snap(doc_of(i), starts[i], d)
                     candidates.append((rec.entry.priority, d))
-        for match_id, t_start, t_end in self.matcher(doc):
-            pattern = self.route_patterns[self.nlp.vocab.strings[match_id]]
-            if pattern.keep:
-                t_start, t_end = t_start + pattern.keep[0], t_start + pattern.keep[1]
-            after = t_end + 1 if t_end < len(doc) and doc[t_end].text == "-" else t_end  # "oral-health"
-            nxt = doc[after].lower_ if after < len(doc) else ""
-            prev = doc[t_start - 1].lower_ if t_start > 0 else ""
-            if nxt in pattern.not_before or prev in pattern.not_after:
-                continue
-            span = doc[t_start:t_end]
-            candidates.append((40, Draft(type="route", start=span.start_char, end=span.end_char, rule_id=pattern.id, label=pattern.label)))
+        for i in range(len(sentences)):
+            if self.route_prescan.search(c_text, starts[i], ends[i]):
+                candidates += [(40, d) for d in self._routes(doc_of(i), starts[i])]
 
         kept: list[Draft] = []
         for _priority, d in sorted(candidates, key=lambda pc: (-pc[0], -(pc[1].end - pc[1].start), pc[1].start)):
-            kind = "rate" if d.type == "rate" else d.type
-            if any(_overlaps(d.start, d.end, e.start, e.end) and (e.suppresses is None or kind in e.suppresses) for e in excluded):
+            if any(_overlaps(d.start, d.end, e.start, e.end) and (e.suppresses is None or d.type in e.suppresses) for e in excluded):
                 continue
             if any(_overlaps(d.start, d.end, a, b) for a, b, _ in damaged):
                 continue
             if any(_overlaps(d.start, d.end, k.start, k.end) for k in kept):
                 continue
             kept.append(d)
-        for d in kept:
-            d.start += sentence.start
-            d.end += sentence.start
-            d.extra["sentence"] = sentence
-        result.drafts += kept
 
-        covered = [(k.start - sentence.start, k.end - sentence.start) for k in kept] + [(e.start, e.end) for e in excluded]
-        for m in self._numbers_re.finditer(s_text):
+        covered = [(k.start, k.end) for k in kept] + [(e.start, e.end) for e in excluded]
+        for m in self._numbers_re.finditer(c_text):
             if m.group().lower() in ("one", "a", "an", "zero"):
                 continue
             if any(_overlaps(m.start(), m.end(), a, b) for a, b in covered):
@@ -252,12 +262,38 @@ class Extractor:
                 reason = "unreadable"
             else:
                 reason = "no_rule"
-            result.uncovered.append(UncoveredNumber(m.start() + sentence.start, m.end() + sentence.start, sentence, reason))
+            result.uncovered.append(UncoveredNumber(m.start() + start, m.end() + start, sentences[sentence_of(m.start())], reason))
 
-    def _snap(self, doc: spacy.tokens.Doc, d: Draft) -> None:
-        span = doc.char_span(d.start, d.end, alignment_mode="expand")
+        for d in kept:
+            d.extra["sentence"] = sentences[sentence_of(d.start)]
+            d.start += start
+            d.end += start
+        result.drafts += kept
+        result.damaged += [(a + start, b + start, rid) for a, b, rid in damaged]
+        result.excluded += [Excluded(e.start + start, e.end + start, e.rule_id, e.suppresses) for e in excluded]
+
+    def _routes(self, doc: Doc, offset: int) -> list[Draft]:
+        """Route mentions from the token patterns, with their context guards."""
+        out = []
+        for match_id, t_start, t_end in self.matcher(doc):
+            pattern = self.route_patterns[self.nlp.vocab.strings[match_id]]
+            if pattern.keep:
+                t_start, t_end = t_start + pattern.keep[0], t_start + pattern.keep[1]
+            after = t_end + 1 if t_end < len(doc) and doc[t_end].text == "-" else t_end  # "oral-health"
+            nxt = doc[after].lower_ if after < len(doc) else ""
+            prev = doc[t_start - 1].lower_ if t_start > 0 else ""
+            if nxt in pattern.not_before or prev in pattern.not_after:
+                continue
+            span = doc[t_start:t_end]
+            out.append(Draft(type="route", start=span.start_char + offset, end=span.end_char + offset, rule_id=pattern.id, label=pattern.label))
+        return out
+
+    @staticmethod
+    def _snap(doc: Doc, offset: int, d: Draft) -> None:
+        """Widen a regex hit to whole spaCy tokens (`alignment_mode="expand"`)."""
+        span = doc.char_span(d.start - offset, d.end - offset, alignment_mode="expand")
         if span is not None:
-            d.start, d.end = span.start_char, span.end_char
+            d.start, d.end = span.start_char + offset, span.end_char + offset
 
     def _damage(self, s_text: str) -> list[tuple[int, int, str]]:
         """Damaged stretches of one sentence: (start, end, rule id)."""
@@ -281,6 +317,15 @@ class Extractor:
             if m:
                 out.append((0, m.end(), sign.id))
         return out
+
+
+_LEFT_EDGE = set(" \t\n([{\"“‘'/")
+_RIGHT_EDGE = set(" \t\n)]}.,;:!?\"”’'/%")
+
+
+def _token_aligned(text: str, start: int, end: int) -> bool:
+    """True when a span starts and ends where spaCy's tokenizer splits anyway (no Doc needed)."""
+    return (start == 0 or text[start - 1] in _LEFT_EDGE) and (end == len(text) or text[end] in _RIGHT_EDGE)
 
 
 def _overlaps(a1: int, b1: int, a2: int, b2: int) -> bool:

@@ -170,17 +170,26 @@ def _paragraphs(text: str, lines: list[_Line]) -> list[Block]:
 # --------------------------------------------------------------------- conditions
 
 
+_TERMS: dict[int, tuple[Rules, list[tuple[str, regex.Pattern, float]]]] = {}
+
+
+def _compiled_terms(rules: Rules) -> list[tuple[str, regex.Pattern, float]]:
+    cached = _TERMS.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        terms = [(name, regex.compile(t.pattern, 0 if t.case else regex.IGNORECASE), t.weight)
+                 for name, vocab in rules.conditions.items() for t in vocab.terms]
+        cached = _TERMS[id(rules)] = (rules, terms)
+    return cached[1]
+
+
 def _condition_scores(text: str, block: Block, rules: Rules) -> dict[str, float]:
     scores: dict[str, float] = {}
-    for name, vocab in rules.conditions.items():
-        total = 0.0
-        for term in vocab.terms:
-            flags = 0 if term.case else regex.IGNORECASE
-            for cell_name, span in block.cells():
-                hits = len(regex.findall(term.pattern, text[span.start:span.end], flags))
-                total += hits * term.weight * (2 if cell_name == "title" else 1)
-        if total:
-            scores[name] = total
+    cells = [(text[span.start:span.end], 2 if name == "title" else 1) for name, span in block.cells()]
+    for name, pattern, weight in _compiled_terms(rules):
+        for cell_text, factor in cells:
+            hits = sum(1 for _ in pattern.finditer(cell_text))
+            if hits:
+                scores[name] = scores.get(name, 0.0) + hits * weight * factor
     return scores
 
 

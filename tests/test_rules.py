@@ -65,6 +65,8 @@ def test_rule_example(extractor, rule_id, kind, sentence, text):
         hits = _route_hits(extractor, sentence, rule_id)
     if kind == "match":
         assert hits, f"{rule_id} should match in {sentence!r}"
+        if compiled is not None and compiled.trigger is not None:
+            assert compiled.trigger.search(sentence), f"{rule_id}: trigger {compiled.entry.trigger!r} misses {sentence!r}"
         if text is not None:
             assert text in hits, f"{rule_id} matched {hits} in {sentence!r}, expected {text!r}"
     else:
