@@ -105,6 +105,7 @@ def process_text(source: str, text: str, rules: Rules) -> SourceResult:
                 source=source, study_id=study_id, text=text[u.start:u.end], char_start=u.start, char_end=u.end,
                 reason=u.reason, sentence=text[u.sentence.start:u.sentence.end],
             ))
+        result.warnings += [f"{source}: block {block.block_index}, {w}" for w in ex.warnings]
         flags = sorted({*block.flags, *ex.flags})
         for start, _end, rule_id in ex.damaged:
             line = text.count("\n", 0, start) + 1

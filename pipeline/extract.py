@@ -24,8 +24,9 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
-from pipeline.rules import MATCH_TIMEOUT_S, Rules
+from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules
 from pipeline.segment import Block
+from pipeline.spans import DisjointSpans, SpanIndex
 
 ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "al.", "approx.", "Dr.", "cf.", "Fig.", "ca.")
 OPENERS, CLOSERS = "([{", ")]}"
@@ -62,6 +63,7 @@ class BlockExtraction:
     uncovered: list[UncoveredNumber] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence]:
@@ -134,13 +136,14 @@ class Extractor:
     def __init__(self, rules: Rules):
         self.rules = rules
         self.nlp = spacy.blank("en")
+        self.nlp.max_length = 10**9  # tokenizer only (no parser): long sentences are cheap
         self.matcher = Matcher(self.nlp.vocab, validate=True)
         self.route_patterns = {p.id: p for p in rules.token_patterns}
         for p in rules.token_patterns:
             self.matcher.add(p.id, [p.pattern])
         words = sorted({*rules.number_words, *rules.fraction_words}, key=len, reverse=True)
         self.number_word_re = regex.compile(
-            r"(?<![\w-])(?:" + "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in words) + r")(?![\w-])",
+            r"(?<![\w-])(?:" + "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in words) + r")(?!\w)",
             regex.IGNORECASE,
         )
         time_units = "|".join(u.pattern for u in rules.time_units.values())
@@ -203,13 +206,25 @@ class Extractor:
         for s, s0 in zip(sentences, starts, strict=True):
             damaged += [(s0 + a, s0 + b, rid) for a, b, rid in self._damage(text[s.start:s.end])]
 
+        # Catastrophic patterns are refused at load time; this bound only keeps a
+        # pathological input from stalling a run, and grows with the cell.
+        timeout = MATCH_TIMEOUT_S + len(c_text) / 50_000
+
+        def hits(rule: Compiled) -> list[regex.Match]:
+            if rule.trigger is not None and not rule.trigger.search(c_text):
+                return []
+            try:
+                return list(rule.regex.finditer(c_text, timeout=timeout))
+            except TimeoutError:
+                line = text.count("\n", 0, start) + 1
+                result.warnings.append(f"line {line}: rule {rule.id} timed out after {timeout:.0f}s on this cell; its values here are not extracted")
+                return []
+
         excluded: list[Excluded] = []
         for ex in self.rules.exclusions:
-            if ex.trigger is not None and not ex.trigger.search(c_text):
-                continue
             sup = ex.entry.suppresses
             suppresses = None if sup == "all" else frozenset(sup)
-            excluded += [Excluded(m.start(), m.end(), ex.id, suppresses) for m in ex.regex.finditer(c_text, timeout=MATCH_TIMEOUT_S)]
+            excluded += [Excluded(m.start(), m.end(), ex.id, suppresses) for m in hits(ex)]
 
         docs: dict[int, Doc] = {}
 
@@ -221,9 +236,7 @@ class Extractor:
         candidates: list[tuple[int, Draft]] = []
         unreadable: list[tuple[int, int]] = []
         for rec in self.rules.recognizers:
-            if rec.trigger is not None and not rec.trigger.search(c_text):
-                continue
-            for m in rec.regex.finditer(c_text, timeout=MATCH_TIMEOUT_S):
+            for m in hits(rec):
                 try:
                     drafts = normalize_hit(m, rec.entry.type, rec.id, c_text, self.rules)
                 except NormalizationError:
@@ -240,25 +253,28 @@ class Extractor:
             if self.route_prescan.search(c_text, starts[i], ends[i]):
                 candidates += [(40, d) for d in self._routes(doc_of(i), starts[i])]
 
+        excluded_index = SpanIndex((e.start, e.end, e) for e in excluded)
+        damaged_index = SpanIndex(damaged)
         kept: list[Draft] = []
+        taken = DisjointSpans()
         for _priority, d in sorted(candidates, key=lambda pc: (-pc[0], -(pc[1].end - pc[1].start), pc[1].start)):
-            if any(_overlaps(d.start, d.end, e.start, e.end) and (e.suppresses is None or d.type in e.suppresses) for e in excluded):
+            if any(e.suppresses is None or d.type in e.suppresses for _, _, e in excluded_index.overlapping(d.start, d.end)):
                 continue
-            if any(_overlaps(d.start, d.end, a, b) for a, b, _ in damaged):
-                continue
-            if any(_overlaps(d.start, d.end, k.start, k.end) for k in kept):
+            if damaged_index.any_overlap(d.start, d.end) or taken.overlaps(d.start, d.end):
                 continue
             kept.append(d)
+            taken.add(d.start, d.end)
 
-        covered = [(k.start, k.end) for k in kept] + [(e.start, e.end) for e in excluded]
+        covered = SpanIndex([(k.start, k.end, None) for k in kept] + [(e.start, e.end, None) for e in excluded])
+        unreadable_index = SpanIndex((a, b, None) for a, b in unreadable)
         for m in self._numbers_re.finditer(c_text):
             if m.group().lower() in ("one", "a", "an", "zero"):
                 continue
-            if any(_overlaps(m.start(), m.end(), a, b) for a, b in covered):
+            if covered.any_overlap(m.start(), m.end()):
                 continue
-            if any(_overlaps(m.start(), m.end(), a, b) for a, b, _ in damaged):
+            if damaged_index.any_overlap(m.start(), m.end()):
                 reason = "damaged_text"
-            elif any(_overlaps(m.start(), m.end(), a, b) for a, b in unreadable):
+            elif unreadable_index.any_overlap(m.start(), m.end()):
                 reason = "unreadable"
             else:
                 reason = "no_rule"

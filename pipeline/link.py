@@ -19,6 +19,7 @@ kept ones with:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ import regex
 from pipeline.extract import Sentence, clause_spans
 from pipeline.normalize import Draft
 from pipeline.rules import Rules
+from pipeline.spans import DisjointSpans, Partition, SpanIndex
 
 ARMED_TYPES = {"response_rate", "remission_rate", "other_rate", "effect_size", "odds_ratio", "hazard_ratio", "risk_ratio"}
 TIMED_TYPES = ARMED_TYPES | {"nnt"}
@@ -34,6 +36,8 @@ NOT_TIMEPOINT_BOUNDS = {"over", "up_to", "at_least"}
 # A comparator segment with its own reference time does not inherit the sentence's.
 OWN_ANCHOR = regex.compile(r"\b(?:after|following|at)\s+(?:the\s+)?(?:initial|first|single|baseline|last)\b", regex.IGNORECASE)
 P_VALUE = regex.compile(r"(?<![\w.])p\s?[=<>≤]=?\s?(?P<p>\d*\.?\d+)")
+# How far (characters) linking looks around a value: keeps it linear on huge sentences.
+CONTEXT = 300
 TIGHT_LEFT = r"\s+rates?\s*(?:was|were|of|:|=)?\s*(?:~|≈|about|approximately)?\s*$"
 
 
@@ -64,13 +68,15 @@ class Linker:
     # ----------------------------------------------------------------- helpers
 
     def arm_mentions(self, text: str, start: int, end: int) -> list[_Mention]:
-        """Arms named in text[start:end], earliest first; overlapping names keep the first listed."""
-        found: list[_Mention] = []
-        for name, pattern in self.arm_res:
+        """Arms named in text[start:end], earliest first; on overlap the arm listed first in the vocabulary wins."""
+        found = DisjointSpans()
+        out: list[_Mention] = []
+        for name, pattern in self.arm_res:  # vocabulary order = precedence
             for m in pattern.finditer(text, start, end):
-                if not any(m.start() < f.end and f.start < m.end() for f in found):
-                    found.append(_Mention(m.start(), m.end(), name))
-        return sorted(found, key=lambda f: f.start)
+                if not found.overlaps(m.start(), m.end()):
+                    found.add(m.start(), m.end())
+                    out.append(_Mention(m.start(), m.end(), name))
+        return sorted(out, key=lambda f: f.start)
 
     def default_arm(self, text: str, block_spans: list[tuple[int, int]]) -> str:
         counts: Counter[str] = Counter()
@@ -89,22 +95,15 @@ class Linker:
         bounds = [sentence.start, *cuts, sentence.end]
         return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1) if bounds[i] < bounds[i + 1]]
 
-    @staticmethod
-    def _index_of(spans: list[tuple[int, int]], pos: int) -> int:
-        for i, (a, b) in enumerate(spans):
-            if a <= pos < b:
-                return i
-        return len(spans) - 1
-
     # ----------------------------------------------------------------- rate type
 
     def rate_type(self, text: str, d: Draft, clause: tuple[int, int], sentence: Sentence) -> tuple[str, str | None] | None:
         """Rate type from cues: tight left, a threshold-defined response, nearest right in the clause, nearest left in the sentence."""
-        left = self._mask_thresholds(text[sentence.start:d.start])
+        left = self._mask_thresholds(text[max(sentence.start, d.start - CONTEXT):d.start])
         for pattern, cue in self.tight_left:
             if pattern.search(left):
                 return cue.type, cue.label
-        raw_right = text[d.end:clause[1]]
+        raw_right = text[d.end:min(clause[1], d.end + CONTEXT)]
         if self.threshold_response.match(raw_right.lstrip(" ofpatinsrcd")) or self.threshold_response.search(raw_right[:60]):
             return "response_rate", None
         right = self._mask_thresholds(raw_right)
@@ -147,15 +146,15 @@ class Linker:
         return kept, dropped
 
     def _link_sentence(self, text: str, sentence: Sentence, items: list[Draft], default: str) -> tuple[list[Draft], list[Draft]]:
-        clauses = clause_spans(text, sentence)
-        segments = self.segments(text, sentence)
+        clauses = Partition(clause_spans(text, sentence))
+        segments = Partition(self.segments(text, sentence))
         kept, dropped = [], []
         first_rate_type: tuple[str, str | None] | None = None
         for d in sorted(items, key=lambda x: x.start):
             if d.type != "rate":
                 continue
-            seg = self._index_of(segments, d.start)
-            clause = clauses[self._index_of(clauses, d.start)]
+            seg = segments.index(d.start)
+            clause = clauses[clauses.index(d.start)]
             typed = None
             if seg > 0 and first_rate_type is not None:
                 typed = first_rate_type
@@ -167,20 +166,22 @@ class Linker:
             d.type, d.label = typed
             if first_rate_type is None:
                 first_rate_type = typed
-        items = [d for d in items if d not in dropped]
+        dropped_ids = {id(d) for d in dropped}
+        items = [d for d in items if id(d) not in dropped_ids]
         self._assign_arms(text, sentence, items, segments, default)
         self._attach_p_values(text, items, clauses)
-        time_clauses = self._time_clauses(text, clauses)
+        time_clauses = Partition(self._time_clauses(text, clauses))
         self._assign_timepoints(text, sentence, items, time_clauses, segments)
         kept += items
         return kept, dropped
 
-    def _assign_arms(self, text: str, sentence: Sentence, items: list[Draft], segments: list[tuple[int, int]], default: str) -> None:
+    def _assign_arms(self, text: str, sentence: Sentence, items: list[Draft], segments: Partition, default: str) -> None:
         mentions = self.arm_mentions(text, sentence.start, sentence.end)
+        mention_starts = [m.start for m in mentions]
         first_seg = segments[0]
         treatment_arm = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
         rates = [d for d in items if d.type.endswith("_rate")]
-        pair = self._parenthetical_pair(text, rates, mentions)
+        pair = self._parenthetical_pair(text, rates, mentions, mention_starts)
         for d in items:
             if d.type not in ARMED_TYPES:
                 continue
@@ -188,11 +189,13 @@ class Linker:
                 if d in pair:
                     d.arm = pair[d]
                     continue
-                seg = segments[self._index_of(segments, d.start)]
-                own = [m for m in mentions if seg[0] <= m.start < seg[1]]
+                seg_i = segments.index(d.start)
+                seg = segments[seg_i]
+                lo, hi = bisect_left(mention_starts, max(seg[0], d.start - CONTEXT)), bisect_left(mention_starts, min(seg[1], d.end + CONTEXT))
+                own = mentions[lo:hi]
                 if own:
                     d.arm = min(own, key=lambda m: min(abs(m.start - d.end), abs(d.start - m.end))).name
-                elif segments.index(seg) > 0 and (named := self._named_comparator(text, seg)):
+                elif seg_i > 0 and (named := self._named_comparator(text, (seg[0], min(seg[1], seg[0] + CONTEXT)))):
                     d.arm = named
                 else:
                     d.arm = default
@@ -207,80 +210,93 @@ class Linker:
                 return word
         return None
 
-    def _parenthetical_pair(self, text: str, rates: list[Draft], mentions: list[_Mention]) -> dict[Draft, str]:
+    def _parenthetical_pair(self, text: str, rates: list[Draft], mentions: list[_Mention], mention_starts: list[int]) -> dict[Draft, str]:
         """'A over B (rates X vs Y)': X gets A, Y gets B when the brackets name no arm."""
         out: dict[Draft, str] = {}
         for x, y in zip(rates, rates[1:], strict=False):
-            open_at = text.rfind("(", 0, x.start)
-            close_at = text.find(")", y.end)
-            if open_at < 0 or close_at < 0 or text.find(")", open_at, x.start) >= 0:
+            open_at = text.rfind("(", max(0, x.start - CONTEXT), x.start)
+            close_at = text.find(")", y.end, y.end + CONTEXT)
+            if open_at < 0 or close_at < 0 or text.find(")", open_at, x.start) >= 0 or y.start - x.end > CONTEXT:
                 continue
             if not regex.search(r"\b(?:vs\.?|versus)\s", text[x.end:y.start]):
                 continue
-            if any(open_at <= m.start < close_at for m in mentions):
+            if bisect_left(mention_starts, close_at) > bisect_left(mention_starts, open_at):
                 continue
-            before = [m.name for m in mentions if m.start < open_at]
+            first = bisect_left(mention_starts, open_at - CONTEXT)
+            before = [m.name for m in mentions[first:bisect_left(mention_starts, open_at)]]
             distinct = list(dict.fromkeys(before))
             if len(distinct) >= 2:
                 out[x], out[y] = distinct[-2], distinct[-1]
         return out
 
-    def _time_clauses(self, text: str, clauses: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    def _time_clauses(self, text: str, clauses: Partition) -> list[tuple[int, int]]:
         """Clauses refined at ', and' / ', though' ... (outside brackets) for timepoint scope."""
         out = []
         for start, end in clauses:
-            cuts = [m.start() for m in self.clause_opener.finditer(text, start, end) if _depth(text, start, m.start()) == 0]
+            cuts, depth, pos = [], 0, start
+            for m in self.clause_opener.finditer(text, start, end):
+                depth = _depth(text, pos, m.start(), depth)
+                pos = m.start()
+                if depth == 0:
+                    cuts.append(m.start())
             bounds = [start, *cuts, end]
             out += [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
         return out
 
-    def _attach_p_values(self, text: str, items: list[Draft], clauses: list[tuple[int, int]]) -> None:
+    def _attach_p_values(self, text: str, items: list[Draft], clauses: Partition) -> None:
         """p for an effect or ratio that has none yet: from its parenthesis (nearest wins), else from its clause when it is the clause's only effect or ratio."""
-        for d in items:
-            if d.type not in ARMED_TYPES or d.type.endswith("_rate") or d.p_value is not None:
+        stats = [x for x in items if x.type in ARMED_TYPES and not x.type.endswith("_rate")]
+        per_clause = Counter(clauses.index(x.start) for x in stats)
+        taken = SpanIndex((x.start, x.end, None) for x in items)
+        for d in stats:
+            if d.p_value is not None:
                 continue
             enclosing = _enclosing_brackets(text, d.start, d.end)
             ps = list(P_VALUE.finditer(text, *enclosing)) if enclosing else []
-            if not ps:
-                clause = next(((a, b) for a, b in clauses if a <= d.start < b), None)
-                stats = [x for x in items if x.type in ARMED_TYPES and not x.type.endswith("_rate")]
-                if clause and sum(clause[0] <= x.start < clause[1] for x in stats) == 1:
-                    ps = [m for m in P_VALUE.finditer(text, *clause)
-                          if not any(x.start <= m.start() < x.end for x in items)]
+            ci = clauses.index(d.start)
+            if not ps and per_clause[ci] == 1:
+                a, b = clauses[ci]
+                ps = [m for m in P_VALUE.finditer(text, max(a, d.start - CONTEXT), min(b, d.end + CONTEXT))
+                      if not taken.any_overlap(m.start(), m.start() + 1)]
             if ps:
                 nearest = min(ps, key=lambda m: min(abs(m.start() - d.end), abs(d.start - m.end())))
                 d.p_value = float(nearest.group("p"))
 
-    def _assign_timepoints(self, text: str, sentence: Sentence, items: list[Draft], clauses: list[tuple[int, int]], segments: list[tuple[int, int]]) -> None:
-        times = [
-            d for d in items
-            if d.type == "follow_up" and d.bound not in NOT_TIMEPOINT_BOUNDS and not d.extra.get("list_item")
-            and not any(p.search(text, max(sentence.start, d.start - 40), d.start) for p in self.persistence)
-        ]
+    def _assign_timepoints(self, text: str, sentence: Sentence, items: list[Draft], clauses: Partition, segments: Partition) -> None:
+        times = sorted(
+            (d for d in items
+             if d.type == "follow_up" and d.bound not in NOT_TIMEPOINT_BOUNDS and not d.extra.get("list_item")
+             and not any(p.search(text, max(sentence.start, d.start - 40), d.start) for p in self.persistence)),
+            key=lambda t: t.start,
+        )
         if not times:
             return
+        starts = [t.start for t in times]
         for d in items:
             if d.type not in TIMED_TYPES:
                 continue
-            ci = self._index_of(clauses, d.start)
-            seg_i = self._index_of(segments, d.start)
+            clause = clauses[clauses.index(d.start)]
+            seg_i = segments.index(d.start)
             seg = segments[seg_i]
-            in_segment = [t for t in times if seg[0] <= t.start < seg[1] and self._index_of(clauses, t.start) == ci]
-            if in_segment:
-                t = min(in_segment, key=lambda t: _gap(d, t))
-            else:
-                if seg_i > 0 and OWN_ANCHOR.search(text, seg[0], seg[1]):
+            after_i = bisect_left(starts, d.end)
+            before_i = bisect_left(starts, d.start) - 1
+            following = times[after_i] if after_i < len(times) else None
+            preceding = times[before_i] if before_i >= 0 else None
+            lo, hi = max(seg[0], clause[0]), min(seg[1], clause[1])
+            near = [t for t in (following, preceding) if t is not None and lo <= t.start < hi]
+            if not near:
+                if seg_i > 0 and OWN_ANCHOR.search(text, seg[0], min(seg[1], seg[0] + CONTEXT)):
                     continue
-                framing = [t for t in times if self._index_of(clauses, t.start) < ci or (self._index_of(clauses, t.start) == ci)]
-                if not framing:
-                    continue
-                t = min(framing, key=lambda t: _gap(d, t))
+                # A time framing the value: anywhere earlier in the sentence, or later in its clause.
+                near = [t for t in (following, preceding) if t is not None and (t is preceding or t.start < clause[1])]
+            if not near:
+                continue
+            t = min(near, key=lambda t: _gap(d, t))
             d.timepoint_days = t.high if t.high is not None else t.value
 
 
-def _depth(text: str, start: int, pos: int) -> int:
-    """Bracket depth at pos, counting from start."""
-    depth = 0
+def _depth(text: str, start: int, pos: int, depth: int = 0) -> int:
+    """Bracket depth at pos, counting from start at the given depth."""
     for ch in text[start:pos]:
         if ch in "([{":
             depth += 1
@@ -292,7 +308,7 @@ def _depth(text: str, start: int, pos: int) -> int:
 def _enclosing_brackets(text: str, start: int, end: int) -> tuple[int, int] | None:
     """(open, close) of the innermost round brackets around text[start:end], if any."""
     depth, open_at = 0, None
-    for i in range(start - 1, -1, -1):
+    for i in range(start - 1, max(-1, start - 1 - CONTEXT), -1):
         if text[i] == ")":
             depth += 1
         elif text[i] == "(":
@@ -305,7 +321,7 @@ def _enclosing_brackets(text: str, start: int, end: int) -> tuple[int, int] | No
     if open_at is None:
         return None
     depth = 0
-    for j in range(end, len(text)):
+    for j in range(end, min(len(text), end + CONTEXT)):
         if text[j] == "(":
             depth += 1
         elif text[j] == ")":
@@ -322,3 +338,4 @@ def _gap(d: Draft, t: Draft) -> tuple[int, int]:
     if t.start >= d.end:
         return t.start - d.end, 0
     return max(0, d.start - t.end), 1
+

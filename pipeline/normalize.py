@@ -77,7 +77,11 @@ def dose_unit(unit_text: str, rules: Rules) -> str:
 
 
 def effect_metric(metric_text: str) -> str:
+    """'d' → cohen_d, 'SMD' → smd, 'effect size r' → r, 'effect size' → unspecified."""
     m = metric_text.strip()
+    letter = regex.search(r"\(?\b([rdg])\)?$", m)
+    if letter:
+        m = letter.group(1)
     if m in EFFECT_METRICS:
         return EFFECT_METRICS[m]
     low = m.lower()

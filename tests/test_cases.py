@@ -19,17 +19,23 @@ from pipeline.build import process_text
 from pipeline.eval import agree
 
 CASES_DIR = Path(__file__).parent / "cases"
+# Batch 2 was written later by another annotator and first run untuned (docs/performance.md).
+CASE_DIRS = (CASES_DIR, Path(__file__).parent / "cases_heldout")
 KNOWN = {k["id"]: k["reason"] for k in (yaml.safe_load((CASES_DIR / "known_failures.yaml").read_text(encoding="utf-8")) or {}).get("failures") or []}
 
 
 def _cases():
-    for path in sorted(CASES_DIR.glob("*.yaml")):
+    for path in sorted(p for d in CASE_DIRS for p in d.glob("*.yaml")):
         if path.name == "known_failures.yaml":
             continue
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for case in data["cases"]:
             marks = [pytest.mark.xfail(strict=True, reason=KNOWN[case["id"]])] if case["id"] in KNOWN else []
             yield pytest.param(data["type"], case, id=case["id"], marks=marks)
+
+
+def _file_type(case: dict, file_type: str) -> str:
+    return file_type if file_type != "mixed" else case["expect"][0]["type"] if case["expect"] else case["check_types"][0]
 
 
 CASES = list(_cases())
@@ -45,6 +51,7 @@ def _same(expected, got) -> bool:
 def test_case(rules, file_type, case):
     text = case["text"]
     types = case.get("check_types") or [file_type]
+    file_type = _file_type(case, file_type)
     got = [m for m in process_text("case.txt", text, rules).measures if m.type in types]
     expected = case["expect"] or []
     shown = [(m.type, m.text, m.value, m.low, m.high, m.label, m.arm, m.timepoint_days) for m in got]
@@ -64,5 +71,6 @@ def test_case(rules, file_type, case):
 def test_every_type_has_enough_cases():
     counts: dict[str, int] = {}
     for p in CASES:
-        counts[p.values[0]] = counts.get(p.values[0], 0) + 1
+        if p.values[0] != "mixed":
+            counts[p.values[0]] = counts.get(p.values[0], 0) + 1
     assert len(counts) == 11 and min(counts.values()) >= 8, counts

@@ -1,0 +1,263 @@
+"""Bad input, faults and determinism (docs/reliability.md lists every case).
+
+Each input is either processed or rejected with a message naming the file, the line
+and the problem; the other files are still processed; the exit code says whether
+anything failed; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from conftest import RAW, ROOT, SEED
+from pipeline.cli import app
+from pipeline.export import OutputBusy, OutputLock
+from pipeline.ingest import InputError, decode_source
+from pipeline.runner import run
+
+SEED_BYTES = SEED.read_bytes()
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(20)
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+
+
+def _run_dir(tmp_path: Path, files: dict[str, bytes], **kw):
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    for name, data in files.items():
+        (raw / name).write_bytes(data)
+    out = tmp_path / "out"
+    return raw, out, run(raw, out, ROOT / "rules", **kw)
+
+
+def _texts(raw: Path) -> dict[str, str]:
+    out = {}
+    for p in raw.rglob("*.txt"):
+        try:
+            out[p.relative_to(raw).as_posix()] = decode_source(p.read_bytes(), p.name).text
+        except InputError:
+            pass
+    return out
+
+
+def _assert_grounded(raw: Path, out: Path) -> None:
+    texts = _texts(raw)
+    for m in pq.read_table(out / "measures.parquet").to_pylist():
+        assert texts[m["source"]][m["char_start"]:m["char_end"]] == m["text"]
+    for s in pq.read_table(out / "studies.parquet").to_pylist():
+        assert texts[s["source"]][s["findings_start"]:s["findings_end"]] == s["findings"]
+
+
+MATRIX = {
+    "empty.txt": b"",
+    "whitespace.txt": b"  \n\t\n   \n",
+    "utf16.txt": "\ufeff".encode("utf-16-le") + SEED_BYTES.decode().encode("utf-16-le"),
+    "cp1252.txt": "Study\nFindings\nConclusion\nKetamine \u201cworked\u201d: 40\u201350% responded within 24 hours.\nIt helped.\n".encode("cp1252"),
+    "bom.txt": b"\xef\xbb\xbf" + SEED_BYTES,
+    "crlf.txt": SEED_BYTES.replace(b"\n", b"\r\n"),
+    "cut off.txt": SEED_BYTES + b"\nA lone Findings cell: 30% responded at 1 week.\n",
+    "unclosed quote.txt": b"Study\nFindings\nConclusion\n\"Response 45% at day 7.\nno closing quote here\n",
+    "no layout.txt": b"Abstract one: 12 of 20 patients (60%) responded to IV ketamine 0.5 mg/kg.\n\nAbstract two: OR = 2.4 (95% CI 1.1-5.0).\n",
+    "d\u00e9pression r\u00e9sum\u00e9 \u00e9t\u00e9.txt".encode().decode(): SEED_BYTES[:4000],
+    "paper.txt": PDF,
+    "image.txt": PNG,
+}
+
+
+@pytest.fixture(scope="module")
+def matrix_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("matrix")
+    return _run_dir(tmp, MATRIX)
+
+
+def test_matrix_bad_files_rejected_with_file_line_problem(matrix_run):
+    _, _, summary = matrix_run
+    errors = {o.source: o.error for o in summary.outcomes if o.error}
+    assert set(errors) == {"paper.txt", "image.txt"}
+    assert errors["paper.txt"] == "paper.txt:1: binary file (a PDF document), not a text page"
+    assert errors["image.txt"] == "image.txt:1: binary file (a PNG image), not a text page"
+
+
+def test_matrix_other_files_processed_and_grounded(matrix_run):
+    raw, out, summary = matrix_run
+    ok = {o.source: o for o in summary.outcomes if not o.error}
+    assert len(ok) == len(MATRIX) - 2
+    assert ok["empty.txt"].blocks == 0 and ok["whitespace.txt"].blocks == 0
+    for name in ("utf16.txt", "bom.txt", "crlf.txt"):
+        assert ok[name].blocks == 52, name
+    assert ok["cut off.txt"].blocks == 53
+    assert ok["no layout.txt"].layout == "paragraphs" and ok["no layout.txt"].blocks == 2
+    _assert_grounded(raw, out)
+
+
+def test_matrix_fallbacks_and_problems_are_reported(matrix_run):
+    _, _, summary = matrix_run
+    warnings = {o.source: " | ".join(o.warnings) for o in summary.outcomes}
+    assert "encoding fallback: UTF-16" in warnings["utf16.txt"]
+    assert "cp1252.txt:4: encoding fallback: not valid UTF-8" in warnings["cp1252.txt"]
+    assert "empty page" in warnings["empty.txt"]
+    assert "cut off.txt:149: last row is cut off" in warnings["cut off.txt"]
+    assert "unclosed quote.txt:4: quoted cell never closes" in warnings["unclosed quote.txt"]
+    assert "no layout.txt:1: no Study/Findings/Conclusion header row" in warnings["no layout.txt"]
+
+
+def test_matrix_manifest_lists_rejected_files(matrix_run):
+    import json
+
+    _, out, _ = matrix_run
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["rejected"]) == {"paper.txt", "image.txt"}
+    assert "d\u00e9pression r\u00e9sum\u00e9 \u00e9t\u00e9.txt" in manifest["sources"]
+
+
+def test_bom_and_crlf_offsets_match_plain_utf8(matrix_run):
+    _, out, _ = matrix_run
+    rows = pq.read_table(out / "measures.parquet").to_pylist()
+    plain = [(m["type"], m["text"]) for m in rows if m["source"] == "bom.txt"]
+    crlf = [(m["type"], m["text"]) for m in rows if m["source"] == "crlf.txt"]
+    assert len(plain) == 221 and plain == crlf
+
+
+def test_cli_exit_code_says_something_failed(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "good.txt").write_bytes(SEED_BYTES)
+    (raw / "bad.txt").write_bytes(PDF)
+    result = CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 1
+    assert "bad.txt:1: binary file (a PDF document)" in result.output
+    assert (tmp_path / "out" / "measures.csv").exists()
+    (raw / "bad.txt").unlink()
+    assert CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out"), "--quiet"]).exit_code == 0
+
+
+def test_single_5mb_line(tmp_path):
+    unit = "Ketamine 0.5 mg/kg IV gave a 45% response at 24 hours versus 10% on placebo; "
+    line = (unit * (5_000_000 // len(unit) + 1))[:5_000_000]
+    raw, out, summary = _run_dir(tmp_path, {"one line.txt": line.encode()})
+    (outcome,) = summary.outcomes
+    assert outcome.error is None and outcome.layout == "paragraphs" and outcome.blocks == 1
+    assert outcome.measures > 100_000
+    _assert_grounded(raw, out)
+
+
+@pytest.mark.slow
+def test_50mb_page(tmp_path):
+    header_end = SEED_BYTES.index(b"Conclusion\n") + len(b"Conclusion\n")
+    body = SEED_BYTES[header_end:].rstrip(b"\n") + b"\n"
+    page = SEED_BYTES[:header_end] + body * (50_000_000 // len(body) + 1)
+    assert len(page) >= 50_000_000
+    raw, out, summary = _run_dir(tmp_path, {"big.txt": page})
+    (outcome,) = summary.outcomes
+    assert outcome.error is None and outcome.blocks == 52 * (50_000_000 // len(body) + 1)
+    studies = pq.read_table(out / "studies.parquet", columns=["duplicate_of"]).column(0).to_pylist()
+    assert sum(d is None for d in studies) == 51  # every later copy points back to its first
+    assert pq.read_metadata(out / "measures.parquet").num_rows == outcome.measures
+
+
+def test_directory_of_500_files(tmp_path):
+    files = {f"page-{i:03d}.txt": SEED_BYTES[:2500] + f"\nExtra {i}% responded.\n".encode() for i in range(500)}
+    files["sub/inner page.txt"] = SEED_BYTES
+    raw = tmp_path / "raw"
+    (raw / "sub").mkdir(parents=True)
+    raw2, out, summary = _run_dir(tmp_path, files)
+    assert len(summary.outcomes) == 501 and not summary.failed
+    assert [o.source for o in summary.outcomes][-1] == "sub/inner page.txt"
+
+
+# ------------------------------------------------------------------ atomicity and lock
+
+
+def test_failure_mid_export_leaves_previous_outputs(tmp_path):
+    raw, out, _ = _run_dir(tmp_path, {"seed.txt": SEED_BYTES})
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    (raw / "seed.txt").write_bytes(SEED_BYTES.replace(b"71%", b"77%"))
+    with pytest.raises(RuntimeError, match="injected"):
+        run(raw, out, ROOT / "rules", fail_after_tables=True)
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
+
+
+def _hold_lock(out: str, ready, release) -> None:
+    with OutputLock(Path(out)):
+        ready.set()
+        release.wait(30)
+
+
+def test_second_run_on_same_output_is_refused(tmp_path):
+    out = tmp_path / "out"
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(out), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(OutputBusy, match="another evidex run"):
+            run(RAW, out, ROOT / "rules")
+        result = CliRunner().invoke(app, ["run", str(RAW), "--out", str(out), "--quiet"])
+        assert result.exit_code == 4 and "another evidex run" in result.output
+    finally:
+        release.set()
+        holder.join(30)
+    run(RAW, out, ROOT / "rules")  # free again once the holder is gone
+
+
+# ------------------------------------------------------------------ determinism
+
+
+def _digest_outputs(out: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())
+            if p.suffix in (".csv", ".parquet") or p.name in ("manifest.json", "datapackage.json")}
+
+
+def test_byte_identical_across_hash_seeds_and_file_order(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in ("b.txt", "a.txt", "c.txt"):
+        (raw / name).write_bytes(SEED_BYTES if name != "c.txt" else SEED_BYTES[:9000])
+    digests = []
+    for seed, order in (("1", "forward"), ("987654", "reverse")):
+        out = tmp_path / f"out-{seed}"
+        code = (
+            "import sys; from pathlib import Path; from pipeline.runner import run; from pipeline.ingest import list_sources;"
+            f"raw=Path({str(raw)!r}); paths=list_sources(raw);"
+            f"paths=paths[::-1] if {order!r}=='reverse' else paths;"
+            f"run(raw, Path({str(out)!r}), Path({str(ROOT / 'rules')!r}), force=True, paths=paths)"
+        )
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+        digests.append(_digest_outputs(out))
+    assert digests[0] == digests[1]
+    assert len(digests[0]) == 8
+
+
+def test_parallel_jobs_give_identical_output(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(4):
+        (raw / f"p{i}.txt").write_bytes(SEED_BYTES.replace(b"71%", f"7{i}%".encode()))
+    one, two = tmp_path / "one", tmp_path / "two"
+    run(raw, one, ROOT / "rules", force=True, jobs=1)
+    run(raw, two, ROOT / "rules", force=True, jobs=2)
+    assert _digest_outputs(one) == _digest_outputs(two)
+
+
+def test_lock_file_does_not_block_after_crash(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".lock").write_text("stale", encoding="utf-8")  # left by a killed run: flock is gone with it
+    t = time.time()
+    run(RAW, out, ROOT / "rules")
+    assert time.time() - t < 60
+    shutil.rmtree(out)
