@@ -23,6 +23,7 @@ import difflib
 import json
 import subprocess
 import tempfile
+from bisect import bisect_left
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,40 @@ def _pair_measures(old: list[dict[str, str]], new: list[dict[str, str]]) -> tupl
     return pairs, rest_o, rest_n
 
 
+def _moved(same: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
+    """Blocks whose order relative to the others changed (not a mere index shift).
+
+    The blocks kept in order form the longest increasing run of old indexes taken
+    in new order (per source); every other unchanged block was moved.
+    """
+    out = []
+    by_source: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
+    for o, n in same:
+        by_source[n["source"]].append((o, n))
+    for pairs in by_source.values():
+        pairs.sort(key=lambda p: int(p[1]["block_index"]))
+        seq = [int(o["block_index"]) for o, _ in pairs]
+        # patience sorting for the longest increasing subsequence, with back-pointers
+        tails: list[int] = []
+        tail_idx: list[int] = []
+        prev = [-1] * len(seq)
+        for i, v in enumerate(seq):
+            j = bisect_left(tails, v)
+            if j == len(tails):
+                tails.append(v)
+                tail_idx.append(i)
+            else:
+                tails[j] = v
+                tail_idx[j] = i
+            prev[i] = tail_idx[j - 1] if j > 0 else -1
+        keep, k = set(), tail_idx[-1] if tail_idx else -1
+        while k >= 0:
+            keep.add(k)
+            k = prev[k]
+        out += [pairs[i] for i in range(len(pairs)) if i not in keep]
+    return out
+
+
 def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
     """Compare two extracted directories; see the module docstring."""
     old_s, new_s = _read_csv(old_dir / "studies.csv"), _read_csv(new_dir / "studies.csv")
@@ -161,6 +196,9 @@ def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
                                     "type": n["type"], "text": n["text"], "measure_id": n["measure_id"], "new_value": n["value"] or f"{n['low']}–{n['high']}"})
 
     context_cause = "rules" if rules_changed else "source_context"
+    for o, n in _moved(same):
+        study_changes.append({"change": "moved", "cause": "source", "source": n["source"], "study_id": n["study_id"],
+                              "block_index": int(n["block_index"]), "old_block_index": int(o["block_index"])})
     for o, n in same:
         fields = {f: {"old": o[f], "new": n[f]} for f in STUDY_FIELDS if o.get(f, "") != n.get(f, "")}
         if fields:

@@ -7,6 +7,7 @@ anything failed; nothing is half-written.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -20,11 +21,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from conftest import RAW, ROOT, SEED
 from pipeline.cli import app
 from pipeline.export import OutputBusy, OutputLock
 from pipeline.ingest import InputError, decode_source
 from pipeline.runner import run
+
+from conftest import RAW, ROOT, SEED
 
 SEED_BYTES = SEED.read_bytes()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(20)
@@ -43,10 +45,8 @@ def _run_dir(tmp_path: Path, files: dict[str, bytes], **kw):
 def _texts(raw: Path) -> dict[str, str]:
     out = {}
     for p in raw.rglob("*.txt"):
-        try:
+        with contextlib.suppress(InputError):
             out[p.relative_to(raw).as_posix()] = decode_source(p.read_bytes(), p.name).text
-        except InputError:
-            pass
     return out
 
 
