@@ -9,6 +9,7 @@ text, so it survives edits elsewhere on the page.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -78,6 +79,15 @@ def process_text(source: str, text: str, rules: Rules) -> SourceResult:
     """Segment, extract, normalize and link one decoded source."""
     extractor, linker = engines(rules)
     seg = segment(text, rules, source)
+    newlines: list[int] | None = None
+
+    def line_of(pos: int) -> int:
+        """1-based line of a character offset (newline offsets computed once, on first use)."""
+        nonlocal newlines
+        if newlines is None:
+            newlines = [m.start() for m in regex.finditer("\n", text)]
+        return bisect_left(newlines, pos) + 1
+
     result = SourceResult(source=source, warnings=list(seg.warnings), layout=seg.layout)
     stem = source_stem(source)
     first_id_of: dict[str, str] = {}
@@ -108,7 +118,7 @@ def process_text(source: str, text: str, rules: Rules) -> SourceResult:
         result.warnings += [f"{source}: block {block.block_index}, {w}" for w in ex.warnings]
         flags = sorted({*block.flags, *ex.flags})
         for start, _end, rule_id in ex.damaged:
-            line = text.count("\n", 0, start) + 1
+            line = line_of(start)
             result.warnings.append(f"{source}:{line}: damaged text ({rule_id}) in block {block.block_index}; nothing extracted from it")
         follow = [m.high if m.high is not None else m.value for m in measures if m.type == "follow_up"]
         routes = sorted({m.label for m in measures if m.type == "route" and m.label})

@@ -22,6 +22,7 @@ import csv
 import difflib
 import json
 import subprocess
+import sys
 import tempfile
 from bisect import bisect_left
 from collections import defaultdict
@@ -40,6 +41,7 @@ WS = regex.compile(r"\s+")
 def _read_csv(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         return []
+    csv.field_size_limit(sys.maxsize)  # a whole page can be one cell
     with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 

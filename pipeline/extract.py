@@ -30,6 +30,7 @@ from pipeline.spans import DisjointSpans, SpanIndex
 
 ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "al.", "approx.", "Dr.", "cf.", "Fig.", "ca.")
 OPENERS, CLOSERS = "([{", ")]}"
+ROUTE_WINDOW = 40
 
 
 @dataclass(frozen=True)
@@ -249,9 +250,8 @@ class Extractor:
                     if not _token_aligned(c_text, d.start, d.end):
                         self._snap(doc_of(i), starts[i], d)
                     candidates.append((rec.entry.priority, d))
-        for i in range(len(sentences)):
-            if self.route_prescan.search(c_text, starts[i], ends[i]):
-                candidates += [(40, d) for d in self._routes(doc_of(i), starts[i])]
+        for w_start, w_end in self._route_windows(c_text, starts, ends):
+            candidates += [(40, d) for d in self._routes(self.nlp.make_doc(c_text[w_start:w_end]), w_start)]
 
         excluded_index = SpanIndex((e.start, e.end, e) for e in excluded)
         damaged_index = SpanIndex(damaged)
@@ -287,6 +287,24 @@ class Extractor:
         result.drafts += kept
         result.damaged += [(a + start, b + start, rid) for a, b, rid in damaged]
         result.excluded += [Excluded(e.start + start, e.end + start, e.rule_id, e.suppresses) for e in excluded]
+
+    def _route_windows(self, c_text: str, starts: list[int], ends: list[int]) -> list[tuple[int, int]]:
+        """Stretches around route-word hits, cut at spaces, merged, never across sentences.
+
+        The Matcher then tokenizes a few words around each hit instead of whole
+        sentences; 40 characters each side keep every pattern and guard token in view.
+        """
+        windows: list[tuple[int, int]] = []
+        for s0, s1 in zip(starts, ends, strict=True):
+            for m in self.route_prescan.finditer(c_text, s0, s1):
+                a = c_text.rfind(" ", s0, max(s0, m.start() - ROUTE_WINDOW))
+                b = c_text.find(" ", min(s1, m.end() + ROUTE_WINDOW), s1)
+                a, b = (s0 if a < 0 else a + 1), (s1 if b < 0 else b)
+                if windows and a <= windows[-1][1]:
+                    windows[-1] = (windows[-1][0], max(b, windows[-1][1]))
+                else:
+                    windows.append((a, b))
+        return windows
 
     def _routes(self, doc: Doc, offset: int) -> list[Draft]:
         """Route mentions from the token patterns, with their context guards."""

@@ -38,6 +38,7 @@ OWN_ANCHOR = regex.compile(r"\b(?:after|following|at)\s+(?:the\s+)?(?:initial|fi
 P_VALUE = regex.compile(r"(?<![\w.])p\s?[=<>≤]=?\s?(?P<p>\d*\.?\d+)")
 # How far (characters) linking looks around a value: keeps it linear on huge sentences.
 CONTEXT = 300
+VERSUS = regex.compile(r"\b(?:vs\.?|versus)\s")
 TIGHT_LEFT = r"\s+rates?\s*(?:was|were|of|:|=)?\s*(?:~|≈|about|approximately)?\s*$"
 
 
@@ -218,7 +219,7 @@ class Linker:
             close_at = text.find(")", y.end, y.end + CONTEXT)
             if open_at < 0 or close_at < 0 or text.find(")", open_at, x.start) >= 0 or y.start - x.end > CONTEXT:
                 continue
-            if not regex.search(r"\b(?:vs\.?|versus)\s", text[x.end:y.start]):
+            if not VERSUS.search(text, x.end, y.start):
                 continue
             if bisect_left(mention_starts, close_at) > bisect_left(mention_starts, open_at):
                 continue

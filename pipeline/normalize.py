@@ -15,6 +15,7 @@ import regex
 from pipeline.rules import Rules
 
 EFFECT_METRICS = {"d": "cohen_d", "r": "r", "g": "hedges_g"}
+METRIC_LETTER = regex.compile(r"\(?\b([rdg])\)?$")
 
 
 class NormalizationError(ValueError):
@@ -53,7 +54,7 @@ def parse_number(token: str, rules: Rules) -> float:
         return float(t)
     except ValueError:
         pass
-    key = regex.sub(r"\s+", " ", t.lower())
+    key = " ".join(t.lower().split())
     for table in (rules.number_words, rules.article_words, rules.ordinal_words):
         if key in table:
             return table[key]
@@ -62,24 +63,32 @@ def parse_number(token: str, rules: Rules) -> float:
 
 def days_per(unit_text: str, rules: Rules) -> float:
     """Days in one time unit as written ('hours', 'h', 'wk', 'months')."""
-    for unit in rules.time_units.values():
-        if regex.fullmatch(unit.pattern, unit_text.strip(), regex.IGNORECASE):
-            return unit.days
-    raise NormalizationError(f"unknown time unit {unit_text!r}")
+    key = unit_text.strip().lower()
+    cached = rules.unit_cache.get(("time", key))
+    if cached is None:
+        cached = next((u.days for u in rules.time_units.values() if regex.fullmatch(u.pattern, key, regex.IGNORECASE)), None)
+        if cached is None:
+            raise NormalizationError(f"unknown time unit {unit_text!r}")
+        rules.unit_cache[("time", key)] = cached
+    return cached
 
 
 def dose_unit(unit_text: str, rules: Rules) -> str:
     """Canonical dose unit ('mg per kg' → 'mg/kg', 'mcg/kg' → 'µg/kg')."""
-    for unit in rules.dose_units:
-        if regex.fullmatch(unit.pattern, unit_text.strip(), regex.IGNORECASE):
-            return unit.unit
-    raise NormalizationError(f"unknown dose unit {unit_text!r}")
+    key = " ".join(unit_text.lower().split())
+    cached = rules.unit_cache.get(("dose", key))
+    if cached is None:
+        cached = next((u.unit for u in rules.dose_units if regex.fullmatch(u.pattern, key, regex.IGNORECASE)), None)
+        if cached is None:
+            raise NormalizationError(f"unknown dose unit {unit_text!r}")
+        rules.unit_cache[("dose", key)] = cached
+    return cached
 
 
 def effect_metric(metric_text: str) -> str:
     """'d' → cohen_d, 'SMD' → smd, 'effect size r' → r, 'effect size' → unspecified."""
     m = metric_text.strip()
-    letter = regex.search(r"\(?\b([rdg])\)?$", m)
+    letter = METRIC_LETTER.search(m)
     if letter:
         m = letter.group(1)
     if m in EFFECT_METRICS:
@@ -93,9 +102,9 @@ def effect_metric(metric_text: str) -> str:
 def bound_before(text: str, start: int, rules: Rules) -> str | None:
     """Bound stated in the words right before a span ('up to', 'within', 'by', ...)."""
     window = text[max(0, start - 40):start]
-    for cue in rules.bounds_before:
-        if regex.search(cue.pattern, window, regex.IGNORECASE):
-            return cue.bound
+    for pattern, bound in rules.bound_cues:
+        if pattern.search(window):
+            return bound
     return None
 
 
@@ -120,7 +129,7 @@ def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Ru
         return _list_drafts(m, type_, rule_id, text, rules, offset)
 
     if g.get("fraction"):
-        key = regex.sub(r"\s+", " ", g["fraction"].lower())
+        key = " ".join(g["fraction"].lower().split())
         d.value = rules.fraction_words[key]
     elif g.get("numerator") and g.get("denominator") and not g.get("value"):
         num, den = int(parse_number(g["numerator"], rules)), int(parse_number(g["denominator"], rules))

@@ -21,7 +21,6 @@ import json
 import math
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from pipeline.export import write_text_atomic
 from pipeline.ingest import list_sources, read_source

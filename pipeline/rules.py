@@ -223,6 +223,15 @@ class Rules(BaseModel):
     clause_openers: str
 
     @cached_property
+    def unit_cache(self) -> dict[tuple[str, str], Any]:
+        """Memo of unit spellings already normalized (time and dose)."""
+        return {}
+
+    @cached_property
+    def bound_cues(self) -> list[tuple[regex.Pattern, str]]:
+        return [(regex.compile(c.pattern, regex.IGNORECASE), c.bound) for c in self.bounds_before]
+
+    @cached_property
     def by_id(self) -> dict[str, Compiled]:
         return {c.id: c for c in (*self.recognizers, *self.exclusions, *self.damage)}
 

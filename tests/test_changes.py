@@ -14,10 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ROOT, SEED
 from pipeline.cli import app
 from pipeline.diff import diff_dirs
 from pipeline.runner import run
+
+from conftest import ROOT, SEED
 
 SEED_TEXT = SEED.read_bytes().decode("utf-8")
 LINES = SEED_TEXT.split("\n")

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GOLD, RAW
 from pipeline.evaluation import run_eval
 from pipeline.report import render_report, write_report
 from pipeline.runner import read_tables
+
+from conftest import GOLD, RAW
 
 
 @pytest.fixture(scope="module")
