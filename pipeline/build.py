@@ -101,15 +101,9 @@ def process_text(source: str, text: str, rules: Rules) -> SourceResult:
         first_id_of.setdefault(base, study_id)
 
         ex = extractor.extract_block(text, block)
-        kept, dropped = linker.link_block(text, ex.drafts, [(s.start, s.end) for _, s in block.cells()])
+        kept = linker.link_block(text, ex.drafts, [(s.start, s.end) for _, s in block.cells()])
         used: set[str] = set()
         measures = [_measure(d, text, study_id, source, block, used) for d in kept]
-        for d in dropped:
-            sentence = d.extra["sentence"]
-            result.uncovered.append(Uncovered(
-                source=source, study_id=study_id, text=text[d.start:d.end], char_start=d.start, char_end=d.end,
-                reason="rate_without_outcome", sentence=text[sentence.start:sentence.end],
-            ))
         for u in ex.uncovered:
             result.uncovered.append(Uncovered(
                 source=source, study_id=study_id, text=text[u.start:u.end], char_start=u.start, char_end=u.end,

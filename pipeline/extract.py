@@ -258,7 +258,9 @@ class Extractor:
         kept: list[Draft] = []
         taken = DisjointSpans()
         for _priority, d in sorted(candidates, key=lambda pc: (-pc[0], -(pc[1].end - pc[1].start), pc[1].start)):
-            if any(e.suppresses is None or d.type in e.suppresses for _, _, e in excluded_index.overlapping(d.start, d.end)):
+            # Exclusions are about numbers; a route carries none, so none removes it.
+            if d.type != "route" and any(e.suppresses is None or d.type in e.suppresses
+                                         for _, _, e in excluded_index.overlapping(d.start, d.end)):
                 continue
             if damaged_index.any_overlap(d.start, d.end) or taken.overlaps(d.start, d.end):
                 continue

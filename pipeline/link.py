@@ -4,10 +4,11 @@
 kept ones with:
 
 * rate type — a share becomes response_rate, remission_rate or other_rate (with its
-  outcome label) from the cue words of `rules/vocab/outcomes.yaml` (a cue right before
-  it, "remission rate 41.5%", wins; then the nearest cue in its clause, right first);
-  a share after "vs"/"versus" takes the type of the sentence's first share; a share
-  with no cue is dropped and reported as uncovered;
+  outcome label) from the cue words of `rules/vocab/outcomes.yaml`: a cue right before
+  it ("remission rate 41.5%") wins; a share continuing the previous one ("falling to
+  28%") takes its type; a share after "vs"/"versus" takes the type of the first share
+  of its clause; otherwise the nearest cue (right in the clause, then left in the
+  sentence); a share with no cue at all is other_rate with label `other`;
 * arm — for rates: the arm named in the value's own comparison segment, else the
   block's default treatment arm; for effects and ratios: the arm of the sentence's
   first segment (the treatment, never the comparator);
@@ -61,6 +62,7 @@ class Linker:
         ]
         self.threshold_response = regex.compile(rules.threshold_response, regex.IGNORECASE)
         self.threshold_phrase = regex.compile(rules.threshold_phrase, regex.IGNORECASE)
+        self.continuation = regex.compile(rules.continuation, regex.IGNORECASE)
         self.named_comparator = regex.compile(rules.named_comparator, regex.IGNORECASE)
         self.not_arm_words = {w.lower() for w in rules.not_arm_words}
         self.persistence = [regex.compile(p, regex.IGNORECASE) for p in rules.not_timepoint_before]
@@ -101,9 +103,6 @@ class Linker:
     def rate_type(self, text: str, d: Draft, clause: tuple[int, int], sentence: Sentence) -> tuple[str, str | None] | None:
         """Rate type from cues: tight left, a threshold-defined response, nearest right in the clause, nearest left in the sentence."""
         left = self._mask_thresholds(text[max(sentence.start, d.start - CONTEXT):d.start])
-        for pattern, cue in self.tight_left:
-            if pattern.search(left):
-                return cue.type, cue.label
         raw_right = text[d.end:min(clause[1], d.end + CONTEXT)]
         if self.threshold_response.match(raw_right.lstrip(" ofpatinsrcd")) or self.threshold_response.search(raw_right[:60]):
             return "response_rate", None
@@ -126,55 +125,55 @@ class Linker:
             return best[1].type, best[1].label
         return None
 
+    def _tight_left(self, left: str) -> tuple[str, str | None] | None:
+        """A cue right before the value: "remission rate was 52.5%", "Response rate 53.7 percent"."""
+        for pattern, cue in self.tight_left:
+            if pattern.search(left):
+                return cue.type, cue.label
+        return None
+
     def _mask_thresholds(self, s: str) -> str:
         """Blank out response criteria ("≥50% improvement") so their words are no cues."""
         return self.threshold_phrase.sub(lambda m: " " * len(m.group()), s)
 
     # ----------------------------------------------------------------- main
 
-    def link_block(self, text: str, drafts: list[Draft], block_spans: list[tuple[int, int]]) -> tuple[list[Draft], list[Draft]]:
-        """Link a block's drafts; returns (kept, dropped) — dropped are shares with no cue."""
+    def link_block(self, text: str, drafts: list[Draft], block_spans: list[tuple[int, int]]) -> list[Draft]:
+        """Link a block's drafts in place; returns them sorted by position."""
         default = self.default_arm(text, block_spans)
         by_sentence: dict[Sentence, list[Draft]] = {}
         for d in drafts:
             by_sentence.setdefault(d.extra["sentence"], []).append(d)
-        kept, dropped = [], []
         for sentence, items in by_sentence.items():
-            k, dr = self._link_sentence(text, sentence, items, default)
-            kept += k
-            dropped += dr
-        kept.sort(key=lambda d: (d.start, d.end, d.type))
-        return kept, dropped
+            self._link_sentence(text, sentence, items, default)
+        return sorted(drafts, key=lambda d: (d.start, d.end, d.type))
 
-    def _link_sentence(self, text: str, sentence: Sentence, items: list[Draft], default: str) -> tuple[list[Draft], list[Draft]]:
+    def _link_sentence(self, text: str, sentence: Sentence, items: list[Draft], default: str) -> None:
         clauses = Partition(clause_spans(text, sentence))
         segments = Partition(self.segments(text, sentence))
-        kept, dropped = [], []
-        first_rate_type: tuple[str, str | None] | None = None
+        time_clauses = Partition(self._time_clauses(text, clauses))
+        first_in_clause: dict[int, tuple[str, str | None]] = {}
+        previous: tuple[str, str | None] | None = None
         for d in sorted(items, key=lambda x: x.start):
             if d.type != "rate":
                 continue
-            seg = segments.index(d.start)
-            clause = clauses[clauses.index(d.start)]
-            typed = None
-            if seg > 0 and first_rate_type is not None:
-                typed = first_rate_type
-            else:
-                typed = self.rate_type(text, d, clause, sentence)
+            tc = time_clauses.index(d.start)
+            left = text[max(sentence.start, d.start - 60):d.start]
+            typed = self._tight_left(left)
+            if typed is None and previous is not None and self.continuation.search(left):
+                typed = previous
+            if typed is None and segments.index(d.start) > 0 and tc in first_in_clause:
+                typed = first_in_clause[tc]  # "…, versus 0% on placebo": the contrast's own measure
             if typed is None:
-                dropped.append(d)
-                continue
+                typed = self.rate_type(text, d, clauses[clauses.index(d.start)], sentence)
+            if typed is None:
+                typed = ("other_rate", self.rules.default_rate_label)
             d.type, d.label = typed
-            if first_rate_type is None:
-                first_rate_type = typed
-        dropped_ids = {id(d) for d in dropped}
-        items = [d for d in items if id(d) not in dropped_ids]
+            first_in_clause.setdefault(tc, typed)
+            previous = typed
         self._assign_arms(text, sentence, items, segments, default)
         self._attach_p_values(text, items, clauses)
-        time_clauses = Partition(self._time_clauses(text, clauses))
         self._assign_timepoints(text, sentence, items, time_clauses, segments)
-        kept += items
-        return kept, dropped
 
     def _assign_arms(self, text: str, sentence: Sentence, items: list[Draft], segments: Partition, default: str) -> None:
         mentions = self.arm_mentions(text, sentence.start, sentence.end)

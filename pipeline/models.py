@@ -147,8 +147,8 @@ class Uncovered(Row):
     text: str = col("The number as written.")
     char_start: int = col("Start of the number.", unit="character offset")
     char_end: int = col("End (exclusive) of the number.", unit="character offset")
-    reason: Literal["no_rule", "damaged_text", "rate_without_outcome", "unreadable"] = col(
-        "Why it is listed: no rule reads it; it sits in damaged text; a share with no outcome cue; a hit whose value could not be read."
+    reason: Literal["no_rule", "damaged_text", "unreadable"] = col(
+        "Why it is listed: no rule reads it; it sits in damaged text; a rule matched but its value could not be read."
     )
     sentence: str = col("The sentence around it, for review.")
 

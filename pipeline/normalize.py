@@ -49,7 +49,7 @@ class Draft:
 
 def parse_number(token: str, rules: Rules) -> float:
     """'0.5' → 0.5, 'Fifty' → 50, 'twenty four' → 24, 'a' → 1, 'first' → 1."""
-    t = token.strip().replace(",", "")
+    t = token.strip().replace(",", "").replace("−", "-")
     try:
         return float(t)
     except ValueError:
@@ -165,9 +165,9 @@ def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Ru
     if type_ in ("follow_up", "dose") and d.bound is None:
         d.bound = bound_before(text, start, rules)
     if g.get("ci_low") and g.get("ci_high"):
-        d.ci_low, d.ci_high = float(g["ci_low"]), float(g["ci_high"])
+        d.ci_low, d.ci_high = parse_number(g["ci_low"], rules), parse_number(g["ci_high"], rules)
     if g.get("p_value"):
-        d.p_value = float(g["p_value"])
+        d.p_value = parse_number(g["p_value"], rules)
     return [d]
 
 

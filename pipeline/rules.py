@@ -208,6 +208,8 @@ class Rules(BaseModel):
     outcome_cues: list[OutcomeCue]
     threshold_response: str
     threshold_phrase: str
+    continuation: str
+    default_rate_label: str
     named_comparator: str
     not_arm_words: list[str]
     number_words: dict[str, float]
@@ -448,6 +450,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         outcome_cues=cues,
         threshold_response=outcomes["threshold_response"],
         threshold_phrase=outcomes.get("threshold_phrase", r"(?!)"),
+        continuation=outcomes.get("continuation", r"(?!)"),
+        default_rate_label=outcomes.get("default_label", "other"),
         named_comparator=arms.get("named_comparator", r"(?!)"),
         not_arm_words=_strip_lines(arms.get("not_arm_words", [])),
         number_words=number_words,
