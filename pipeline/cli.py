@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipeline import __version__
 from pipeline.export import OutputBusy, dump_json, write_text_atomic
@@ -43,8 +44,13 @@ OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory for 
 RulesDir = Annotated[Path | None, typer.Option("--rules", help="Rules directory (default: the project's rules/).")]
 
 
+def _say(target: Console, label: str, style: str, message: str) -> None:
+    """Print `label message` with the message taken literally (rule ids in brackets are not markup)."""
+    target.print(Text.assemble((label, style), " ", message), soft_wrap=True, highlight=False)
+
+
 def _fail(code: int, message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    _say(console, "error:", "bold red", message)
     return typer.Exit(code)
 
 
@@ -93,9 +99,9 @@ def run(
 
     for o in summary.outcomes:
         for w in o.warnings:
-            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+            _say(console, "warning:", "yellow", w)
         if o.error:
-            console.print(f"[bold red]rejected:[/] {o.error}", highlight=False)
+            _say(console, "rejected:", "bold red", o.error)
     if not quiet:
         table = Table(title=f"evidex run → {out_dir}")
         table.add_column("source")
@@ -147,7 +153,7 @@ def extract(
     except InputError as err:
         raise _fail(1, str(err)) from err
     for w in src.warnings:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        _say(console, "warning:", "yellow", w)
     result = process_text(name, src.text, loaded)
     for m in result.measures:
         sys.stdout.write(json.dumps(m.model_dump(), ensure_ascii=False) + "\n")
@@ -177,7 +183,7 @@ def eval_cmd(
     if check:
         failures = gate_failures(report, load_thresholds(Path("pyproject.toml")))
         for f in failures:
-            console.print(f"[bold red]gate:[/] {f}", highlight=False)
+            _say(console, "gate:", "bold red", f)
         if failures:
             raise typer.Exit(1)
 
@@ -201,13 +207,13 @@ def print_eval(report: dict) -> None:
     b = report["blocks"]
     out.print(f"blocks: gold {b['gold']}, predicted {b['predicted']}, exact cell spans {b['spans_exact']}, condition correct {b['condition_correct']}")
     for m in report["misses"]:
-        out.print(f"[red]MISS[/]  block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']}", highlight=False)
+        _say(out, "MISS ", "red", f"block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']}")
     for m in report["extras"]:
-        out.print(f"[yellow]EXTRA[/] block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']} rule={m['rule_id']}", highlight=False)
+        _say(out, "EXTRA", "yellow", f"block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']} rule={m['rule_id']}")
     for e in report["attribute_errors"]:
-        out.print(f"[magenta]ATTR[/]  block {e['block_index']} {e['type']} {e['text']!r} {e['attribute']}: gold {e['gold']} predicted {e['predicted']}", highlight=False)
+        _say(out, "ATTR ", "magenta", f"block {e['block_index']} {e['type']} {e['text']!r} {e['attribute']}: gold {e['gold']} predicted {e['predicted']}")
     for e in report["block_errors"]:
-        out.print(f"[red]BLOCK[/] {e}", highlight=False)
+        _say(out, "BLOCK", "red", str(e))
 
 
 @app.command()
@@ -253,7 +259,7 @@ def print_diff(report: dict) -> None:
             t.add_column(col)
         for c in report["studies"]:
             detail = c.get("word_diff") or c.get("title_or_start") or json.dumps(c.get("fields"), ensure_ascii=False)
-            t.add_row(c["change"], c["cause"], str(c["block_index"]), c["study_id"], detail)
+            t.add_row(c["change"], c["cause"], str(c["block_index"]), c["study_id"], Text(detail))
         out.print(t)
     if report["measures"]:
         t = Table(title="measures")
@@ -264,7 +270,7 @@ def print_diff(report: dict) -> None:
                 detail = "; ".join(f"{f}: {v['old'] or '∅'} → {v['new'] or '∅'}" for f, v in c["fields"].items())
             else:
                 detail = c.get("old_value") or c.get("new_value") or ""
-            t.add_row(c["change"], c["cause"], c["type"], c["text"], detail)
+            t.add_row(c["change"], c["cause"], c["type"], Text(c["text"]), Text(detail))
         out.print(t)
 
 

@@ -1,0 +1,85 @@
+"""The command line: help, extract to JSON lines, exit codes, check-rules, freshness of extracted/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.models import Measure
+from pipeline.runner import run
+
+from conftest import RAW, ROOT, SEED
+
+runner = CliRunner()
+
+
+def test_help_lists_every_command_and_exit_codes():
+    result = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for command in ("run", "extract", "eval", "diff", "report", "check-rules"):
+        assert command in result.output
+    assert "Exit codes" in result.output
+    for command in ("run", "extract", "eval", "diff", "report", "check-rules"):
+        assert runner.invoke(app, [command, "--help"]).exit_code == 0
+
+
+def test_extract_file_prints_grounded_json_lines():
+    result = runner.invoke(app, ["extract", str(SEED)])
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 221
+    text = SEED.read_bytes().decode("utf-8")
+    for row in rows:
+        Measure.model_validate(row)
+        assert text[row["char_start"]:row["char_end"]] == row["text"]
+
+
+def test_extract_stdin():
+    text = "In 20 adults, IV ketamine 0.5 mg/kg gave a 45% (9/20) response at 24 hours versus 10% on saline."
+    result = runner.invoke(app, ["extract", "-"], input=text)
+    assert result.exit_code == 0
+    rows = {(r["type"], r["text"]): r for r in map(json.loads, result.stdout.splitlines())}
+    assert rows[("response_rate", "45% (9/20)")]["numerator"] == 9
+    assert rows[("response_rate", "10%")]["arm"] == "saline"
+    assert rows[("dose", "0.5 mg/kg")]["value"] == 0.5
+    assert rows[("follow_up", "24 hours")]["value"] == 1.0
+    assert rows[("route", "IV")]["label"] == "IV"
+
+
+def test_extract_rejects_binary_and_missing_files(tmp_path):
+    pdf = tmp_path / "x.txt"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    result = runner.invoke(app, ["extract", str(pdf)])
+    assert result.exit_code == 1 and "x.txt:1: binary file (a PDF document)" in result.output
+    assert runner.invoke(app, ["extract", str(tmp_path / "nope.txt")]).exit_code == 2
+
+
+def test_invalid_rules_exit_3(rules_copy, tmp_path):
+    path = rules_copy / "regex" / "damage.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("reason:", "reasn:", 1), encoding="utf-8")
+    result = runner.invoke(app, ["run", str(RAW), "--out", str(tmp_path / "o"), "--rules", str(rules_copy), "--quiet"])
+    assert result.exit_code == 3 and "refusing to run" in result.output
+    assert "damage.yaml:8 [damage.cut_comparison]: reason: Field required" in result.output
+    assert runner.invoke(app, ["check-rules", "--rules", str(rules_copy)]).exit_code == 3
+    assert runner.invoke(app, ["check-rules"]).exit_code == 0
+
+
+def test_eval_check_and_json(seed_run):
+    out, _ = seed_run
+    result = runner.invoke(app, ["eval", "--extracted", str(out), "--raw", str(RAW), "--gold", str(ROOT / "tests" / "gold"), "--json", "--check"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["micro_all"]["f1"] >= 0.93
+    assert (out / "eval.json").exists()
+
+
+def test_committed_extracted_is_fresh(tmp_path):
+    """extracted/ equals a fresh run on raw/ + rules/ (regenerate and commit when this fails)."""
+    out = tmp_path / "out"
+    shutil.copytree(ROOT / "extracted", out, ignore=shutil.ignore_patterns(".cache", ".lock", "report.html", "changes.json"))
+    run(RAW, out, ROOT / "rules", force=True)
+    for name in ("studies.csv", "measures.csv", "uncovered.csv", "manifest.json", "datapackage.json",
+                 "studies.parquet", "measures.parquet", "uncovered.parquet"):
+        assert (out / name).read_bytes() == (ROOT / "extracted" / name).read_bytes(), f"extracted/{name} is stale: run `make extract`"
