@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: extract test lint bench report clean-venv
+.PHONY: extract test test-fast lint bench docs clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,11 +14,21 @@ $(STAMP): pyproject.toml
 
 extract: $(STAMP)
 	$(BIN)/evidex run raw --out extracted
+	$(BIN)/evidex eval --extracted extracted > /dev/null
 	$(BIN)/evidex report --out extracted
 
 test: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench
 	$(BIN)/python -m pytest
+
+# Everything but the large-input tests (for quick local iterations).
+test-fast: $(STAMP)
+	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/python -m pytest -m "not slow"
+
+# Regenerate docs/schema.json and the README's generated sections.
+docs: $(STAMP)
+	$(BIN)/python -m pipeline.docgen
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench

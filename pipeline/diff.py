@@ -26,6 +26,8 @@ import sys
 import tempfile
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterator
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +38,6 @@ MEASURE_FIELDS = ("value", "low", "high", "unit", "label", "approx", "bound", "a
                   "numerator", "denominator", "ci_low", "ci_high", "p_value", "text", "rule_id")
 STUDY_FIELDS = ("condition", "title", "duplicate_of", "flags")
 WS = regex.compile(r"\s+")
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    csv.field_size_limit(sys.maxsize)  # a whole page can be one cell
-    with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def _read_manifest(directory: Path) -> dict[str, Any]:
@@ -156,13 +150,85 @@ def _moved(same: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
     return out
 
 
+def _grouped(path: Path) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """Rows of a table CSV grouped by source (tables are sorted by source, then offset)."""
+    if not path.exists():
+        return
+    csv.field_size_limit(sys.maxsize)  # a whole page can be one cell
+    with open(path, encoding="utf-8", newline="") as fh:
+        for source, rows in groupby(csv.DictReader(fh), key=lambda r: r["source"]):
+            yield source, list(rows)
+
+
+def _by_source(old: Path, new: Path) -> Iterator[tuple[str, list[dict], list[dict]]]:
+    """Merge-join two grouped tables on source: (source, old rows, new rows)."""
+    old_it, new_it = _grouped(old), _grouped(new)
+    o, n = next(old_it, None), next(new_it, None)
+    while o is not None or n is not None:
+        if n is None or (o is not None and o[0] < n[0]):
+            yield o[0], o[1], []
+            o = next(old_it, None)
+        elif o is None or n[0] < o[0]:
+            yield n[0], [], n[1]
+            n = next(new_it, None)
+        else:
+            yield o[0], o[1], n[1]
+            o, n = next(old_it, None), next(new_it, None)
+
+
 def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
-    """Compare two extracted directories; see the module docstring."""
-    old_s, new_s = _read_csv(old_dir / "studies.csv"), _read_csv(new_dir / "studies.csv")
-    old_m, new_m = _read_csv(old_dir / "measures.csv"), _read_csv(new_dir / "measures.csv")
+    """Compare two extracted directories source by source (memory bounded by the largest source)."""
     old_man, new_man = _read_manifest(old_dir), _read_manifest(new_dir)
     rules_changed = old_man.get("rules_sha256") != new_man.get("rules_sha256") or old_man.get("evidex_version") != new_man.get("evidex_version")
+    context_cause = "rules" if rules_changed else "source_context"
+    study_changes: list[dict[str, Any]] = []
+    measure_changes: list[dict[str, Any]] = []
+    counts: dict[str, int] = defaultdict(int)
+    source_status: dict[str, str] = {}
+    measures = _by_source(old_dir / "measures.csv", new_dir / "measures.csv")
+    pending_measures = next(measures, None)
+    for source, old_s, new_s in _by_source(old_dir / "studies.csv", new_dir / "studies.csv"):
+        while pending_measures is not None and pending_measures[0] < source:
+            pending_measures = next(measures, None)
+        old_m, new_m = ([], [])
+        if pending_measures is not None and pending_measures[0] == source:
+            old_m, new_m = pending_measures[1], pending_measures[2]
+            pending_measures = next(measures, None)
+        if not old_s or not new_s:
+            # A whole source appeared or went: count it, do not list every row.
+            status = "added" if new_s else "removed"
+            source_status[source] = status
+            counts[f"sources_{status}"] += 1
+            counts[f"studies_{status}"] += len(new_s or old_s)
+            counts[f"measures_{status}"] += len(new_m or old_m)
+            continue
+        _diff_source(old_s, new_s, old_m, new_m, context_cause, study_changes, measure_changes)
 
+    sources = {}
+    for src in sorted(set(old_man.get("sources", {})) | set(new_man.get("sources", {})) | set(source_status)):
+        o, n = old_man.get("sources", {}).get(src, {}), new_man.get("sources", {}).get(src, {})
+        sources[src] = {"old_sha256": o.get("sha256"), "new_sha256": n.get("sha256"), "changed": o.get("sha256") != n.get("sha256"),
+                        "status": source_status.get(src, "compared")}
+    study_changes.sort(key=lambda c: (c["source"], c["block_index"], c["change"]))
+    measure_changes.sort(key=lambda c: (c["study_id"], c["measure_id"], c["change"]))
+    for c in study_changes:
+        counts[f"studies_{c['change']}"] += 1
+    for c in measure_changes:
+        counts[f"measures_{c['change']}"] += 1
+    return {
+        "old": str(old_dir), "new": str(new_dir),
+        "rules_changed": rules_changed,
+        "sources": sources,
+        "summary": dict(sorted(counts.items())),
+        "changed": bool(counts),
+        "studies": study_changes,
+        "measures": measure_changes,
+    }
+
+
+def _diff_source(old_s: list[dict], new_s: list[dict], old_m: list[dict], new_m: list[dict], context_cause: str,
+                 study_changes: list[dict[str, Any]], measure_changes: list[dict[str, Any]]) -> None:
+    """Studies and measures of one source present in both runs."""
     m_by_study_old: dict[str, list] = defaultdict(list)
     m_by_study_new: dict[str, list] = defaultdict(list)
     for m in old_m:
@@ -179,9 +245,6 @@ def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
     edited_old = {o["study_id"] for o, _, _ in edited}
     edited_new = {n["study_id"] for _, n, _ in edited}
 
-    study_changes: list[dict[str, Any]] = []
-    measure_changes: list[dict[str, Any]] = []
-
     def add_measures(o_list: list, n_list: list, cause: str, study_id: str, old_study_id: str | None) -> None:
         pairs, removed, added = _pair_measures(o_list, n_list)
         for o, n in pairs:
@@ -197,7 +260,6 @@ def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
             measure_changes.append({"change": "added", "cause": cause, "study_id": study_id, "old_study_id": old_study_id,
                                     "type": n["type"], "text": n["text"], "measure_id": n["measure_id"], "new_value": n["value"] or f"{n['low']}–{n['high']}"})
 
-    context_cause = "rules" if rules_changed else "source_context"
     for o, n in _moved(same):
         study_changes.append({"change": "moved", "cause": "source", "source": n["source"], "study_id": n["study_id"],
                               "block_index": int(n["block_index"]), "old_block_index": int(o["block_index"])})
@@ -222,27 +284,6 @@ def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
             study_changes.append({"change": "added", "cause": "source", "source": n["source"], "study_id": n["study_id"],
                                   "block_index": int(n["block_index"]), "title_or_start": (n["title"] or n["findings"])[:80]})
             add_measures([], m_by_study_new[n["study_id"]], "source", n["study_id"], None)
-
-    sources = {}
-    for src in sorted(set(old_man.get("sources", {})) | set(new_man.get("sources", {}))):
-        o, n = old_man.get("sources", {}).get(src, {}), new_man.get("sources", {}).get(src, {})
-        sources[src] = {"old_sha256": o.get("sha256"), "new_sha256": n.get("sha256"), "changed": o.get("sha256") != n.get("sha256")}
-    study_changes.sort(key=lambda c: (c["source"], c["block_index"], c["change"]))
-    measure_changes.sort(key=lambda c: (c["study_id"], c["measure_id"], c["change"]))
-    counts: dict[str, int] = defaultdict(int)
-    for c in study_changes:
-        counts[f"studies_{c['change']}"] += 1
-    for c in measure_changes:
-        counts[f"measures_{c['change']}"] += 1
-    return {
-        "old": str(old_dir), "new": str(new_dir),
-        "rules_changed": rules_changed,
-        "sources": sources,
-        "summary": dict(sorted(counts.items())),
-        "changed": bool(study_changes or measure_changes),
-        "studies": study_changes,
-        "measures": measure_changes,
-    }
 
 
 def extracted_at_rev(rev: str, repo: Path, subdir: str = "extracted") -> Path:

@@ -11,15 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
 
-from pipeline.models import (
-    BOUNDS,
-    CONDITIONS,
-    LABELS_BY_TYPE,
-    MEASURE_TYPES,
-    UNIT_BY_TYPE,
-)
+from pipeline.models import CONDITIONS, LABELS_BY_TYPE, UNIT_BY_TYPE, Measure
 
 
 class GoldError(Exception):
@@ -29,31 +23,25 @@ class GoldError(Exception):
         super().__init__(f"{where}: {field + ': ' if field else ''}{problem}")
 
 
-class GoldMeasure(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    type: str
-    text: str
-    char_start: int
-    char_end: int
-    value: float | None = None
-    low: float | None = None
-    high: float | None = None
-    unit: str | None = None
-    label: str | None = None
-    approx: bool = False
-    bound: str | None = None
-    arm: str | None = None
-    timepoint_days: float | None = None
-    numerator: int | None = None
-    denominator: int | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    p_value: float | None = None
+# Gold measures carry the measure columns that apply: derived from `Measure`, so the
+# two can never disagree on a name, a type or a vocabulary.
+_NOT_IN_GOLD = ("measure_id", "study_id", "source", "rule_id")
+_REQUIRED_IN_GOLD = ("type", "text", "char_start", "char_end")
+_GoldMeasureFields = create_model(
+    "_GoldMeasureFields",
+    __config__=ConfigDict(extra="forbid"),
+    **{
+        name: (info.annotation, ... if name in _REQUIRED_IN_GOLD else (False if name == "approx" else None))
+        for name, info in Measure.model_fields.items() if name not in _NOT_IN_GOLD
+    },
+)
+
+
+class GoldMeasure(_GoldMeasureFields):  # type: ignore[misc, valid-type]
+    """One hand-labelled measure (the `measures` columns that apply, SCHEMA.md "Gold files")."""
 
     @model_validator(mode="after")
     def _consistent(self) -> GoldMeasure:
-        if self.type not in MEASURE_TYPES:
-            raise ValueError(f"type {self.type!r} is not one of {', '.join(MEASURE_TYPES)}")
         if self.char_end <= self.char_start:
             raise ValueError("char_end must be after char_start")
         allowed = LABELS_BY_TYPE.get(self.type)
@@ -70,8 +58,6 @@ class GoldMeasure(BaseModel):
             raise ValueError("needs a value, or low and high")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"range out of order: low {self.low} > high {self.high}")
-        if self.bound is not None and self.bound not in BOUNDS:
-            raise ValueError(f"bound {self.bound!r} is not one of {', '.join(BOUNDS)}")
         if (self.ci_low is None) != (self.ci_high is None):
             raise ValueError("ci_low and ci_high go together")
         if (self.numerator is None) != (self.denominator is None):
@@ -118,7 +104,8 @@ def load_gold(path: Path, source_text: str) -> list[GoldBlock]:
         except ValidationError as err:
             first = err.errors()[0]
             loc = ".".join(str(p) for p in first["loc"]) or None
-            raise GoldError(path, lineno, loc, first["msg"]) from err
+            got = f" (got {first['input']!r})" if first["type"] == "literal_error" else ""
+            raise GoldError(path, lineno, loc, first["msg"] + got) from err
         for i, m in enumerate(block.measures):
             if source_text[m.char_start:m.char_end] != m.text:
                 raise GoldError(path, lineno, f"measures.{i}.text",

@@ -128,9 +128,9 @@ def _source_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | None, jobs: int
+def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | None, jobs: int, read_cache: bool = True
              ) -> Iterator[tuple[SourceOutcome, dict[str, list[dict[str, Any]]] | None]]:
-    """Outcomes in source order; cached ones are read back, the rest processed (maybe in parallel)."""
+    """Outcomes in source order; cached ones are read back (unless read_cache is off), the rest processed (maybe in parallel)."""
     todo: list[tuple[int, Path, str | None]] = []
     cached: dict[int, tuple[SourceOutcome, dict]] = {}
     for i, path in enumerate(paths):
@@ -140,7 +140,7 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
                 rel = path.relative_to(raw_dir).as_posix()
                 key = _cache_key(rel, _source_digest(path), rules)
                 hit = cache_dir / f"{key}.json"
-                if hit.exists():
+                if read_cache and hit.exists():
                     data = json.loads(hit.read_text(encoding="utf-8"))
                     outcome = SourceOutcome(**data["outcome"])
                     outcome.cached = True
@@ -218,12 +218,12 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
         raise FileNotFoundError(f"{raw_dir}: raw directory not found")
     paths = sorted(paths if paths is not None else list_sources(raw_dir), key=lambda p: p.relative_to(raw_dir).as_posix())
     with OutputLock(out_dir):
-        cache_dir = None if force else out_dir / CACHE_DIR
+        cache_dir = out_dir / CACHE_DIR
         staging = Staging(out_dir)
         try:
             writers = {name: TableWriter(staging.path, name, model) for name, (model, _) in TABLES.items()}
             outcomes = []
-            for outcome, rows in _results(paths, raw_dir, rules, cache_dir, jobs):
+            for outcome, rows in _results(paths, raw_dir, rules, cache_dir, jobs, read_cache=not force):
                 if rows is not None:
                     _fill_counts(outcome, rows)
                     for name, writer in writers.items():

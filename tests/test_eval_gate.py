@@ -107,7 +107,7 @@ def _broken_gold(tmp_path: Path, edit) -> Path:
 
 @pytest.mark.parametrize(("edit", "field", "words"), [
     (lambda s: s[:-1], None, "malformed JSON"),
-    (lambda s: s.replace('"type": "dose"', '"type": "dosage"', 1), "measures.0", "dosage"),
+    (lambda s: s.replace('"type": "dose"', '"type": "dosage"', 1), "measures.0.type", "dosage"),
     (lambda s: s.replace('"text": "0.5 mg/kg"', '"text": "0.5 mg/kgs"', 1), "measures.0.text", "does not ground"),
     (lambda s: s.replace('"condition": "depression"', '"condition": "sadness"', 1), None, "sadness"),
     (lambda s: s.replace('"unit": "mg/kg"', '"unit": "mg/kilo"', 1), "measures.0", "unit"),
