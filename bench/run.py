@@ -68,6 +68,14 @@ def child(task: str, corpus: str, out: str, sample: int) -> dict:
         result["blocks"] = sum(o.blocks for o in summary.outcomes)
         result["measures"] = sum(o.measures for o in summary.outcomes)
         result["re_extracted"] = sum(not o.cached for o in summary.outcomes)
+    elif task == "bigpage":
+        from pipeline.runner import run
+
+        t0 = time.perf_counter()
+        summary = run(corpus_dir, out_dir, force=True)
+        result["blocks"] = summary.outcomes[0].blocks
+        result["measures"] = summary.outcomes[0].measures
+        result["bytes"] = summary.outcomes[0].size_bytes
     elif task == "tokenizer":
         import spacy
 
@@ -104,6 +112,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--sample", type=int, default=20, help="pages for quantulum3")
     ap.add_argument("--skip-quantulum", action="store_true")
+    ap.add_argument("--big-page-mb", type=int, default=0, help="only measure one page of this size (the reliability limit)")
     ap.add_argument("--child")
     ap.add_argument("--corpus")
     ap.add_argument("--out")
@@ -112,7 +121,29 @@ def main() -> int:
         print(json.dumps(child(args.child, args.corpus, args.out, args.sample)))
         return 0
 
+    if args.big_page_mb:
+        seed_text = (ROOT / "raw" / "ketamine-research.txt").read_bytes().decode("utf-8")
+        head_end = seed_text.index("Conclusion\n") + len("Conclusion\n")
+        body = seed_text[head_end:].rstrip("\n") + "\n"
+        big = CORPUS / "big"
+        if big.exists():
+            shutil.rmtree(big)
+        big.mkdir(parents=True)
+        target = args.big_page_mb * 1_000_000
+        (big / "big.txt").write_text(seed_text[:head_end] + body * (target // len(body.encode()) + 1), encoding="utf-8", newline="")
+        result = spawn("bigpage", big, CORPUS / "out-big")
+        result["megabytes"] = round(result["bytes"] / 1e6, 1)
+        result["mb_per_s"] = round(result["bytes"] / 1e6 / result["seconds"], 3)
+        print(json.dumps(result))
+        path = ROOT / "bench" / "results.json"
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        data["big_page"] = result
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        return 0
+
     pages, size = build_corpus(args.pages, args.seed, CORPUS / "raw")
+    for stale in ("out", "out-j2", "out-small"):  # no cache from an earlier benchmark
+        shutil.rmtree(CORPUS / stale, ignore_errors=True)
     small_pages = max(1, args.pages // 10)
     small_size = sum(p.stat().st_size for p in sorted((CORPUS / "raw").glob("*.txt"))[:small_pages])
     small = CORPUS / "small"

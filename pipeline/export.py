@@ -44,7 +44,7 @@ TABLES: dict[str, tuple[type[BaseModel], str]] = {
     "measures": (Measure, "measure_id"),
     "uncovered": (Uncovered, ""),
 }
-ROW_GROUP = 50_000
+ROW_GROUP = 10_000  # rows buffered per Parquet row group: bounds memory
 
 
 class OutputBusy(Exception):

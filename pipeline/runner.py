@@ -66,8 +66,19 @@ class RunSummary:
         return {t: c.get(t, 0) for t in MEASURE_TYPES}
 
 
+def _code_digest() -> str:
+    """sha256 of evidex's own source files: a code change invalidates the cache too."""
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+CODE_DIGEST = _code_digest()
+
+
 def _cache_key(source: str, sha256: str, rules: Rules) -> str:
-    return hashlib.sha256(f"{source}\0{sha256}\0{rules.digest}\0{__version__}".encode()).hexdigest()
+    return hashlib.sha256(f"{source}\0{sha256}\0{rules.digest}\0{CODE_DIGEST}".encode()).hexdigest()
 
 
 def _rows(result: SourceResult) -> dict[str, list[dict[str, Any]]]:
@@ -132,7 +143,7 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
              ) -> Iterator[tuple[SourceOutcome, dict[str, list[dict[str, Any]]] | None]]:
     """Outcomes in source order; cached ones are read back (unless read_cache is off), the rest processed (maybe in parallel)."""
     todo: list[tuple[int, Path, str | None]] = []
-    cached: dict[int, tuple[SourceOutcome, dict]] = {}
+    cached: dict[int, Path] = {}  # read when its turn comes: memory stays flat in N
     for i, path in enumerate(paths):
         key = None
         if cache_dir is not None:
@@ -141,14 +152,20 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
                 key = _cache_key(rel, _source_digest(path), rules)
                 hit = cache_dir / f"{key}.json"
                 if read_cache and hit.exists():
-                    data = json.loads(hit.read_text(encoding="utf-8"))
-                    outcome = SourceOutcome(**data["outcome"])
-                    outcome.cached = True
-                    cached[i] = (outcome, data["rows"])
+                    cached[i] = hit
                     continue
-            except (OSError, ValueError, KeyError, TypeError):
-                pass  # unreadable file or bad cache entry: process it normally
+            except OSError:
+                pass  # unreadable file: process it normally (and report it)
         todo.append((i, path, key))
+
+    def load(i: int) -> tuple[SourceOutcome, dict] | None:
+        try:
+            data = json.loads(cached.pop(i).read_text(encoding="utf-8"))
+            outcome = SourceOutcome(**data["outcome"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a bad cache entry: process the source again
+        outcome.cached = True
+        return outcome, data["rows"]
 
     def store(key: str | None, outcome: SourceOutcome, rows: dict | None) -> None:
         if cache_dir is None or key is None or rows is None:
@@ -158,13 +175,19 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
         tmp.write_text(json.dumps({"outcome": outcome.__dict__ | {"cached": False}, "rows": rows}, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, cache_dir / f"{key}.json")
 
+    key_of = {i: key for i, _, key in todo}
+    path_of = dict(enumerate(paths))
+
+    def inline(i: int) -> tuple[SourceOutcome, dict | None]:
+        outcome, rows = process_file(path_of[i], raw_dir, rules)
+        store(key_of.get(i), outcome, rows)
+        return outcome, rows
+
     if jobs > 1 and len(todo) > 1:
-        fresh: dict[int, tuple[SourceOutcome, dict | None]] = {}
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(rules.rules_dir),)) as pool:
-            window = max(2, jobs * 4)
+            window = max(2, jobs * 4)  # results ahead of the writer stay bounded
             pending: dict[int, Any] = {}
             todo_iter = iter(todo)
-            meta = {i: key for i, _, key in todo}
             for i in range(len(paths)):
                 while len(pending) < window:
                     nxt = next(todo_iter, None)
@@ -172,22 +195,14 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
                         break
                     pending[nxt[0]] = pool.submit(_process_path, (str(nxt[1]), str(raw_dir)))
                 if i in cached:
-                    yield cached.pop(i)
+                    yield load(i) or inline(i)
                     continue
                 outcome, rows = pending.pop(i).result()
-                store(meta[i], outcome, rows)
-                fresh[i] = (outcome, rows)
-                yield fresh.pop(i)
+                store(key_of[i], outcome, rows)
+                yield outcome, rows
         return
-    todo_by_index = {i: (path, key) for i, path, key in todo}
     for i in range(len(paths)):
-        if i in cached:
-            yield cached.pop(i)
-            continue
-        path, key = todo_by_index[i]
-        outcome, rows = process_file(path, raw_dir, rules)
-        store(key, outcome, rows)
-        yield outcome, rows
+        yield (load(i) if i in cached else None) or inline(i)
 
 
 def manifest(outcomes: list[SourceOutcome], rules: Rules) -> dict[str, Any]:
