@@ -278,12 +278,14 @@ def print_diff(report: dict) -> None:
 def report(
     out_dir: OutDir = Path("extracted"),
     raw_dir: Annotated[Path, typer.Option("--raw", help="Directory of the source pages.")] = Path("raw"),
-    gold: Annotated[Path, typer.Option("--gold", help="Directory of gold files (misses/extras are marked).")] = Path("tests/gold"),
 ) -> None:
-    """Write OUT_DIR/report.html: a self-contained review page (no network needed)."""
+    """Write OUT_DIR/report.html: a self-contained review page (no network needed).
+
+    Gold misses and extras are marked from OUT_DIR/eval.json (run `evidex eval` first).
+    """
     from pipeline.report import write_report
 
-    path = write_report(out_dir, raw_dir, gold)
+    path = write_report(out_dir, raw_dir)
     out.print(f"wrote {path}")
 
 

@@ -59,7 +59,6 @@ class UncoveredNumber:
 @dataclass
 class BlockExtraction:
     drafts: list[Draft] = field(default_factory=list)
-    excluded: list[Excluded] = field(default_factory=list)
     damaged: list[tuple[int, int, str]] = field(default_factory=list)
     uncovered: list[UncoveredNumber] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
@@ -288,7 +287,6 @@ class Extractor:
             d.end += start
         result.drafts += kept
         result.damaged += [(a + start, b + start, rid) for a, b, rid in damaged]
-        result.excluded += [Excluded(e.start + start, e.end + start, e.rule_id, e.suppresses) for e in excluded]
 
     def _route_windows(self, c_text: str, starts: list[int], ends: list[int]) -> list[tuple[int, int]]:
         """Stretches around route-word hits, cut at spaces, merged, never across sentences.

@@ -56,7 +56,6 @@ RATE_OUTCOMES = ("abstinence", "relapse", "improvement", "adverse_event", "dropo
 BOUNDS = ("<", "<=", ">", ">=", "up_to", "within", "at_least", "by", "over")
 Bound = Literal["<", "<=", ">", ">=", "up_to", "within", "at_least", "by", "over"]
 DOSE_UNITS = ("mg/kg", "mg", "mg/kg/h", "µg/kg", "µg", "mg/kg/min", "µg/kg/h")
-RATE_TYPES = ("response_rate", "remission_rate", "other_rate")
 RATIO_TYPES = ("odds_ratio", "hazard_ratio", "risk_ratio")
 
 # Labels a measure of each type may carry; None means the label must be empty.

@@ -333,8 +333,8 @@ def render_report(studies: list[Study], measures: list[Measure], uncovered: list
     return "\n".join(parts)
 
 
-def write_report(out_dir: Path, raw_dir: Path, gold_dir: Path | None = None) -> Path:
-    """Read the tables (and eval/changes/manifest when present) and write out_dir/report.html."""
+def write_report(out_dir: Path, raw_dir: Path) -> Path:
+    """Read the tables (and eval.json, changes.json, manifest.json when present) and write out_dir/report.html."""
     from pipeline.runner import read_tables
 
     studies, measures, uncovered = read_tables(out_dir)

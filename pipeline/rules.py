@@ -220,7 +220,6 @@ class Rules(BaseModel):
     dose_units: list[DoseUnit]
     bounds_before: list[BoundCue]
     bound_symbols: dict[str, str]
-    approx_words: list[str]
     not_timepoint_before: list[str]
     clause_openers: str
 
@@ -404,6 +403,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     dose_units = [_validate(DoseUnit, v, vocab / "units.yaml") for v in units["dose_units"]]
     fragments = {k: v for k, v in _strip_lines(_read_yaml(rules_dir / "regex" / "fragments.yaml")).items()}
     fragments["NUMWORD"] = r"(?<![\w-])(?i:" + _alternation(number_words) + r")(?!\w)"
+    fragments["APPROX"] = "(?i:" + _alternation(bounds["approx"]) + ")"
     fragments["NUMWORD_BARE"] = _alternation(number_words)
     fragments["FRACTION"] = _alternation(numbers.get("fractions", {}))
     fragments["TIMEUNIT"] = "(?:" + "|".join(u.pattern for u in time_units.values()) + ")"
@@ -462,7 +462,6 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         dose_units=dose_units,
         bounds_before=[_validate(BoundCue, v, bound_path) for v in bounds["before"]],
         bound_symbols=_strip_lines(bounds["symbol"]),
-        approx_words=_strip_lines(bounds["approx"]),
         not_timepoint_before=_strip_lines(bounds.get("not_timepoint_before", [])),
         clause_openers=bounds.get("clause_openers", r"(?!)"),
     )

@@ -21,7 +21,7 @@ from conftest import GOLD, RAW
 def report_path(seed_run) -> Path:
     out, _ = seed_run
     (out / "eval.json").write_text(json.dumps(run_eval(GOLD, out, RAW)), encoding="utf-8")
-    return write_report(out, RAW, GOLD)
+    return write_report(out, RAW)
 
 
 def test_every_card_and_highlight_is_in_the_page(report_path, seed_run):
