@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import regex
 import spacy
@@ -66,13 +65,23 @@ class BlockExtraction:
     warnings: list[str] = field(default_factory=list)
 
 
+_SENTENCE_SIGNS = regex.compile(r"[()\[\]{}\n.!?]")
+
+
 def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence]:
-    """Sentences of text[start:end]; never splits inside brackets or abbreviations."""
+    """Sentences of text[start:end]; never splits inside brackets or abbreviations.
+
+    Only the characters that can matter (brackets, newlines, sentence marks) are
+    visited, so plain text costs one regex scan.
+    """
     out: list[Sentence] = []
     depth = 0
     s = start
-    i = start
-    while i < end:
+    resume = start
+    for m in _SENTENCE_SIGNS.finditer(text, start, end):
+        i = m.start()
+        if i < resume:
+            continue
         ch = text[i]
         if ch in OPENERS:
             depth += 1
@@ -83,7 +92,7 @@ def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence
             if text[s:i].strip():
                 out.append(_trim(text, s, i, cell))
             s = i + 1
-        elif ch in ".!?" and depth == 0:
+        elif depth == 0:  # . ! ?
             j = i + 1
             while j < end and text[j] in "\"”’)":
                 j += 1
@@ -93,10 +102,7 @@ def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence
                     k += 1
                 if k < end and (text[k].isupper() or text[k].isdigit() or text[k] in "\"“(~≈"):
                     out.append(_trim(text, s, j, cell))
-                    s = k
-                    i = k
-                    continue
-        i += 1
+                    s = resume = k
     if text[s:end].strip():
         out.append(_trim(text, s, end, cell))
     return out
@@ -114,18 +120,22 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return any(text[max(0, dot + 1 - len(a)):dot + 1].lower() == a.lower() for a in ABBREVIATIONS)
 
 
+_CLAUSE_SIGNS = regex.compile(r"[()\[\]{};]")
+_BRACKETS = regex.compile(r"[()\[\]{}]")
+
+
 def clause_spans(text: str, sentence: Sentence) -> list[tuple[int, int]]:
-    """Clauses of a sentence: split at ';' and ':' outside brackets."""
+    """Clauses of a sentence: split at ';' outside brackets."""
     spans, depth, s = [], 0, sentence.start
-    for i in range(sentence.start, sentence.end):
-        ch = text[i]
+    for m in _CLAUSE_SIGNS.finditer(text, sentence.start, sentence.end):
+        ch = m.group()
         if ch in OPENERS:
             depth += 1
         elif ch in CLOSERS:
             depth = max(0, depth - 1)
-        elif ch == ";" and depth == 0:
-            spans.append((s, i))
-            s = i + 1
+        elif depth == 0:
+            spans.append((s, m.start()))
+            s = m.start() + 1
     spans.append((s, sentence.end))
     return spans
 
@@ -148,33 +158,38 @@ class Extractor:
         )
         time_units = "|".join(u.pattern for u in rules.time_units.values())
         counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
-        self.route_prescan = regex.compile(self._route_prescan(), regex.IGNORECASE)
-        self.prescan = regex.compile(
-            r"\d|" + self.number_word_re.pattern
-            + rf"|\b(?:{counted_units})\s+(?:{time_units})\b|"
-            + self._route_prescan(),
+        self.route_prescan = regex.compile(self._route_prescan())
+        # Every recognizer and exclusion reads a number: a digit, a number word or a
+        # counted unit ("a week", "first month"); sentences without one are skipped.
+        # One scan finds them all; the `number` group is also what uncovered.csv
+        # reports when no rule reads it (digits inside words, like "SpO2", are not).
+        self.anchor_re = regex.compile(
+            r"(?P<number>(?<![\w.])\d+(?:\.\d+)?|" + self.number_word_re.pattern + ")"
+            + rf"|\b(?:{counted_units})\s+(?:{time_units})\b|\d",
             regex.IGNORECASE,
         )
 
     def _route_prescan(self) -> str:
-        """Alternation of every route pattern's first-token surface (for the pre-scan)."""
+        """Alternation of every route pattern's first-token surface (for the pre-scan).
+
+        Case follows the token attribute: `TEXT`/`ORTH` surfaces are matched as written
+        (the route "IN" must not open a window at every "in"), `LOWER` ones in any case.
+        """
         parts = []
         for p in self.rules.token_patterns:
             first = p.pattern[0]
-            spec = first.get("TEXT", first.get("LOWER", first.get("ORTH")))
+            attr = next((a for a in ("TEXT", "ORTH", "LOWER") if a in first), None)
+            spec = first.get(attr) if attr else None
+            flag = "(?i:{})" if attr == "LOWER" else "(?-i:{})"
             if isinstance(spec, str):
-                parts.append(regex.escape(spec))
+                parts.append(flag.format(regex.escape(spec)))
             elif isinstance(spec, dict) and "IN" in spec:
-                parts += [regex.escape(s) for s in spec["IN"]]
+                parts += [flag.format(regex.escape(s)) for s in spec["IN"]]
             elif isinstance(spec, dict) and "REGEX" in spec:
-                parts.append(spec["REGEX"].strip("^$"))
+                parts.append(flag.format(spec["REGEX"].strip("^$")))
             else:  # a shape we cannot pre-scan: look at every sentence
                 return r"[\s\S]"
         return r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)"
-
-    @cached_property
-    def _numbers_re(self) -> regex.Pattern:
-        return regex.compile(r"(?<![\w.])\d+(?:\.\d+)?|" + self.number_word_re.pattern, regex.IGNORECASE)
 
     # ------------------------------------------------------------------ core
 
@@ -194,7 +209,8 @@ class Extractor:
     def _extract_cell(self, text: str, start: int, end: int, sentences: list[Sentence], result: BlockExtraction) -> None:
         """Run every rule once over a cell; offsets below are cell-relative until the end."""
         c_text = text[start:end]
-        if not self.prescan.search(c_text):
+        anchors = list(self.anchor_re.finditer(c_text))
+        if not anchors and not self.route_prescan.search(c_text):
             return
         starts = [s.start - start for s in sentences]
         ends = [s.end - start for s in sentences]
@@ -210,11 +226,30 @@ class Extractor:
         # pathological input from stalling a run, and grows with the cell.
         timeout = MATCH_TIMEOUT_S + len(c_text) / 50_000
 
+        # Runs of consecutive sentences that hold a number: the only text rules read.
+        numeric = {sentence_of(m.start()) for m in anchors}
+        runs: list[tuple[int, int]] = []
+        for i in sorted(numeric):
+            if runs and i - 1 in numeric:
+                runs[-1] = (runs[-1][0], ends[i])
+            else:
+                runs.append((starts[i], ends[i]))
+
+        triggered: dict[str, list[tuple[int, int]]] = {}  # several rules share a trigger
+
+        def runs_for(trigger: regex.Pattern | None) -> list[tuple[int, int]]:
+            if trigger is None:
+                return runs
+            if trigger.pattern not in triggered:
+                triggered[trigger.pattern] = [(r0, r1) for r0, r1 in runs if trigger.search(c_text, r0, r1)]
+            return triggered[trigger.pattern]
+
         def hits(rule: Compiled) -> list[regex.Match]:
-            if rule.trigger is not None and not rule.trigger.search(c_text):
-                return []
+            found: list[regex.Match] = []
             try:
-                return list(rule.regex.finditer(c_text, timeout=timeout))
+                for r0, r1 in runs_for(rule.trigger):
+                    found += rule.regex.finditer(c_text, r0, r1, timeout=timeout)
+                return found
             except TimeoutError:
                 line = text.count("\n", 0, start) + 1
                 result.warnings.append(f"line {line}: rule {rule.id} timed out after {timeout:.0f}s on this cell; its values here are not extracted")
@@ -268,8 +303,8 @@ class Extractor:
 
         covered = SpanIndex([(k.start, k.end, None) for k in kept] + [(e.start, e.end, None) for e in excluded])
         unreadable_index = SpanIndex((a, b, None) for a, b in unreadable)
-        for m in self._numbers_re.finditer(c_text):
-            if m.group().lower() in ("one", "a", "an", "zero"):
+        for m in anchors:
+            if m.group("number") is None or m.group().lower() in ("one", "a", "an", "zero"):
                 continue
             if covered.any_overlap(m.start(), m.end()):
                 continue
@@ -333,14 +368,13 @@ class Extractor:
         """Damaged stretches of one sentence: (start, end, rule id)."""
         out = []
         depth = 0
-        for i, ch in enumerate(s_text):
-            if ch in OPENERS:
+        for m in _BRACKETS.finditer(s_text):
+            if m.group() in OPENERS:
                 depth += 1
-            elif ch in CLOSERS:
-                if depth == 0:
-                    out.append((0, i + 1, "damage.unbalanced_bracket"))
-                else:
-                    depth -= 1
+            elif depth == 0:
+                out.append((0, m.end(), "damage.unbalanced_bracket"))
+            else:
+                depth -= 1
         if depth > 0:
             first_open = max(s_text.rfind(o) for o in OPENERS)
             out.append((first_open, len(s_text), "damage.unclosed_bracket"))
