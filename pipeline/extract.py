@@ -23,7 +23,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
-from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules
+from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules, word_alternation
 from pipeline.segment import Block
 from pipeline.spans import DisjointSpans, SpanIndex
 
@@ -151,21 +151,21 @@ class Extractor:
         self.route_patterns = {p.id: p for p in rules.token_patterns}
         for p in rules.token_patterns:
             self.matcher.add(p.id, [p.pattern])
-        words = sorted({*rules.number_words, *rules.fraction_words}, key=len, reverse=True)
         self.number_word_re = regex.compile(
-            r"(?<![\w-])(?:" + "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in words) + r")(?!\w)",
-            regex.IGNORECASE,
+            r"(?<![\w-])" + word_alternation({*rules.number_words, *rules.fraction_words}) + r"(?!\w)", regex.IGNORECASE,
         )
         time_units = "|".join(u.pattern for u in rules.time_units.values())
         counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
         self.route_prescan = regex.compile(self._route_prescan())
-        # Every recognizer and exclusion reads a number: a digit, a number word or a
-        # counted unit ("a week", "first month"); sentences without one are skipped.
-        # One scan finds them all; the `number` group is also what uncovered.csv
-        # reports when no rule reads it (digits inside words, like "SpO2", are not).
+        # Every recognizer and exclusion reads a number: a digit, a number word, a
+        # counted unit ("a week", "first month") or a fold word ("threefold"); sentences
+        # without one are skipped (tests/test_rules.py checks every rule example for one).
+        # One scan finds them all; its plain numbers (`digits`, or a `word` without `fold`)
+        # are what uncovered.csv reports when no rule reads them (not "SpO2" or "threefold").
+        words = word_alternation({*rules.number_words, *rules.fraction_words})
         self.anchor_re = regex.compile(
-            r"(?P<number>(?<![\w.])\d+(?:\.\d+)?|" + self.number_word_re.pattern + ")"
-            + rf"|\b(?:{counted_units})\s+(?:{time_units})\b|\d",
+            rf"(?P<digits>(?<![\w.])\d+(?:\.\d+)?)|(?<![\w-])(?P<word>{words})(?:(?P<fold>fold)\b|(?!\w))"
+            rf"|\b(?:{counted_units})\s+(?:{time_units})\b|\d",
             regex.IGNORECASE,
         )
 
@@ -226,22 +226,34 @@ class Extractor:
         # pathological input from stalling a run, and grows with the cell.
         timeout = MATCH_TIMEOUT_S + len(c_text) / 50_000
 
-        # Runs of consecutive sentences that hold a number: the only text rules read.
-        numeric = {sentence_of(m.start()) for m in anchors}
-        runs: list[tuple[int, int]] = []
-        for i in sorted(numeric):
-            if runs and i - 1 in numeric:
-                runs[-1] = (runs[-1][0], ends[i])
-            else:
-                runs.append((starts[i], ends[i]))
+        # Rules read only sentences that hold a number and their trigger, in runs of
+        # consecutive such sentences (a hit across a sentence boundary is dropped below).
+        numeric = sorted({sentence_of(m.start()) for m in anchors})
 
+        def as_runs(indexes: list[int]) -> list[tuple[int, int]]:
+            out: list[tuple[int, int]] = []
+            for k, i in enumerate(indexes):
+                if k and indexes[k - 1] == i - 1:
+                    out[-1] = (out[-1][0], ends[i])
+                else:
+                    out.append((starts[i], ends[i]))
+            return out
+
+        runs = as_runs(numeric)
         triggered: dict[str, list[tuple[int, int]]] = {}  # several rules share a trigger
 
         def runs_for(trigger: regex.Pattern | None) -> list[tuple[int, int]]:
             if trigger is None:
                 return runs
             if trigger.pattern not in triggered:
-                triggered[trigger.pattern] = [(r0, r1) for r0, r1 in runs if trigger.search(c_text, r0, r1)]
+                with_trigger: set[int] = set()
+                for r0, r1 in runs:
+                    m = trigger.search(c_text, r0, r1)
+                    while m is not None:  # one hit per sentence is enough: go on at the next one
+                        i = sentence_of(m.start())
+                        with_trigger.add(i)
+                        m = trigger.search(c_text, ends[i], r1) if ends[i] < r1 else None
+                triggered[trigger.pattern] = as_runs([i for i in numeric if i in with_trigger])
             return triggered[trigger.pattern]
 
         def hits(rule: Compiled) -> list[regex.Match]:
@@ -304,7 +316,7 @@ class Extractor:
         covered = SpanIndex([(k.start, k.end, None) for k in kept] + [(e.start, e.end, None) for e in excluded])
         unreadable_index = SpanIndex((a, b, None) for a, b in unreadable)
         for m in anchors:
-            if m.group("number") is None or m.group().lower() in ("one", "a", "an", "zero"):
+            if not (m.group("digits") or (m.group("word") and not m.group("fold"))) or m.group().lower() in ("one", "a", "an", "zero"):
                 continue
             if covered.any_overlap(m.start(), m.end()):
                 continue

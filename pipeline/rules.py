@@ -260,7 +260,7 @@ def _number_words(numbers: dict[str, Any]) -> dict[str, float]:
     return words
 
 
-def _alternation(words: Any) -> str:
+def word_alternation(words: Any) -> str:
     """A trie-shaped regex for literal words (longest match first; inner spaces flexible).
 
     A flat alternation of ~200 number words is tried word by word at every position;
@@ -402,10 +402,10 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     time_units = {k: _validate(TimeUnit, v, vocab / "units.yaml") for k, v in units["time_units"].items() if k != "__line__"}
     dose_units = [_validate(DoseUnit, v, vocab / "units.yaml") for v in units["dose_units"]]
     fragments = {k: v for k, v in _strip_lines(_read_yaml(rules_dir / "regex" / "fragments.yaml")).items()}
-    fragments["NUMWORD"] = r"(?<![\w-])(?i:" + _alternation(number_words) + r")(?!\w)"
-    fragments["APPROX"] = "(?i:" + _alternation(bounds["approx"]) + ")"
-    fragments["NUMWORD_BARE"] = _alternation(number_words)
-    fragments["FRACTION"] = _alternation(numbers.get("fractions", {}))
+    fragments["NUMWORD"] = r"(?<![\w-])(?i:" + word_alternation(number_words) + r")(?!\w)"
+    fragments["APPROX"] = "(?i:" + word_alternation(bounds["approx"]) + ")"
+    fragments["NUMWORD_BARE"] = word_alternation(number_words)
+    fragments["FRACTION"] = word_alternation(numbers.get("fractions", {}))
     fragments["TIMEUNIT"] = "(?:" + "|".join(u.pattern for u in time_units.values()) + ")"
     fragments["DOSEUNIT"] = "(?:" + "|".join(u.pattern for u in dose_units) + ")"
 

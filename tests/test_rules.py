@@ -65,10 +65,15 @@ def test_rule_example(extractor, rule_id, kind, sentence, text):
         hits = _route_hits(extractor, sentence, rule_id)
     if kind == "match":
         assert hits, f"{rule_id} should match in {sentence!r}"
-        if compiled is not None and compiled.trigger is not None:
-            assert compiled.trigger.search(sentence), f"{rule_id}: trigger {compiled.entry.trigger!r} misses {sentence!r}"
         if text is not None:
             assert text in hits, f"{rule_id} matched {hits} in {sentence!r}, expected {text!r}"
+        if compiled is not None and compiled.id.split(".")[0] != "damage":
+            # The extractor runs a rule only on sentences that hold a number and the
+            # rule's trigger; a match without either would be silently skipped.
+            for hit in hits:
+                assert extractor.anchor_re.search(hit), f"{rule_id}: match {hit!r} holds no number, digit, counted unit or fold word"
+            if compiled.trigger is not None:
+                assert compiled.trigger.search(sentence), f"{rule_id}: trigger {compiled.entry.trigger!r} misses {sentence!r}"
     else:
         assert not hits, f"{rule_id} should not match {sentence!r} but found {hits}"
 
