@@ -81,12 +81,9 @@ class Linker:
                     out.append(_Mention(m.start(), m.end(), name))
         return sorted(out, key=lambda f: f.start)
 
-    def default_arm(self, text: str, block_spans: list[tuple[int, int]]) -> str:
-        counts: Counter[str] = Counter()
-        for start, end in block_spans:
-            for mention in self.arm_mentions(text, start, end):
-                if mention.name in self.treatments:
-                    counts[mention.name] += 1
+    def default_arm(self, mentions: list[_Mention]) -> str:
+        """The block's treatment arm: the one it names most, the vocabulary's default on a tie."""
+        counts = Counter(m.name for m in mentions if m.name in self.treatments)
         if not counts:
             return self.rules.default_arm
         top = max(counts.values())
@@ -140,15 +137,18 @@ class Linker:
 
     def link_block(self, text: str, drafts: list[Draft], block_spans: list[tuple[int, int]]) -> list[Draft]:
         """Link a block's drafts in place; returns them sorted by position."""
-        default = self.default_arm(text, block_spans)
+        mentions = [m for start, end in block_spans for m in self.arm_mentions(text, start, end)]
+        default = self.default_arm(mentions)
+        mention_starts = [m.start for m in mentions]
         by_sentence: dict[Sentence, list[Draft]] = {}
         for d in drafts:
             by_sentence.setdefault(d.extra["sentence"], []).append(d)
         for sentence, items in by_sentence.items():
-            self._link_sentence(text, sentence, items, default)
+            own = mentions[bisect_left(mention_starts, sentence.start):bisect_left(mention_starts, sentence.end)]
+            self._link_sentence(text, sentence, items, default, own)
         return sorted(drafts, key=lambda d: (d.start, d.end, d.type))
 
-    def _link_sentence(self, text: str, sentence: Sentence, items: list[Draft], default: str) -> None:
+    def _link_sentence(self, text: str, sentence: Sentence, items: list[Draft], default: str, mentions: list[_Mention]) -> None:
         clauses = Partition(clause_spans(text, sentence))
         segments = Partition(self.segments(text, sentence))
         time_clauses = Partition(self._time_clauses(text, clauses))
@@ -171,12 +171,11 @@ class Linker:
             d.type, d.label = typed
             first_in_clause.setdefault(tc, typed)
             previous = typed
-        self._assign_arms(text, sentence, items, segments, default)
+        self._assign_arms(text, items, segments, default, mentions)
         self._attach_p_values(text, items, clauses)
         self._assign_timepoints(text, sentence, items, time_clauses, segments)
 
-    def _assign_arms(self, text: str, sentence: Sentence, items: list[Draft], segments: Partition, default: str) -> None:
-        mentions = self.arm_mentions(text, sentence.start, sentence.end)
+    def _assign_arms(self, text: str, items: list[Draft], segments: Partition, default: str, mentions: list[_Mention]) -> None:
         mention_starts = [m.start for m in mentions]
         first_seg = segments[0]
         treatment_arm = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)

@@ -183,13 +183,17 @@ def _compiled_terms(rules: Rules) -> list[tuple[str, regex.Pattern, float]]:
 
 
 def _condition_scores(text: str, block: Block, rules: Rules) -> dict[str, float]:
+    """Weighted term counts of a block's cells; a term in the title counts twice."""
     scores: dict[str, float] = {}
-    cells = [(text[span.start:span.end], 2 if name == "title" else 1) for name, span in block.cells()]
+    cells = [(span.start, span.end, 2 if name == "title" else 1) for name, span in block.cells()]
+    first, last = cells[0][0], cells[-1][1]
     for name, pattern, weight in _compiled_terms(rules):
-        for cell_text, factor in cells:
-            hits = sum(1 for _ in pattern.finditer(cell_text))
-            if hits:
-                scores[name] = scores.get(name, 0.0) + hits * weight * factor
+        # One scan over the block instead of one per cell; terms are words, so a hit
+        # never spans the tab between two cells and falls in exactly one of them.
+        for m in pattern.finditer(text, first, last):
+            factor = next((f for a, b, f in cells if a <= m.start() < b), 0)
+            if factor:
+                scores[name] = scores.get(name, 0.0) + weight * factor
     return scores
 
 
