@@ -30,6 +30,8 @@ from pipeline.spans import DisjointSpans, SpanIndex
 ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "al.", "approx.", "Dr.", "cf.", "Fig.", "ca.")
 OPENERS, CLOSERS = "([{", ")]}"
 ROUTE_WINDOW = 40
+# Runs of sentences longer than this (characters) are scanned with a match timeout.
+GUARDED_RUN = 2_000
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,9 @@ class Extractor:
             damaged += [(s0 + a, s0 + b, rid) for a, b, rid in self._damage(text[s.start:s.end])]
 
         # Catastrophic patterns are refused at load time; this bound only keeps a
-        # pathological input from stalling a run, and grows with the cell.
+        # pathological input from stalling a run, and grows with the cell. It is set
+        # only on long runs: `regex`'s timeout doubles the cost of every scan, and a
+        # run of ordinary sentences cannot stall a pattern that passed the probes.
         timeout = MATCH_TIMEOUT_S + len(c_text) / 50_000
 
         # Rules read only sentences that hold a number and their trigger, in runs of
@@ -260,7 +264,10 @@ class Extractor:
             found: list[regex.Match] = []
             try:
                 for r0, r1 in runs_for(rule.trigger):
-                    found += rule.regex.finditer(c_text, r0, r1, timeout=timeout)
+                    if r1 - r0 > GUARDED_RUN:
+                        found += rule.regex.finditer(c_text, r0, r1, timeout=timeout)
+                    else:
+                        found += rule.regex.finditer(c_text, r0, r1)
                 return found
             except TimeoutError:
                 line = text.count("\n", 0, start) + 1
@@ -393,7 +400,7 @@ class Extractor:
         if s_text.count("“") != s_text.count("”"):
             out.append((0, len(s_text), "damage.unbalanced_quote"))
         for sign in self.rules.damage:
-            m = sign.regex.search(s_text, timeout=MATCH_TIMEOUT_S)
+            m = sign.regex.search(s_text, timeout=MATCH_TIMEOUT_S) if len(s_text) > GUARDED_RUN else sign.regex.search(s_text)
             if m:
                 out.append((0, m.end(), sign.id))
         return out
