@@ -150,26 +150,42 @@ def _moved(same: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
     return out
 
 
-def _grouped(path: Path) -> Iterator[tuple[str, list[dict[str, str]]]]:
+class _Rows(list):
+    """One source's rows of a table as csv lists; `dicts()` names their fields."""
+
+    header: list[str] = []
+
+    def dicts(self) -> list[dict[str, str]]:
+        return [dict(zip(self.header, r, strict=True)) for r in self]
+
+
+def _grouped(path: Path) -> Iterator[tuple[str, _Rows]]:
     """Rows of a table CSV grouped by source (tables are sorted by source, then offset)."""
     if not path.exists():
         return
     csv.field_size_limit(sys.maxsize)  # a whole page can be one cell
     with open(path, encoding="utf-8", newline="") as fh:
-        for source, rows in groupby(csv.DictReader(fh), key=lambda r: r["source"]):
-            yield source, list(rows)
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return
+        column = header.index("source")
+        for source, rows in groupby(reader, key=lambda r: r[column]):
+            group = _Rows(rows)
+            group.header = header
+            yield source, group
 
 
-def _by_source(old: Path, new: Path) -> Iterator[tuple[str, list[dict], list[dict]]]:
+def _by_source(old: Path, new: Path) -> Iterator[tuple[str, _Rows, _Rows]]:
     """Merge-join two grouped tables on source: (source, old rows, new rows)."""
     old_it, new_it = _grouped(old), _grouped(new)
     o, n = next(old_it, None), next(new_it, None)
     while o is not None or n is not None:
         if n is None or (o is not None and o[0] < n[0]):
-            yield o[0], o[1], []
+            yield o[0], o[1], _Rows()
             o = next(old_it, None)
         elif o is None or n[0] < o[0]:
-            yield n[0], [], n[1]
+            yield n[0], _Rows(), n[1]
             n = next(new_it, None)
         else:
             yield o[0], o[1], n[1]
@@ -190,7 +206,7 @@ def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
     for source, old_s, new_s in _by_source(old_dir / "studies.csv", new_dir / "studies.csv"):
         while pending_measures is not None and pending_measures[0] < source:
             pending_measures = next(measures, None)
-        old_m, new_m = ([], [])
+        old_m, new_m = _Rows(), _Rows()
         if pending_measures is not None and pending_measures[0] == source:
             old_m, new_m = pending_measures[1], pending_measures[2]
             pending_measures = next(measures, None)
@@ -202,7 +218,9 @@ def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
             counts[f"studies_{status}"] += len(new_s or old_s)
             counts[f"measures_{status}"] += len(new_m or old_m)
             continue
-        _diff_source(old_s, new_s, old_m, new_m, context_cause, study_changes, measure_changes)
+        if old_s == new_s and old_m == new_m and old_s.header == new_s.header and old_m.header == new_m.header:
+            continue  # the same rows, field for field: nothing changed here (most sources of a re-run)
+        _diff_source(old_s.dicts(), new_s.dicts(), old_m.dicts(), new_m.dicts(), context_cause, study_changes, measure_changes)
 
     sources = {}
     for src in sorted(set(old_man.get("sources", {})) | set(new_man.get("sources", {})) | set(source_status)):

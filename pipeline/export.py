@@ -18,6 +18,7 @@ import io
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,33 +62,93 @@ def csv_cell(v: Any) -> str:
     return str(v)
 
 
+@dataclass
+class RenderedRows:
+    """One source's rows of one table, ready to write: the CSV text and an Arrow table.
+
+    Rendered once, when the source is processed, and kept in the run cache, so a
+    re-run copies unchanged sources' rows instead of formatting them again.
+    """
+
+    rows: int
+    csv: str
+    table: pa.Table
+
+
+def render(rows: list[dict[str, Any]], model: type[BaseModel]) -> RenderedRows:
+    """Rows (dicts in model field order) → CSV lines in the format above plus an Arrow table."""
+    columns = list(model.model_fields)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([csv_cell(row[c]) for c in columns] for row in rows)
+    table = pa.Table.from_pydict({c: [row[c] for row in rows] for c in columns}, schema=arrow_schema(model))
+    return RenderedRows(len(rows), buf.getvalue(), table)
+
+
+def pack(header: dict[str, Any], tables: list[pa.Table]) -> bytes:
+    """A JSON header and Arrow tables as one byte string (the run cache's entry format)."""
+    parts = [json.dumps(header, ensure_ascii=False).encode("utf-8")]
+    for table in tables:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as stream:
+            stream.write_table(table)
+        parts.append(sink.getvalue().to_pybytes())
+    return b"".join(len(part).to_bytes(8, "little") + part for part in parts)
+
+
+def unpack(data: bytes) -> tuple[dict[str, Any], list[pa.Table]]:
+    """Inverse of `pack`; raises ValueError on a truncated or damaged entry."""
+    parts, pos = [], 0
+    while pos < len(data):
+        size = int.from_bytes(data[pos:pos + 8], "little")
+        if size <= 0 or pos + 8 + size > len(data):
+            raise ValueError("truncated cache entry")
+        parts.append(data[pos + 8:pos + 8 + size])
+        pos += 8 + size
+    if not parts:
+        raise ValueError("empty cache entry")
+    try:
+        tables = [pa.ipc.open_stream(pa.py_buffer(part)).read_all() for part in parts[1:]]
+    except pa.ArrowInvalid as err:
+        raise ValueError(f"damaged cache entry: {err}") from err
+    return json.loads(parts[0].decode("utf-8")), tables
+
+
 class TableWriter:
-    """Stream rows (dicts in model field order) to <name>.csv and <name>.parquet."""
+    """Stream rows of one model to <name>.csv and <name>.parquet."""
 
     def __init__(self, directory: Path, name: str, model: type[BaseModel]):
-        self.columns = list(model.model_fields)
+        self.model = model
         self.schema = arrow_schema(model)
         self.csv_path = directory / f"{name}.csv"
         self.parquet_path = directory / f"{name}.parquet"
         self._csv = open(self.csv_path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in close()
-        self._csv_writer = csv.writer(self._csv, lineterminator="\n")
-        self._csv_writer.writerow(self.columns)
+        csv.writer(self._csv, lineterminator="\n").writerow(list(model.model_fields))
         self._parquet = pq.ParquetWriter(self.parquet_path, self.schema, compression="zstd")
-        self._buffer: list[dict[str, Any]] = []
+        self._buffer: list[pa.Table] = []
+        self._buffered = 0
         self.rows = 0
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self._csv_writer.writerow([csv_cell(row[c]) for c in self.columns])
-        self._buffer += rows
-        self.rows += len(rows)
-        if len(self._buffer) >= ROW_GROUP:
+        """Append rows (dicts in model field order)."""
+        self.write_rendered(render(rows, self.model))
+
+    def write_rendered(self, rendered: RenderedRows) -> None:
+        """Append one source's rendered rows."""
+        if not rendered.table.schema.equals(self.schema):
+            raise ValueError(f"{self.parquet_path.name}: rows with another schema: {rendered.table.schema}")
+        self._csv.write(rendered.csv)
+        if rendered.rows:
+            self._buffer.append(rendered.table)
+        self._buffered += rendered.rows
+        self.rows += rendered.rows
+        if self._buffered >= ROW_GROUP:
             self._flush()
 
     def _flush(self) -> None:
-        if self._buffer:
-            self._parquet.write_table(pa.Table.from_pylist(self._buffer, schema=self.schema))
+        if self._buffered:
+            self._parquet.write_table(pa.concat_tables(self._buffer).combine_chunks())
             self._buffer = []
+            self._buffered = 0
 
     def close(self) -> None:
         if self.rows == 0:

@@ -11,7 +11,6 @@ staged files at once. A failure before publishing leaves the previous outputs in
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,9 +22,20 @@ from typing import Any
 from pipeline import __version__
 from pipeline.build import SourceResult, process_text
 from pipeline.diff import diff_dirs
-from pipeline.export import TABLES, OutputLock, Staging, TableWriter, datapackage, dump_json
+from pipeline.export import (
+    TABLES,
+    OutputLock,
+    RenderedRows,
+    Staging,
+    TableWriter,
+    datapackage,
+    dump_json,
+    pack,
+    render,
+    unpack,
+)
 from pipeline.ingest import InputError, list_sources, read_source
-from pipeline.models import MEASURE_TYPES, Measure, Study, Uncovered
+from pipeline.models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
 from pipeline.rules import Rules, load_rules
 
 CACHE_DIR = ".cache"
@@ -89,6 +99,14 @@ def _rows(result: SourceResult) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+Tables = dict[str, RenderedRows]  # one source's rows, per table
+TABLE_SCHEMAS = {name: arrow_schema(model) for name, (model, _) in TABLES.items()}
+
+
+def _rendered(result: SourceResult) -> Tables:
+    return {name: render(rows, TABLES[name][0]) for name, rows in _rows(result).items()}
+
+
 # Worker state for --jobs: each process loads the rules once.
 _WORKER_RULES: Rules | None = None
 
@@ -98,13 +116,13 @@ def _init_worker(rules_dir: str) -> None:
     _WORKER_RULES = load_rules(Path(rules_dir))
 
 
-def _process_path(args: tuple[str, str]) -> tuple[SourceOutcome, dict[str, list[dict[str, Any]]] | None]:
+def _process_path(args: tuple[str, str]) -> tuple[SourceOutcome, Tables | None]:
     path, raw_dir = args
     assert _WORKER_RULES is not None
     return process_file(Path(path), Path(raw_dir), _WORKER_RULES)
 
 
-def process_file(path: Path, raw_dir: Path, rules: Rules) -> tuple[SourceOutcome, dict[str, list[dict[str, Any]]] | None]:
+def process_file(path: Path, raw_dir: Path, rules: Rules) -> tuple[SourceOutcome, Tables | None]:
     """Ingest and process one file; errors become the outcome's `error`, never an exception."""
     try:
         src = read_source(path, raw_dir)
@@ -117,17 +135,17 @@ def process_file(path: Path, raw_dir: Path, rules: Rules) -> tuple[SourceOutcome
     except Exception as err:  # noqa: BLE001 - one bad page must not stop the others
         outcome.error = f"{src.source}: internal error while processing: {type(err).__name__}: {err}"
         return outcome, None
-    rows = _rows(result)
+    tables = _rendered(result)
     outcome.layout = result.layout
     outcome.warnings += result.warnings
-    return outcome, rows
+    return outcome, tables
 
 
-def _fill_counts(outcome: SourceOutcome, rows: dict[str, list[dict[str, Any]]]) -> None:
-    outcome.blocks = len(rows["studies"])
-    outcome.measures = len(rows["measures"])
-    outcome.uncovered = len(rows["uncovered"])
-    c = Counter(m["type"] for m in rows["measures"])
+def _fill_counts(outcome: SourceOutcome, tables: Tables) -> None:
+    outcome.blocks = tables["studies"].rows
+    outcome.measures = tables["measures"].rows
+    outcome.uncovered = tables["uncovered"].rows
+    c = Counter(tables["measures"].table.column("type").to_pylist())
     outcome.by_type = {t: c[t] for t in MEASURE_TYPES if c.get(t)}
 
 
@@ -140,48 +158,53 @@ def _source_digest(path: Path) -> str:
 
 
 def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | None, jobs: int, read_cache: bool = True
-             ) -> Iterator[tuple[SourceOutcome, dict[str, list[dict[str, Any]]] | None]]:
+             ) -> Iterator[tuple[SourceOutcome, Tables | None]]:
     """Outcomes in source order; cached ones are read back (unless read_cache is off), the rest processed (maybe in parallel)."""
-    todo: list[tuple[int, Path, str | None]] = []
+    todo: list[tuple[int, Path]] = []
     cached: dict[int, Path] = {}  # read when its turn comes: memory stays flat in N
+    key_of: dict[int, str] = {}  # also for cached entries: a damaged one is written anew
     for i, path in enumerate(paths):
-        key = None
         if cache_dir is not None:
             try:
                 rel = path.relative_to(raw_dir).as_posix()
-                key = _cache_key(rel, _source_digest(path), rules)
-                hit = cache_dir / f"{key}.json"
+                key = key_of[i] = _cache_key(rel, _source_digest(path), rules)
+                hit = cache_dir / f"{key}.bin"
                 if read_cache and hit.exists():
                     cached[i] = hit
                     continue
             except OSError:
                 pass  # unreadable file: process it normally (and report it)
-        todo.append((i, path, key))
+        todo.append((i, path))
 
-    def load(i: int) -> tuple[SourceOutcome, dict] | None:
+    def load(i: int) -> tuple[SourceOutcome, Tables] | None:
         try:
-            data = json.loads(cached.pop(i).read_text(encoding="utf-8"))
-            outcome = SourceOutcome(**data["outcome"])
+            header, arrow_tables = unpack(cached.pop(i).read_bytes())
+            outcome = SourceOutcome(**header["outcome"])
+            tables = {name: RenderedRows(header["rows"][name], header["csv"][name], table)
+                      for name, table in zip(TABLES, arrow_tables, strict=True)}
+            if any(not t.table.schema.equals(TABLE_SCHEMAS[name]) or t.table.num_rows != t.rows for name, t in tables.items()):
+                return None
         except (OSError, ValueError, KeyError, TypeError):
             return None  # a bad cache entry: process the source again
         outcome.cached = True
-        return outcome, data["rows"]
+        return outcome, tables
 
-    def store(key: str | None, outcome: SourceOutcome, rows: dict | None) -> None:
-        if cache_dir is None or key is None or rows is None:
+    def store(key: str | None, outcome: SourceOutcome, tables: Tables | None) -> None:
+        if cache_dir is None or key is None or tables is None:
             return
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cache_dir / f".{key}.tmp-{os.getpid()}"
-        tmp.write_text(json.dumps({"outcome": outcome.__dict__ | {"cached": False}, "rows": rows}, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, cache_dir / f"{key}.json")
+        header = {"outcome": outcome.__dict__ | {"cached": False},
+                  "rows": {name: t.rows for name, t in tables.items()}, "csv": {name: t.csv for name, t in tables.items()}}
+        tmp.write_bytes(pack(header, [tables[name].table for name in TABLES]))
+        os.replace(tmp, cache_dir / f"{key}.bin")
 
-    key_of = {i: key for i, _, key in todo}
     path_of = dict(enumerate(paths))
 
-    def inline(i: int) -> tuple[SourceOutcome, dict | None]:
-        outcome, rows = process_file(path_of[i], raw_dir, rules)
-        store(key_of.get(i), outcome, rows)
-        return outcome, rows
+    def inline(i: int) -> tuple[SourceOutcome, Tables | None]:
+        outcome, tables = process_file(path_of[i], raw_dir, rules)
+        store(key_of.get(i), outcome, tables)
+        return outcome, tables
 
     if jobs > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(rules.rules_dir),)) as pool:
@@ -197,9 +220,9 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
                 if i in cached:
                     yield load(i) or inline(i)
                     continue
-                outcome, rows = pending.pop(i).result()
-                store(key_of[i], outcome, rows)
-                yield outcome, rows
+                outcome, tables = pending.pop(i).result()
+                store(key_of.get(i), outcome, tables)
+                yield outcome, tables
         return
     for i in range(len(paths)):
         yield (load(i) if i in cached else None) or inline(i)
@@ -238,11 +261,11 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
         try:
             writers = {name: TableWriter(staging.path, name, model) for name, (model, _) in TABLES.items()}
             outcomes = []
-            for outcome, rows in _results(paths, raw_dir, rules, cache_dir, jobs, read_cache=not force):
-                if rows is not None:
-                    _fill_counts(outcome, rows)
+            for outcome, tables in _results(paths, raw_dir, rules, cache_dir, jobs, read_cache=not force):
+                if tables is not None:
+                    _fill_counts(outcome, tables)
                     for name, writer in writers.items():
-                        writer.write(rows[name])
+                        writer.write_rendered(tables[name])
                 outcomes.append(outcome)
                 if on_source:
                     on_source(outcome)

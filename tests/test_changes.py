@@ -157,6 +157,23 @@ def test_incremental_run_reuses_unchanged_sources(tmp_path):
     assert changes["summary"] == {"measures_changed": 1, "studies_edited": 1}
 
 
+@pytest.mark.parametrize("damage", ["truncate", "garble", "empty"])
+def test_damaged_cache_entry_is_processed_again(tmp_path, damage):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "p.txt").write_text(SEED_TEXT, encoding="utf-8", newline="")
+    out = tmp_path / "out"
+    run(raw, out, ROOT / "rules")
+    before = {p.name: p.read_bytes() for p in out.glob("*.csv")}
+    (entry,) = (out / ".cache").glob("*.bin")
+    data = entry.read_bytes()
+    entry.write_bytes({"truncate": data[: len(data) // 2], "garble": data[:40] + b"\xff" * 64 + data[104:], "empty": b""}[damage])
+    again = run(raw, out, ROOT / "rules")
+    assert not again.outcomes[0].cached and not again.outcomes[0].error
+    assert {p.name: p.read_bytes() for p in out.glob("*.csv")} == before
+    assert run(raw, out, ROOT / "rules").outcomes[0].cached  # the entry was written anew
+
+
 def test_rules_change_invalidates_the_cache(tmp_path, rules_copy):
     raw = tmp_path / "raw"
     raw.mkdir()
