@@ -233,6 +233,12 @@ class Rules(BaseModel):
         return [(regex.compile(c.pattern, regex.IGNORECASE), c.bound) for c in self.bounds_before]
 
     @cached_property
+    def condition_terms(self) -> list[tuple[str, regex.Pattern, float]]:
+        """(condition, compiled term, weight) for every term of `vocab/conditions.yaml`."""
+        return [(name, regex.compile(t.pattern, 0 if t.case else regex.IGNORECASE), t.weight)
+                for name, vocab in self.conditions.items() for t in vocab.terms]
+
+    @cached_property
     def by_id(self) -> dict[str, Compiled]:
         return {c.id: c for c in (*self.recognizers, *self.exclusions, *self.damage)}
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import regex
-
 from pipeline.rules import Rules
 
 HEADER = ("study", "findings", "conclusion")
@@ -170,24 +168,12 @@ def _paragraphs(text: str, lines: list[_Line]) -> list[Block]:
 # --------------------------------------------------------------------- conditions
 
 
-_TERMS: dict[int, tuple[Rules, list[tuple[str, regex.Pattern, float]]]] = {}
-
-
-def _compiled_terms(rules: Rules) -> list[tuple[str, regex.Pattern, float]]:
-    cached = _TERMS.get(id(rules))
-    if cached is None or cached[0] is not rules:
-        terms = [(name, regex.compile(t.pattern, 0 if t.case else regex.IGNORECASE), t.weight)
-                 for name, vocab in rules.conditions.items() for t in vocab.terms]
-        cached = _TERMS[id(rules)] = (rules, terms)
-    return cached[1]
-
-
 def _condition_scores(text: str, block: Block, rules: Rules) -> dict[str, float]:
     """Weighted term counts of a block's cells; a term in the title counts twice."""
     scores: dict[str, float] = {}
     cells = [(span.start, span.end, 2 if name == "title" else 1) for name, span in block.cells()]
     first, last = cells[0][0], cells[-1][1]
-    for name, pattern, weight in _compiled_terms(rules):
+    for name, pattern, weight in rules.condition_terms:
         # One scan over the block instead of one per cell; terms are words, so a hit
         # never spans the tab between two cells and falls in exactly one of them.
         for m in pattern.finditer(text, first, last):
