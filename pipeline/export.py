@@ -70,9 +70,12 @@ class RenderedRows:
     re-run copies unchanged sources' rows instead of formatting them again.
     """
 
-    rows: int
     csv: str
     table: pa.Table
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows
 
 
 def render(rows: list[dict[str, Any]], model: type[BaseModel]) -> RenderedRows:
@@ -81,7 +84,7 @@ def render(rows: list[dict[str, Any]], model: type[BaseModel]) -> RenderedRows:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows([csv_cell(row[c]) for c in columns] for row in rows)
     table = pa.Table.from_pydict({c: [row[c] for row in rows] for c in columns}, schema=arrow_schema(model))
-    return RenderedRows(len(rows), buf.getvalue(), table)
+    return RenderedRows(buf.getvalue(), table)
 
 
 def pack(header: dict[str, Any], tables: list[pa.Table]) -> bytes:

@@ -8,8 +8,10 @@ boundaries with `doc.char_span(..., alignment_mode="expand")`. Exclusions
 (`rules/regex/damage.yaml`, unbalanced brackets or quotes) yield nothing, and overlaps
 are resolved by priority then length. Numbers nothing reads are returned as uncovered.
 
-spaCy only sees sentences that a cheap pre-scan says can hold a measure (a digit, a
-number word or a route word), which keeps throughput near the tokenizer's own.
+Every rule reads a number, so one anchor scan per cell finds the sentences that hold
+one (a digit, a number word, a fold word or a counted unit); regex rules read only
+those that also hold the rule's trigger, and spaCy only tokenizes short windows around
+route words. docs/performance.md has the measurements.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ OPENERS, CLOSERS = "([{", ")]}"
 ROUTE_WINDOW = 40
 # Runs of sentences longer than this (characters) are scanned with a match timeout.
 GUARDED_RUN = 2_000
+
+
+def _guard(length: int, timeout: float) -> dict[str, float]:
+    """`timeout=` for a scan of `length` characters, or nothing: regex's timeout doubles
+    the cost of a scan, and text this short cannot stall a pattern that passed the
+    load-time probes."""
+    return {"timeout": timeout} if length > GUARDED_RUN else {}
 
 
 @dataclass(frozen=True)
@@ -153,9 +162,6 @@ class Extractor:
         self.route_patterns = {p.id: p for p in rules.token_patterns}
         for p in rules.token_patterns:
             self.matcher.add(p.id, [p.pattern])
-        self.number_word_re = regex.compile(
-            r"(?<![\w-])" + word_alternation({*rules.number_words, *rules.fraction_words}) + r"(?!\w)", regex.IGNORECASE,
-        )
         time_units = "|".join(u.pattern for u in rules.time_units.values())
         counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
         self.route_prescan = regex.compile(self._route_prescan())
@@ -225,9 +231,8 @@ class Extractor:
             damaged += [(s0 + a, s0 + b, rid) for a, b, rid in self._damage(text[s.start:s.end])]
 
         # Catastrophic patterns are refused at load time; this bound only keeps a
-        # pathological input from stalling a run, and grows with the cell. It is set
-        # only on long runs: `regex`'s timeout doubles the cost of every scan, and a
-        # run of ordinary sentences cannot stall a pattern that passed the probes.
+        # pathological input from stalling a run (on long runs, see _guard), and grows
+        # with the cell.
         timeout = MATCH_TIMEOUT_S + len(c_text) / 50_000
 
         # Rules read only sentences that hold a number and their trigger, in runs of
@@ -264,10 +269,7 @@ class Extractor:
             found: list[regex.Match] = []
             try:
                 for r0, r1 in runs_for(rule.trigger):
-                    if r1 - r0 > GUARDED_RUN:
-                        found += rule.regex.finditer(c_text, r0, r1, timeout=timeout)
-                    else:
-                        found += rule.regex.finditer(c_text, r0, r1)
+                    found += rule.regex.finditer(c_text, r0, r1, **_guard(r1 - r0, timeout))
                 return found
             except TimeoutError:
                 line = text.count("\n", 0, start) + 1
@@ -400,7 +402,7 @@ class Extractor:
         if s_text.count("“") != s_text.count("”"):
             out.append((0, len(s_text), "damage.unbalanced_quote"))
         for sign in self.rules.damage:
-            m = sign.regex.search(s_text, timeout=MATCH_TIMEOUT_S) if len(s_text) > GUARDED_RUN else sign.regex.search(s_text)
+            m = sign.regex.search(s_text, **_guard(len(s_text), MATCH_TIMEOUT_S))
             if m:
                 out.append((0, m.end(), sign.id))
         return out

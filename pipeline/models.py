@@ -8,6 +8,7 @@ data dictionary in the README — is generated from these classes, so they canno
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -176,6 +177,7 @@ def _base(inner: Any) -> type:
     return str if _enum_of(inner) is not None else inner
 
 
+@functools.cache  # called for every page and table: build each schema once
 def arrow_schema(model: type[BaseModel]) -> pa.Schema:
     """Explicit Arrow schema for a row model, so all-null columns keep their type."""
     fields = []

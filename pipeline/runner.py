@@ -100,7 +100,6 @@ def _rows(result: SourceResult) -> dict[str, list[dict[str, Any]]]:
 
 
 Tables = dict[str, RenderedRows]  # one source's rows, per table
-TABLE_SCHEMAS = {name: arrow_schema(model) for name, (model, _) in TABLES.items()}
 
 
 def _rendered(result: SourceResult) -> Tables:
@@ -180,9 +179,8 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
         try:
             header, arrow_tables = unpack(cached.pop(i).read_bytes())
             outcome = SourceOutcome(**header["outcome"])
-            tables = {name: RenderedRows(header["rows"][name], header["csv"][name], table)
-                      for name, table in zip(TABLES, arrow_tables, strict=True)}
-            if any(not t.table.schema.equals(TABLE_SCHEMAS[name]) or t.table.num_rows != t.rows for name, t in tables.items()):
+            tables = {name: RenderedRows(header["csv"][name], table) for name, table in zip(TABLES, arrow_tables, strict=True)}
+            if any(not t.table.schema.equals(arrow_schema(TABLES[name][0])) for name, t in tables.items()):
                 return None
         except (OSError, ValueError, KeyError, TypeError):
             return None  # a bad cache entry: process the source again
@@ -195,7 +193,7 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cache_dir / f".{key}.tmp-{os.getpid()}"
         header = {"outcome": outcome.__dict__ | {"cached": False},
-                  "rows": {name: t.rows for name, t in tables.items()}, "csv": {name: t.csv for name, t in tables.items()}}
+                  "csv": {name: t.csv for name, t in tables.items()}}
         tmp.write_bytes(pack(header, [tables[name].table for name in TABLES]))
         os.replace(tmp, cache_dir / f"{key}.bin")
 
