@@ -25,6 +25,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
+from pipeline.prefilter import Trigger
 from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules, word_alternation
 from pipeline.segment import Block
 from pipeline.spans import DisjointSpans, SpanIndex
@@ -249,20 +250,21 @@ class Extractor:
             return out
 
         runs = as_runs(numeric)
+        # Triggers are first tested as literals (pipeline/prefilter.py); casefolding must
+        # keep offsets for the case-insensitive ones, else their regex decides.
+        folded = c_text.casefold()
+        if len(folded) != len(c_text):
+            folded = None
         triggered: dict[str, list[tuple[int, int]]] = {}  # several rules share a trigger
 
-        def runs_for(trigger: regex.Pattern | None) -> list[tuple[int, int]]:
+        def runs_for(trigger: Trigger | None) -> list[tuple[int, int]]:
             if trigger is None:
                 return runs
             if trigger.pattern not in triggered:
-                with_trigger: set[int] = set()
-                for r0, r1 in runs:
-                    m = trigger.search(c_text, r0, r1)
-                    while m is not None:  # one hit per sentence is enough: go on at the next one
-                        i = sentence_of(m.start())
-                        with_trigger.add(i)
-                        m = trigger.search(c_text, ends[i], r1) if ends[i] < r1 else None
-                triggered[trigger.pattern] = as_runs([i for i in numeric if i in with_trigger])
+                in_cell = trigger.may_hold(c_text, folded, 0, len(c_text))
+                triggered[trigger.pattern] = as_runs(
+                    [i for i in numeric if trigger.holds(c_text, folded, starts[i], ends[i])] if in_cell else []
+                )
             return triggered[trigger.pattern]
 
         def hits(rule: Compiled) -> list[regex.Match]:

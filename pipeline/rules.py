@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.models import BOUNDS, DOSE_UNITS, MEASURE_TYPES, RATE_OUTCOMES, ROUTE_CODES
+from pipeline.prefilter import Trigger
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 # A pattern that takes longer than this on a probe string is rejected as catastrophic.
@@ -182,7 +183,7 @@ class Compiled(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     entry: Any
     regex: Any
-    trigger: Any = None
+    trigger: Any = None  # pipeline.prefilter.Trigger
     path: str
     line: int
 
@@ -329,7 +330,7 @@ def _compile(entry: RegexEntry, pattern: str, path: Path, line: int, check_group
     trigger = None
     if entry.trigger is not None:
         try:
-            trigger = regex.compile(entry.trigger)
+            trigger = Trigger(entry.trigger)
         except regex.error as err:
             raise RuleError(path, line, entry.id, f"invalid trigger regex: {err}") from err
     return Compiled(entry=entry, regex=compiled, trigger=trigger, path=str(path), line=line)

@@ -1,0 +1,195 @@
+"""Needle prefilters: the substrings one of which every match of a regex must contain.
+
+A rule's trigger (`trigger:` in `rules/regex/*.yaml`) gates the sentences the rule
+reads. Most triggers are keyword lists (`OR|(?i:odds)`), and asking "does this sentence
+hold `OR` or `odds`?" with `str.find` is many times cheaper than a backtracking regex
+search. `Trigger` derives those literals from the trigger's parse tree once, at load time:
+
+- `complete` triggers are a plain alternation of literals: a literal's presence *is* a
+  match, so the regex is never run;
+- other triggers (`\\bd\\s?[=≈]`) still get the literals every match must hold (here
+  one of `=`, `≈`); a sentence without them is skipped, one with them is confirmed
+  by the regex;
+- a trigger nothing can be derived from is searched as before.
+
+Why write this: RE2 and Hyperscan compute such prefilters internally, but neither
+exposes them for Python's `regex` dialect (lookbehind, `\\b` inside `(?i:...)`), and
+Hyperscan has no wheels beyond x86-64. The derivation reads the parse tree of the
+standard library's `re` parser, which understands every construct a trigger needs;
+a trigger it cannot parse simply gets no prefilter.
+
+Case-insensitive literals are compared casefolded. When casefolding keeps a text's
+length, every character folded one-to-one, which is the simple case folding `regex`
+uses for `(?i)`; when it does not (ß → ss), the caller passes no folded text and the
+regex decides.
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as sre  # noqa: PLC2701 - the stable parse-tree opcodes of `re`
+import re._parser as sre_parse  # noqa: PLC2701
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+import regex
+
+# (text, folded): a literal matched as written, or casefolded against casefolded text.
+Needle = tuple[str, bool]
+# More alternatives than this and a set is not worth keeping (each costs a find).
+MAX_LITERALS = 32
+
+_ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
+_REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT)}
+
+
+@dataclass(frozen=True)
+class _Info:
+    alternatives: frozenset[Needle] | None  # every string the node matches, if few and known
+    required: frozenset[Needle] | None  # one of these is inside every match
+    exact: bool  # no zero-width assertion narrows `alternatives`
+
+
+def _literal(char: str, folded: bool) -> Needle:
+    return (char.casefold(), True) if folded else (char, False)
+
+
+def _concat(left: frozenset[Needle], right: frozenset[Needle]) -> frozenset[Needle] | None:
+    out = set()
+    for (a, fa), (b, fb) in product(left, right):
+        if a and b and fa != fb:
+            return None  # "a(?i:b)": neither as written nor folded
+        out.add((a + b, fa if a else fb))
+    return frozenset(out) if len(out) <= MAX_LITERALS else None
+
+
+def _rarity(literal: str) -> int:
+    """How seldom a literal occurs in prose: its length, plus one for a sign ("=" beats "d")."""
+    return len(literal) + (not literal.isalnum())
+
+
+def _best(candidates: list[frozenset[Needle]]) -> frozenset[Needle] | None:
+    """The most selective set: the rarest least-rare literal, then fewest literals."""
+    usable = [c for c in candidates if c and all(text for text, _ in c)]
+    if not usable:
+        return None
+    return max(usable, key=lambda c: (min(_rarity(t) for t, _ in c), -len(c)))
+
+
+def _sequence(items: Any, folded: bool) -> _Info:
+    empty: frozenset[Needle] = frozenset({("", False)})
+    run = empty  # the literals of the current stretch of fixed text
+    alternatives: frozenset[Needle] | None = empty
+    candidates: list[frozenset[Needle]] = []
+    exact = True
+    for op, arg in items:
+        info = _node(op, arg, folded)
+        exact = exact and info.exact
+        if info.required is not None:
+            candidates.append(info.required)
+        if info.alternatives is None:
+            alternatives = None
+            run = empty  # a gap in the fixed text: the next stretch starts after it
+            continue
+        if alternatives is not None:
+            alternatives = _concat(alternatives, info.alternatives)
+        run = _concat(run, info.alternatives) or info.alternatives
+        candidates.append(run)
+    return _Info(alternatives, _best(candidates), exact)
+
+
+def _node(op: Any, arg: Any, folded: bool) -> _Info:
+    if op is sre.LITERAL:
+        one = frozenset({_literal(chr(arg), folded)})
+        return _Info(one, one, True)
+    if op is sre.IN:
+        if all(kind is sre.LITERAL for kind, _ in arg) and len(arg) <= MAX_LITERALS:
+            chars = frozenset(_literal(chr(c), folded) for _, c in arg)
+            return _Info(chars, chars, True)
+        return _Info(None, None, True)
+    if op is sre.BRANCH:
+        branches = [_sequence(b, folded) for b in arg[1]]
+        exact = all(b.exact for b in branches)
+        alternatives = None
+        if all(b.alternatives is not None for b in branches):
+            union = frozenset().union(*(b.alternatives for b in branches))  # type: ignore[arg-type]
+            alternatives = union if len(union) <= MAX_LITERALS else None
+        required = None
+        if all(b.required is not None for b in branches):
+            union = frozenset().union(*(b.required for b in branches))  # type: ignore[arg-type]
+            required = union if len(union) <= MAX_LITERALS else None
+        return _Info(alternatives, required, exact)
+    if op is sre.SUBPATTERN:
+        _group, add_flags, del_flags, items = arg
+        inner = (folded or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+        return _sequence(items, inner)
+    if op is getattr(sre, "ATOMIC_GROUP", None):
+        return _sequence(arg, folded)
+    if op in _REPEATS:
+        low, high, items = arg
+        inner = _sequence(items, folded)
+        required = inner.required if low >= 1 else None
+        if low == high == 1:
+            alternatives = inner.alternatives
+        elif low == 0 and high == 1 and inner.alternatives is not None:
+            alternatives = inner.alternatives | {("", False)}
+        else:
+            alternatives = None
+        return _Info(alternatives, required, inner.exact)
+    if op in _ZERO_WIDTH:
+        return _Info(frozenset({("", False)}), None, False)
+    return _Info(None, None, op is not sre.GROUPREF)  # ANY, CATEGORY, NOT_LITERAL, ...
+
+
+def required_literals(pattern: str) -> tuple[frozenset[Needle] | None, bool]:
+    """(literals one of which every match holds, or None; True if their presence is a match)."""
+    try:
+        tree = sre_parse.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None, False
+    info = _sequence(tree, bool(tree.state.flags & re.IGNORECASE))
+    if info.required is None:
+        return None, False
+    complete = info.exact and info.alternatives is not None and info.alternatives == info.required
+    return info.required, complete
+
+
+def _shortest(literals: Any) -> tuple[str, ...]:
+    """Sorted literals without those that contain another ("hour" is found when "h" is)."""
+    unique = sorted(set(literals))
+    return tuple(t for t in unique if not any(u != t and u in t for u in unique))
+
+
+class Trigger:
+    """A compiled trigger regex with its literal prefilter."""
+
+    def __init__(self, pattern: str):
+        self.regex = regex.compile(pattern)
+        self.pattern = pattern
+        literals, self.complete = required_literals(pattern)
+        self.has_literals = literals is not None
+        self.cased = _shortest(t for t, folded in literals or () if not folded)
+        self.folded = _shortest(t for t, folded in literals or () if folded)
+
+    def may_hold(self, text: str, folded_text: str | None, start: int, end: int) -> bool:
+        """False only if no match can lie in text[start:end] (its literals are absent)."""
+        if not self.has_literals or (self.folded and folded_text is None):
+            return True
+        return any(text.find(t, start, end) >= 0 for t in self.cased) or any(
+            folded_text.find(t, start, end) >= 0 for t in self.folded  # type: ignore[union-attr]
+        )
+
+    def holds(self, text: str, folded_text: str | None, start: int, end: int) -> bool:
+        """True if the trigger matches inside text[start:end].
+
+        `folded_text` is `text.casefold()` when that keeps its length, else None.
+        """
+        if not self.may_hold(text, folded_text, start, end):
+            return False
+        if self.complete and (folded_text is not None or not self.folded):
+            return True
+        return self.regex.search(text, start, end) is not None
+
+    def __repr__(self) -> str:
+        return f"Trigger({self.pattern!r}, cased={self.cased}, folded={self.folded}, complete={self.complete})"
