@@ -25,7 +25,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
-from pipeline.prefilter import Trigger
+from pipeline.prefilter import TriggerSet
 from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules, word_alternation
 from pipeline.segment import Block
 from pipeline.spans import DisjointSpans, SpanIndex
@@ -166,6 +166,7 @@ class Extractor:
         time_units = "|".join(u.pattern for u in rules.time_units.values())
         counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
         self.route_prescan = regex.compile(self._route_prescan())
+        self.gates = TriggerSet(g for r in (*rules.exclusions, *rules.recognizers) for g in (r.trigger, r.gate) if g is not None)
         # Every recognizer and exclusion reads a number: a digit, a number word, a
         # counted unit ("a week", "first month") or a fold word ("threefold"); sentences
         # without one are skipped (tests/test_rules.py checks every rule example for one).
@@ -249,28 +250,23 @@ class Extractor:
                     out.append((starts[i], ends[i]))
             return out
 
-        runs = as_runs(numeric)
-        # Triggers are first tested as literals (pipeline/prefilter.py); casefolding must
-        # keep offsets for the case-insensitive ones, else their regex decides.
-        folded = c_text.casefold()
-        if len(folded) != len(c_text):
-            folded = None
-        triggered: dict[str, list[tuple[int, int]]] = {}  # several rules share a trigger
+        # Every trigger and rule gate is tested at once, literals first (pipeline/prefilter.py).
+        held = self.gates.holding(c_text, [(starts[i], ends[i]) for i in numeric])
 
-        def runs_for(trigger: Trigger | None) -> list[tuple[int, int]]:
-            if trigger is None:
-                return runs
-            if trigger.pattern not in triggered:
-                in_cell = trigger.may_hold(c_text, folded, 0, len(c_text))
-                triggered[trigger.pattern] = as_runs(
-                    [i for i in numeric if trigger.holds(c_text, folded, starts[i], ends[i])] if in_cell else []
-                )
-            return triggered[trigger.pattern]
+        def active(rules: list[Compiled]) -> list[Compiled]:
+            return [r for r in rules if (r.trigger is None or r.trigger.key in held) and (r.gate is None or r.gate.key in held)]
+
+        def runs_for(rule: Compiled) -> list[tuple[int, int]]:
+            admitted = set(range(len(numeric)))
+            for gate in (rule.trigger, rule.gate):
+                if gate is not None:
+                    admitted.intersection_update(held[gate.key])
+            return as_runs([numeric[k] for k in sorted(admitted)])
 
         def hits(rule: Compiled) -> list[regex.Match]:
             found: list[regex.Match] = []
             try:
-                for r0, r1 in runs_for(rule.trigger):
+                for r0, r1 in runs_for(rule):
                     found += rule.regex.finditer(c_text, r0, r1, **_guard(r1 - r0, timeout))
                 return found
             except TimeoutError:
@@ -279,7 +275,7 @@ class Extractor:
                 return []
 
         excluded: list[Excluded] = []
-        for ex in self.rules.exclusions:
+        for ex in active(self.rules.exclusions):
             sup = ex.entry.suppresses
             suppresses = None if sup == "all" else frozenset(sup)
             excluded += [Excluded(m.start(), m.end(), ex.id, suppresses) for m in hits(ex)]
@@ -293,7 +289,7 @@ class Extractor:
 
         candidates: list[tuple[int, Draft]] = []
         unreadable: list[tuple[int, int]] = []
-        for rec in self.rules.recognizers:
+        for rec in active(self.rules.recognizers):
             for m in hits(rec):
                 try:
                     drafts = normalize_hit(m, rec.entry.type, rec.id, c_text, self.rules)

@@ -14,7 +14,8 @@ search. `Trigger` derives those literals from the trigger's parse tree once, at 
 
 Why write this: RE2 and Hyperscan compute such prefilters internally, but neither
 exposes them for Python's `regex` dialect (lookbehind, `\\b` inside `(?i:...)`), and
-Hyperscan has no wheels beyond x86-64. The derivation reads the parse tree of the
+Hyperscan has no wheels beyond x86-64. The literals themselves are found with
+pyahocorasick, one pass per sentence for all of them. The derivation reads the parse tree of the
 standard library's `re` parser, which understands every construct a trigger needs;
 a trigger it cannot parse simply gets no prefilter.
 
@@ -29,10 +30,13 @@ from __future__ import annotations
 import re
 import re._constants as sre  # noqa: PLC2701 - the stable parse-tree opcodes of `re`
 import re._parser as sre_parse  # noqa: PLC2701
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
+import ahocorasick
 import regex
 
 # (text, folded): a literal matched as written, or casefolded against casefolded text.
@@ -142,11 +146,15 @@ def _node(op: Any, arg: Any, folded: bool) -> _Info:
     return _Info(None, None, op is not sre.GROUPREF)  # ANY, CATEGORY, NOT_LITERAL, ...
 
 
-def required_literals(pattern: str) -> tuple[frozenset[Needle] | None, bool]:
+def required_literals(pattern: str, ignorecase: bool = False) -> tuple[frozenset[Needle] | None, bool]:
     """(literals one of which every match holds, or None; True if their presence is a match)."""
     try:
-        tree = sre_parse.parse(pattern)
-    except (re.error, RecursionError, OverflowError):
+        with warnings.catch_warnings():
+            # re reads regex-only syntax such as "[[:alpha:]]" differently and only warns
+            # ("possible nested set"): a tree it is unsure of yields no literals.
+            warnings.simplefilter("error")
+            tree = sre_parse.parse(pattern, re.IGNORECASE if ignorecase else 0)
+    except (re.error, RecursionError, OverflowError, Warning):
         return None, False
     info = _sequence(tree, bool(tree.state.flags & re.IGNORECASE))
     if info.required is None:
@@ -162,34 +170,84 @@ def _shortest(literals: Any) -> tuple[str, ...]:
 
 
 class Trigger:
-    """A compiled trigger regex with its literal prefilter."""
+    """A compiled trigger regex with its literal prefilter.
 
-    def __init__(self, pattern: str):
-        self.regex = regex.compile(pattern)
+    `Trigger.gate(pattern)` is the literals-only kind: the literals a rule's own pattern
+    requires, which gate sentences on top of the rule's trigger and never run a regex.
+    """
+
+    def __init__(self, pattern: str, *, ignorecase: bool = False, literals_only: bool = False):
         self.pattern = pattern
-        literals, self.complete = required_literals(pattern)
+        self.key = ("gate:" if literals_only else "") + pattern
+        literals, complete = required_literals(pattern, ignorecase)
+        self.regex = None if literals_only else regex.compile(pattern, regex.IGNORECASE if ignorecase else 0)
+        self.complete = complete or literals_only
         self.has_literals = literals is not None
         self.cased = _shortest(t for t, folded in literals or () if not folded)
         self.folded = _shortest(t for t, folded in literals or () if folded)
 
-    def may_hold(self, text: str, folded_text: str | None, start: int, end: int) -> bool:
-        """False only if no match can lie in text[start:end] (its literals are absent)."""
-        if not self.has_literals or (self.folded and folded_text is None):
-            return True
-        return any(text.find(t, start, end) >= 0 for t in self.cased) or any(
-            folded_text.find(t, start, end) >= 0 for t in self.folded  # type: ignore[union-attr]
-        )
+    @classmethod
+    def gate(cls, pattern: str, ignorecase: bool) -> Trigger | None:
+        """The literals every match of a rule pattern holds, or None when there are none to test."""
+        gate = cls(pattern, ignorecase=ignorecase, literals_only=True)
+        return gate if gate.has_literals else None
 
-    def holds(self, text: str, folded_text: str | None, start: int, end: int) -> bool:
-        """True if the trigger matches inside text[start:end].
-
-        `folded_text` is `text.casefold()` when that keeps its length, else None.
-        """
-        if not self.may_hold(text, folded_text, start, end):
-            return False
-        if self.complete and (folded_text is not None or not self.folded):
-            return True
-        return self.regex.search(text, start, end) is not None
+    def holds(self, text: str) -> bool:
+        """True if the trigger matches in `text`, decided the way the extractor decides it."""
+        return bool(TriggerSet([self]).holding(text, [(0, len(text))]))
 
     def __repr__(self) -> str:
         return f"Trigger({self.pattern!r}, cased={self.cased}, folded={self.folded}, complete={self.complete})"
+
+
+class TriggerSet:
+    """Many triggers tested together: one Aho-Corasick pass per span finds every literal.
+
+    `holding(text, spans)` answers, for every trigger at once, which of the spans
+    (sentences) it holds in. Cased literals are searched in the text, case-insensitive
+    ones in its casefolded copy; triggers that are more than their literals are then
+    confirmed by their regex on the spans their literals admitted.
+    """
+
+    def __init__(self, triggers: Iterable[Trigger]):
+        unique = {t.key: t for t in triggers}
+        self.triggers = list(unique.values())
+        self.cased = _automaton({t: [g.key for g in self.triggers if t in g.cased] for g in self.triggers for t in g.cased})
+        self.folded = _automaton({t: [g.key for g in self.triggers if t in g.folded] for g in self.triggers for t in g.folded})
+
+    def holding(self, text: str, spans: list[tuple[int, int]]) -> dict[str, list[int]]:
+        """{trigger key: indexes of the spans of `text` it matches in}; absent triggers are left out."""
+        folded: str | None = text.casefold()
+        if len(folded) != len(text):  # offsets would not line up: case-insensitive literals cannot be trusted
+            folded = None
+        candidates: dict[str, list[int]] = {}
+        for k, (a, b) in enumerate(spans):
+            keys: set[str] = set()
+            for _end, found in self.cased.iter(text, a, b) if len(self.cased) else ():
+                keys.update(found)
+            if folded is not None and len(self.folded):
+                for _end, found in self.folded.iter(folded, a, b):
+                    keys.update(found)
+            for key in keys:
+                candidates.setdefault(key, []).append(k)
+        held: dict[str, list[int]] = {}
+        for trigger in self.triggers:
+            blind = not trigger.has_literals or (folded is None and trigger.folded)
+            admitted = range(len(spans)) if blind else candidates.get(trigger.key, ())
+            if trigger.regex is None or (not blind and trigger.complete):
+                confirmed = list(admitted)
+            else:
+                confirmed = [k for k in admitted if trigger.regex.search(text, *spans[k])]
+            if confirmed:
+                held[trigger.key] = confirmed
+        return held
+
+
+def _automaton(keys_of: dict[str, list[str]]) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton from literal to the keys of the triggers that hold it."""
+    automaton = ahocorasick.Automaton()
+    for literal, keys in keys_of.items():
+        automaton.add_word(literal, tuple(keys))
+    if keys_of:
+        automaton.make_automaton()
+    return automaton

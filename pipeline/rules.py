@@ -184,6 +184,7 @@ class Compiled(BaseModel):
     entry: Any
     regex: Any
     trigger: Any = None  # pipeline.prefilter.Trigger
+    gate: Any = None  # pipeline.prefilter.Trigger: literals the pattern itself requires
     path: str
     line: int
 
@@ -333,7 +334,8 @@ def _compile(entry: RegexEntry, pattern: str, path: Path, line: int, check_group
             trigger = Trigger(entry.trigger)
         except regex.error as err:
             raise RuleError(path, line, entry.id, f"invalid trigger regex: {err}") from err
-    return Compiled(entry=entry, regex=compiled, trigger=trigger, path=str(path), line=line)
+    gate = Trigger.gate(pattern, ignorecase=bool(flags & regex.IGNORECASE))
+    return Compiled(entry=entry, regex=compiled, trigger=trigger, gate=gate, path=str(path), line=line)
 
 
 def _validate(model: type[BaseModel], raw: dict[str, Any], path: Path) -> Any:
