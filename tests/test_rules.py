@@ -91,3 +91,14 @@ def test_known_failures_name_real_rules():
     ids = set(RULES.by_id) | {p.id for p in RULES.token_patterns}
     for rule_id, _example in KNOWN_FAILURES:
         assert rule_id in ids, f"rule_known_failures.yaml names unknown rule {rule_id}"
+
+
+def test_split_anchor_scan_equals_the_one_alternation(extractor):
+    """`anchors()` merges a digit scan and a spelled-number scan; it must find exactly
+    what the single `anchor_re` alternation finds, on real text and rule examples."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "raw").glob("*.txt"))]
+    texts += [ex.in_ for c in (*RULES.recognizers, *RULES.exclusions) for ex in c.entry.examples.match]
+    texts += ["twenty-one of 40 (52.5%) within a week; threefold; one in 3; 1.5-fold; zero; An hour"]
+    for text in texts:
+        expected = [m.span() for m in extractor.anchor_re.finditer(text)]
+        assert [(a, b) for a, b, _ in extractor.anchors(text)] == expected
