@@ -26,7 +26,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
-from pipeline.prefilter import TriggerSet
+from pipeline.prefilter import TriggerSet, literal_automaton
 from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules, word_alternation
 from pipeline.segment import Block
 from pipeline.spans import DisjointSpans, SpanIndex
@@ -189,6 +189,11 @@ class Extractor:
         # (together about 30% faster than the one alternation).
         self.digit_anchor_re = regex.compile(digits)
         self.spelled_anchor_re = regex.compile(spelled, regex.IGNORECASE)
+        # A spelled anchor starts with a number or counted word's first segment (inner
+        # spaces are flexible), so the spelled regex is tried only where one occurs.
+        self.spelled_starts = literal_automaton(
+            {w.casefold().split(" ")[0]: None for w in (*rules.number_words, *rules.fraction_words, *rules.article_words, *rules.ordinal_words)}
+        )
 
     def anchors(self, text: str) -> list[tuple[int, int, bool]]:
         """(start, end, plain) of every number anchor in `text`, in order; `plain` marks a
@@ -197,10 +202,34 @@ class Extractor:
         found = [(m.start(), m.end(), m.group("digits") is not None) for m in self.digit_anchor_re.finditer(text)]
         spelled = [
             (m.start(), m.end(), m.group("word") is not None and m.group("fold") is None and m.group().lower() not in NOT_COUNTED)
-            for m in self.spelled_anchor_re.finditer(text)
+            for m in self._spelled(text)
         ]
         if spelled:
             found = sorted(found + spelled)
+        return found
+
+    def _spelled(self, text: str) -> list[regex.Match]:
+        r"""`spelled_anchor_re.finditer(text)`, trying the regex only where a word starts.
+
+        Candidates come from one Aho-Corasick pass over the casefolded text (regex's
+        IGNORECASE is simple case folding, which casefold matches when it keeps the
+        length); a candidate right after an ASCII letter, digit or "_" cannot pass the
+        pattern's `(?<![\w-])` or `\b`. Trying candidates in order and skipping those
+        inside the previous match is what finditer does at those positions.
+        """
+        folded = text.casefold()
+        if len(folded) != len(text):
+            return list(self.spelled_anchor_re.finditer(text))
+        starts = sorted({end + 1 - len(literal) for end, literal in self.spelled_starts.iter(folded)})
+        found: list[regex.Match] = []
+        resume = 0
+        for pos in starts:
+            if pos < resume or (pos and text[pos - 1] in _ASCII_WORD):
+                continue
+            m = self.spelled_anchor_re.match(text, pos)
+            if m:
+                found.append(m)
+                resume = m.end()
         return found
 
     def _route_prescan(self) -> str:
@@ -435,6 +464,7 @@ def _gate_keys(rule: Compiled) -> tuple[str, ...]:
     return tuple(g.key for g in (rule.trigger, rule.gate) if g is not None)
 
 
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _LEFT_EDGE = set(" \t\n([{\"“‘'/")
 _RIGHT_EDGE = set(" \t\n)]}.,;:!?\"”’'/%")
 

@@ -163,7 +163,7 @@ def required_literals(pattern: str, ignorecase: bool = False) -> tuple[frozenset
     return info.required, complete
 
 
-def _shortest(literals: Any) -> tuple[str, ...]:
+def minimal_literals(literals: Any) -> tuple[str, ...]:
     """Sorted literals without those that contain another ("hour" is found when "h" is)."""
     unique = sorted(set(literals))
     return tuple(t for t in unique if not any(u != t and u in t for u in unique))
@@ -183,8 +183,8 @@ class Trigger:
         self.regex = None if literals_only else regex.compile(pattern, regex.IGNORECASE if ignorecase else 0)
         self.complete = complete or literals_only
         self.has_literals = literals is not None
-        self.cased = _shortest(t for t, folded in literals or () if not folded)
-        self.folded = _shortest(t for t, folded in literals or () if folded)
+        self.cased = minimal_literals(t for t, folded in literals or () if not folded)
+        self.folded = minimal_literals(t for t, folded in literals or () if folded)
 
     @classmethod
     def gate(cls, pattern: str, ignorecase: bool) -> Trigger | None:
@@ -212,8 +212,8 @@ class TriggerSet:
     def __init__(self, triggers: Iterable[Trigger]):
         unique = {t.key: t for t in triggers}
         self.triggers = list(unique.values())
-        self.cased = _automaton({t: [g.key for g in self.triggers if t in g.cased] for g in self.triggers for t in g.cased})
-        self.folded = _automaton({t: [g.key for g in self.triggers if t in g.folded] for g in self.triggers for t in g.folded})
+        self.cased = literal_automaton({t: tuple(g.key for g in self.triggers if t in g.cased) for g in self.triggers for t in g.cased})
+        self.folded = literal_automaton({t: tuple(g.key for g in self.triggers if t in g.folded) for g in self.triggers for t in g.folded})
 
     def holding(self, text: str, spans: list[tuple[int, int]]) -> dict[str, list[int]]:
         """{trigger key: indexes of the spans of `text` it matches in}; absent triggers are left out."""
@@ -243,11 +243,13 @@ class TriggerSet:
         return held
 
 
-def _automaton(keys_of: dict[str, list[str]]) -> ahocorasick.Automaton:
-    """An Aho-Corasick automaton from literal to the keys of the triggers that hold it."""
+def literal_automaton(values: dict[str, Any]) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton over the given literals. Its `iter(text)` yields
+    (end index, value) for every occurrence, overlapping ones too; a value of None
+    stands for the literal itself."""
     automaton = ahocorasick.Automaton()
-    for literal, keys in keys_of.items():
-        automaton.add_word(literal, tuple(keys))
-    if keys_of:
+    for literal, value in values.items():
+        automaton.add_word(literal, literal if value is None else value)
+    if values:
         automaton.make_automaton()
     return automaton

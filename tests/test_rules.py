@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline.extract import Extractor
 from pipeline.rules import load_rules
@@ -102,3 +104,11 @@ def test_split_anchor_scan_equals_the_one_alternation(extractor):
     for text in texts:
         expected = [m.span() for m in extractor.anchor_re.finditer(text)]
         assert [(a, b) for a, b, _ in extractor.anchors(text)] == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["one", "Twenty", "twenty-one", "twenty  one", "a", "An", "week", "first", "month", "fold",
+                                  "three", "third", "-", "x", "5", "1.5", " ", "_", "é", "K", "ſ", "İ", "ß", "\n"]), max_size=12))
+def test_split_anchor_scan_on_generated_text(extractor, parts):
+    text = "".join(parts)
+    assert [(a, b) for a, b, _ in extractor.anchors(text)] == [m.span() for m in extractor.anchor_re.finditer(text)]
