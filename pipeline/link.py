@@ -16,6 +16,9 @@ kept ones with:
   clause of the sentence ("At 24 hours, …; …"); the upper end of a range; periods
   ("over", "up to", "at least") are not assessment times;
 * CI and p were already read with the ratio or effect by its recognizer.
+
+Most cue and arm regexes cannot match in a given cell or sentence; each is first
+tested by the literals every match of it holds (`_Needles`), which is far cheaper.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import regex
 
 from pipeline.extract import Sentence, clause_spans
 from pipeline.normalize import Draft
+from pipeline.prefilter import minimal_literals, required_literals
 from pipeline.rules import Rules
 from pipeline.spans import DisjointSpans, Partition, SpanIndex
 
@@ -50,31 +54,95 @@ class _Mention:
     name: str
 
 
+class _Needles:
+    """The literals one of which every match of a pattern holds (`pipeline.prefilter`).
+
+    Linking runs dozens of cue and arm regexes over every cell and sentence, and most
+    of them cannot match there: a `str.find` for their literals is far cheaper than a
+    regex search, and a stretch of text that holds none of them needs no search at all.
+    """
+
+    __slots__ = ("always", "cased", "folded")
+
+    def __init__(self, pattern: str, ignorecase: bool = True):
+        literals, _complete = required_literals(pattern, ignorecase)
+        self.always = literals is None  # nothing to test: the regex always has to run
+        self.cased = minimal_literals(text for text, folded in literals or () if not folded)
+        self.folded = minimal_literals(text for text, folded in literals or () if folded)
+
+
+class _Haystack:
+    """A stretch text[start:end] with its casefolded copy, for `_Needles` tests at text offsets."""
+
+    __slots__ = ("end", "folded", "start", "text")
+
+    def __init__(self, text: str, start: int = 0, end: int | None = None):
+        self.text, self.start, self.end = text, start, len(text) if end is None else end
+        folded = text[start:self.end].casefold()
+        # Case-insensitive literals are looked for casefolded. When folding keeps the
+        # length, every character folded one-to-one (regex's simple case folding) and the
+        # offsets line up; when it does not (ß → ss), the regex has to decide.
+        self.folded = folded if len(folded) == self.end - start else None
+
+    def may_match(self, needles: _Needles, start: int, end: int) -> bool:
+        """False only when text[start:end] holds none of the needles, so their pattern cannot match in it."""
+        if needles.always or start < 0:
+            return True
+        # Plain loops, not any(): this runs tens of thousands of times per page.
+        find = self.text.find
+        for literal in needles.cased:
+            if find(literal, start, end) >= 0:
+                return True
+        if not needles.folded:
+            return False
+        if self.folded is None or start < self.start or end > self.end:
+            return True  # outside the folded stretch: cannot tell
+        find, a, b = self.folded.find, start - self.start, end - self.start
+        for literal in needles.folded:  # noqa: SIM110 - a plain loop, as above
+            if find(literal, a, b) >= 0:
+                return True
+        return False
+
+
 class Linker:
     def __init__(self, rules: Rules):
         self.rules = rules
-        self.arm_res = [(name, regex.compile("|".join(v.patterns), regex.IGNORECASE)) for name, v in rules.arms.items()]
+        # Every regex comes with the literals its matches hold (`_Needles`), tested first.
+        arm_patterns = {name: "|".join(v.patterns) for name, v in rules.arms.items()}
+        self.arm_res = [(name, regex.compile(p, regex.IGNORECASE), _Needles(p)) for name, p in arm_patterns.items()]
         self.treatments = [name for name, v in rules.arms.items() if v.treatment]
         self.comparator_re = regex.compile("|".join(rules.comparators), regex.IGNORECASE)
-        self.cue_res = [(regex.compile(c.pattern, regex.IGNORECASE), c) for c in rules.outcome_cues]
-        self.tight_left = [
-            (regex.compile(f"(?:{c.pattern}){TIGHT_LEFT}", regex.IGNORECASE), c) for c in rules.outcome_cues
-        ]
+        self.comparator_needles = _Needles(self.comparator_re.pattern)
+        self.cue_res = [(regex.compile(c.pattern, regex.IGNORECASE), c, _Needles(c.pattern)) for c in rules.outcome_cues]
+        tight_left = [(f"(?:{c.pattern}){TIGHT_LEFT}", c) for c in rules.outcome_cues]
+        self.tight_left = [(regex.compile(p, regex.IGNORECASE), c, _Needles(p)) for p, c in tight_left]
+        # Every tight-left match ends in a match of TIGHT_LEFT, so holds one of its literals too.
+        self.tight_left_needles = _Needles(TIGHT_LEFT)
         self.threshold_response = regex.compile(rules.threshold_response, regex.IGNORECASE)
+        self.threshold_response_needles = _Needles(rules.threshold_response)
         self.threshold_phrase = regex.compile(rules.threshold_phrase, regex.IGNORECASE)
+        self.threshold_phrase_needles = _Needles(rules.threshold_phrase)
         self.continuation = regex.compile(rules.continuation, regex.IGNORECASE)
+        self.continuation_needles = _Needles(rules.continuation)
         self.named_comparator = regex.compile(rules.named_comparator, regex.IGNORECASE)
+        self.named_comparator_needles = _Needles(rules.named_comparator)
         self.not_arm_words = {w.lower() for w in rules.not_arm_words}
-        self.persistence = [regex.compile(p, regex.IGNORECASE) for p in rules.not_timepoint_before]
+        self.persistence = [(regex.compile(p, regex.IGNORECASE), _Needles(p)) for p in rules.not_timepoint_before]
         self.clause_opener = regex.compile(rules.clause_openers, regex.IGNORECASE)
+        self.clause_opener_needles = _Needles(rules.clause_openers)
 
     # ----------------------------------------------------------------- helpers
 
-    def arm_mentions(self, text: str, start: int, end: int) -> list[_Mention]:
-        """Arms named in text[start:end], earliest first; on overlap the arm listed first in the vocabulary wins."""
+    def arm_mentions(self, text: str, start: int, end: int, hay: _Haystack | None = None) -> list[_Mention]:
+        """Arms named in text[start:end], earliest first; on overlap the arm listed first in the vocabulary wins.
+
+        `hay`, a casefolded stretch holding text[start:end], lets arms whose literals are absent go unsearched.
+        """
         found = DisjointSpans()
         out: list[_Mention] = []
-        for name, pattern in self.arm_res:  # vocabulary order = precedence
+        for name, pattern, needles in self.arm_res:  # vocabulary order = precedence
+            if hay is not None and not hay.may_match(needles, start, end):
+                continue
             for m in pattern.finditer(text, start, end):
                 if not found.overlaps(m.start(), m.end()):
                     found.add(m.start(), m.end())
@@ -89,31 +157,42 @@ class Linker:
         top = max(counts.values())
         return self.rules.default_arm if counts[self.rules.default_arm] == top else counts.most_common(1)[0][0]
 
-    def segments(self, text: str, sentence: Sentence) -> list[tuple[int, int]]:
+    def segments(self, text: str, sentence: Sentence, hay: _Haystack | None = None) -> list[tuple[int, int]]:
         """Comparison segments: the sentence cut before each comparator word."""
-        cuts = [m.start() for m in self.comparator_re.finditer(text, sentence.start, sentence.end)]
+        if hay is not None and not hay.may_match(self.comparator_needles, sentence.start, sentence.end):
+            cuts = []
+        else:
+            cuts = [m.start() for m in self.comparator_re.finditer(text, sentence.start, sentence.end)]
         bounds = [sentence.start, *cuts, sentence.end]
         return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1) if bounds[i] < bounds[i + 1]]
 
     # ----------------------------------------------------------------- rate type
 
-    def rate_type(self, text: str, d: Draft, clause: tuple[int, int], sentence: Sentence) -> tuple[str, str | None] | None:
+    def rate_type(self, hay: _Haystack, d: Draft, clause: tuple[int, int], sentence: Sentence) -> tuple[str, str | None] | None:
         """Rate type from cues: tight left, a threshold-defined response, nearest right in the clause, nearest left in the sentence."""
-        left = self._mask_thresholds(text[max(sentence.start, d.start - CONTEXT):d.start])
-        raw_right = text[d.end:min(clause[1], d.end + CONTEXT)]
-        if self.threshold_response.match(raw_right.lstrip(" ofpatinsrcd")) or self.threshold_response.search(raw_right[:60]):
+        right_end = min(clause[1], d.end + CONTEXT)
+        raw_right = hay.text[d.end:right_end]
+        if hay.may_match(self.threshold_response_needles, d.end, right_end) and self._threshold_response(raw_right):
             return "response_rate", None
-        right = self._mask_thresholds(raw_right)
-        if self.threshold_response.match(right.lstrip(" ofpatinsrcd")) or self.threshold_response.search(right[:60]):
+        right = self._mask_thresholds(hay, d.end, right_end)
+        # Unmasked, `right` is `raw_right`, which was just tested.
+        if right != raw_right and self._threshold_response(right):
             return "response_rate", None
+        right_hay = _Haystack(right)
         best = None
-        for pattern, cue in self.cue_res:
+        for pattern, cue, needles in self.cue_res:
+            if not right_hay.may_match(needles, 0, len(right)):
+                continue
             m = pattern.search(right)
             if m and (best is None or m.start() < best[0]):
                 best = (m.start(), cue)
         if best:
             return best[1].type, best[1].label
-        for pattern, cue in self.cue_res:
+        left = self._mask_thresholds(hay, max(sentence.start, d.start - CONTEXT), d.start)
+        left_hay = _Haystack(left)
+        for pattern, cue, needles in self.cue_res:
+            if not left_hay.may_match(needles, 0, len(left)):
+                continue
             for m in pattern.finditer(left):
                 dist = len(left) - m.end()
                 if best is None or dist < best[0]:
@@ -122,60 +201,81 @@ class Linker:
             return best[1].type, best[1].label
         return None
 
-    def _tight_left(self, left: str) -> tuple[str, str | None] | None:
-        """A cue right before the value: "remission rate was 52.5%", "Response rate 53.7 percent"."""
-        for pattern, cue in self.tight_left:
-            if pattern.search(left):
+    def _threshold_response(self, right: str) -> bool:
+        """A reduction past a threshold right after the value: "89% reported >50% reduction"."""
+        return bool(self.threshold_response.match(right.lstrip(" ofpatinsrcd")) or self.threshold_response.search(right[:60]))
+
+    def _tight_left(self, hay: _Haystack, start: int, end: int) -> tuple[str, str | None] | None:
+        """A cue right before the value, in text[start:end]: "remission rate was 52.5%", "Response rate 53.7 percent"."""
+        if not hay.may_match(self.tight_left_needles, start, end):
+            return None
+        left = hay.text[start:end]
+        for pattern, cue, needles in self.tight_left:
+            if hay.may_match(needles, start, end) and pattern.search(left):
                 return cue.type, cue.label
         return None
 
-    def _mask_thresholds(self, s: str) -> str:
-        """Blank out response criteria ("≥50% improvement") so their words are no cues."""
+    def _mask_thresholds(self, hay: _Haystack, start: int, end: int) -> str:
+        """text[start:end] with response criteria ("≥50% improvement") blanked out, so their words are no cues."""
+        s = hay.text[start:end]
+        if not hay.may_match(self.threshold_phrase_needles, start, end):
+            return s
         return self.threshold_phrase.sub(lambda m: " " * len(m.group()), s)
 
     # ----------------------------------------------------------------- main
 
     def link_block(self, text: str, drafts: list[Draft], block_spans: list[tuple[int, int]]) -> list[Draft]:
         """Link a block's drafts in place; returns them sorted by position."""
-        mentions = [m for start, end in block_spans for m in self.arm_mentions(text, start, end)]
+        hay = _Haystack(text, min((a for a, _ in block_spans), default=0), max((b for _, b in block_spans), default=0))
+        if any(d.type == "rate" or d.type in ARMED_TYPES for d in drafts):
+            mentions = [m for start, end in block_spans for m in self.arm_mentions(text, start, end, hay)]
+        else:
+            mentions = []  # no value here takes an arm
         default = self.default_arm(mentions)
         mention_starts = [m.start for m in mentions]
         by_sentence: dict[Sentence, list[Draft]] = {}
         for d in drafts:
             by_sentence.setdefault(d.extra["sentence"], []).append(d)
         for sentence, items in by_sentence.items():
+            if not any(d.type == "rate" or d.type in TIMED_TYPES for d in items):
+                continue  # only values linking leaves as they are (doses, routes, follow-ups)
             own = mentions[bisect_left(mention_starts, sentence.start):bisect_left(mention_starts, sentence.end)]
-            self._link_sentence(text, sentence, items, default, own)
+            self._link_sentence(hay, sentence, items, default, own)
         return sorted(drafts, key=lambda d: (d.start, d.end, d.type))
 
-    def _link_sentence(self, text: str, sentence: Sentence, items: list[Draft], default: str, mentions: list[_Mention]) -> None:
+    def _link_sentence(self, hay: _Haystack, sentence: Sentence, items: list[Draft], default: str, mentions: list[_Mention]) -> None:
+        text = hay.text
         clauses = Partition(clause_spans(text, sentence))
-        segments = Partition(self.segments(text, sentence))
-        time_clauses = Partition(self._time_clauses(text, clauses))
+        segments = Partition(self.segments(text, sentence, hay))
+        time_clauses = Partition(self._time_clauses(hay, clauses))
         first_in_clause: dict[int, tuple[str, str | None]] = {}
         previous: tuple[str, str | None] | None = None
         for d in sorted(items, key=lambda x: x.start):
             if d.type != "rate":
                 continue
             tc = time_clauses.index(d.start)
-            left = text[max(sentence.start, d.start - 60):d.start]
-            typed = self._tight_left(left)
-            if typed is None and previous is not None and self.continuation.search(left):
+            left_start = max(sentence.start, d.start - 60)
+            typed = self._tight_left(hay, left_start, d.start)
+            if (typed is None and previous is not None and hay.may_match(self.continuation_needles, left_start, d.start)
+                    and self.continuation.search(text[left_start:d.start])):
                 typed = previous
             if typed is None and segments.index(d.start) > 0 and tc in first_in_clause:
                 typed = first_in_clause[tc]  # "…, versus 0% on placebo": the contrast's own measure
             if typed is None:
-                typed = self.rate_type(text, d, clauses[clauses.index(d.start)], sentence)
+                typed = self.rate_type(hay, d, clauses[clauses.index(d.start)], sentence)
             if typed is None:
                 typed = ("other_rate", self.rules.default_rate_label)
             d.type, d.label = typed
             first_in_clause.setdefault(tc, typed)
             previous = typed
-        self._assign_arms(text, items, segments, default, mentions)
+        self._assign_arms(hay, items, segments, default, mentions)
         self._attach_p_values(text, items, clauses)
-        self._assign_timepoints(text, sentence, items, time_clauses, segments)
+        self._assign_timepoints(hay, sentence, items, time_clauses, segments)
 
-    def _assign_arms(self, text: str, items: list[Draft], segments: Partition, default: str, mentions: list[_Mention]) -> None:
+    def _assign_arms(self, hay: _Haystack, items: list[Draft], segments: Partition, default: str, mentions: list[_Mention]) -> None:
+        if not any(d.type in ARMED_TYPES for d in items):
+            return  # nothing here takes an arm
+        text = hay.text
         mention_starts = [m.start for m in mentions]
         first_seg = segments[0]
         treatment_arm = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
@@ -194,16 +294,18 @@ class Linker:
                 own = mentions[lo:hi]
                 if own:
                     d.arm = min(own, key=lambda m: min(abs(m.start - d.end), abs(d.start - m.end))).name
-                elif seg_i > 0 and (named := self._named_comparator(text, (seg[0], min(seg[1], seg[0] + CONTEXT)))):
+                elif seg_i > 0 and (named := self._named_comparator(hay, (seg[0], min(seg[1], seg[0] + CONTEXT)))):
                     d.arm = named
                 else:
                     d.arm = default
             else:
                 d.arm = treatment_arm or default
 
-    def _named_comparator(self, text: str, seg: tuple[int, int]) -> str | None:
+    def _named_comparator(self, hay: _Haystack, seg: tuple[int, int]) -> str | None:
         """A comparator outside the arm vocabulary, as written ("with quetiapine")."""
-        for m in self.named_comparator.finditer(text, seg[0], seg[1]):
+        if not hay.may_match(self.named_comparator_needles, seg[0], seg[1]):
+            return None
+        for m in self.named_comparator.finditer(hay.text, seg[0], seg[1]):
             word = m.group("arm").lower()
             if word not in self.not_arm_words and not word[0].isdigit():
                 return word
@@ -228,10 +330,14 @@ class Linker:
                 out[x], out[y] = distinct[-2], distinct[-1]
         return out
 
-    def _time_clauses(self, text: str, clauses: Partition) -> list[tuple[int, int]]:
+    def _time_clauses(self, hay: _Haystack, clauses: Partition) -> list[tuple[int, int]]:
         """Clauses refined at ', and' / ', though' ... (outside brackets) for timepoint scope."""
+        text = hay.text
         out = []
         for start, end in clauses:
+            if not hay.may_match(self.clause_opener_needles, start, end):
+                out.append((start, end))
+                continue
             cuts, depth, pos = [], 0, start
             for m in self.clause_opener.finditer(text, start, end):
                 depth = _depth(text, pos, m.start(), depth)
@@ -245,6 +351,8 @@ class Linker:
     def _attach_p_values(self, text: str, items: list[Draft], clauses: Partition) -> None:
         """p for an effect or ratio that has none yet: from its parenthesis (nearest wins), else from its clause when it is the clause's only effect or ratio."""
         stats = [x for x in items if x.type in ARMED_TYPES and not x.type.endswith("_rate")]
+        if all(x.p_value is not None for x in stats):
+            return  # no effect or ratio lacks its p
         per_clause = Counter(clauses.index(x.start) for x in stats)
         taken = SpanIndex((x.start, x.end, None) for x in items)
         for d in stats:
@@ -261,11 +369,14 @@ class Linker:
                 nearest = min(ps, key=lambda m: min(abs(m.start() - d.end), abs(d.start - m.end())))
                 d.p_value = float(nearest.group("p"))
 
-    def _assign_timepoints(self, text: str, sentence: Sentence, items: list[Draft], clauses: Partition, segments: Partition) -> None:
+    def _assign_timepoints(self, hay: _Haystack, sentence: Sentence, items: list[Draft], clauses: Partition, segments: Partition) -> None:
+        if not any(d.type in TIMED_TYPES for d in items):
+            return  # nothing here takes a timepoint
+        text = hay.text
         times = sorted(
             (d for d in items
              if d.type == "follow_up" and d.bound not in NOT_TIMEPOINT_BOUNDS and not d.extra.get("list_item")
-             and not any(p.search(text, max(sentence.start, d.start - 40), d.start) for p in self.persistence)),
+             and not self._persisting(hay, max(sentence.start, d.start - 40), d.start)),
             key=lambda t: t.start,
         )
         if not times:
@@ -292,6 +403,10 @@ class Linker:
                 continue
             t = min(near, key=lambda t: _gap(d, t))
             d.timepoint_days = t.high if t.high is not None else t.value
+
+    def _persisting(self, hay: _Haystack, start: int, end: int) -> bool:
+        """A duration word right before a time ("lasted up to 7 days"): a period, not an assessment time."""
+        return any(hay.may_match(needles, start, end) and p.search(hay.text, start, end) for p, needles in self.persistence)
 
 
 def _depth(text: str, start: int, pos: int, depth: int = 0) -> int:
