@@ -23,6 +23,9 @@ from pipeline.rules import Rules
 from pipeline.segment import Block, segment
 
 WHITESPACE = regex.compile(r"\s+")
+# `str.split()` splits on exactly the characters `WHITESPACE` matches, plus these four
+# (file/group/record/unit separators, which are not Unicode White_Space).
+NOT_REGEX_SPACE = "\x1c\x1d\x1e\x1f"
 
 
 @dataclass
@@ -37,7 +40,10 @@ class SourceResult:
 
 def block_hash(block_text: str) -> str:
     """First 10 hex of sha1 of the block text with whitespace runs collapsed."""
-    collapsed = WHITESPACE.sub(" ", block_text).strip()
+    if any(c in block_text for c in NOT_REGEX_SPACE):
+        collapsed = WHITESPACE.sub(" ", block_text).strip()
+    else:  # the same string, about 4x faster than the regex
+        collapsed = " ".join(block_text.split())
     return hashlib.sha1(collapsed.encode("utf-8")).hexdigest()[:10]
 
 

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import regex
+
+from pipeline.prefilter import Trigger, literal_automaton
 from pipeline.rules import Rules
 
 HEADER = ("study", "findings", "conclusion")
@@ -168,12 +171,74 @@ def _paragraphs(text: str, lines: list[_Line]) -> list[Block]:
 # --------------------------------------------------------------------- conditions
 
 
+class _TermIndex:
+    """`rules.condition_terms` with a literal prefilter: which terms may match in a block.
+
+    Most terms occur in few blocks, and one regex scan per term and block dominated
+    segmentation. Every match of a term holds one of the literals `pipeline.prefilter`
+    derives from it (`\\bPTSD\\b` → `PTSD`, `(?i)\\bpain\\b` → folded `pain`), so one
+    Aho-Corasick pass per block over all literals names the terms worth scanning; the
+    regex still finds and counts the matches, so the scores are unchanged.
+    """
+
+    def __init__(self, rules: Rules):
+        self.terms = rules.condition_terms
+        cased: dict[str, list[int]] = {}
+        folded: dict[str, list[int]] = {}
+        self.always: list[int] = []  # no literals could be derived: always scanned
+        self.caseless: list[int] = []  # hold case-insensitive literals (see `candidates`)
+        for i, (_name, pattern, _weight) in enumerate(self.terms):
+            gate = Trigger.gate(pattern.pattern, bool(pattern.flags & regex.IGNORECASE))
+            if gate is None:
+                self.always.append(i)
+                continue
+            for literal in gate.cased:
+                cased.setdefault(literal, []).append(i)
+            for literal in gate.folded:
+                folded.setdefault(literal, []).append(i)
+            if gate.folded:
+                self.caseless.append(i)
+        self.cased = literal_automaton({literal: tuple(ids) for literal, ids in cased.items()})
+        self.folded = literal_automaton({literal: tuple(ids) for literal, ids in folded.items()})
+
+    def candidates(self, block_text: str) -> list[int]:
+        """Indexes (in rules order) of the terms that may match in `block_text`."""
+        found = set(self.always)
+        if len(self.cased):
+            for _end, terms in self.cased.iter(block_text):
+                found.update(terms)
+        folded = block_text.casefold()
+        if len(folded) != len(block_text):
+            # Folding changed the length (ß → ss), so it is not the one-to-one simple
+            # folding `regex` uses for (?i): case-insensitive literals cannot be trusted.
+            found.update(self.caseless)
+        elif len(self.folded):
+            for _end, terms in self.folded.iter(folded):
+                found.update(terms)
+        return sorted(found)
+
+
+# id(rules) -> (rules, its term index), built once per rules object; the rules object
+# is kept so that a new object reusing a freed id is not served a stale index.
+_INDEXES: dict[int, tuple[Rules, _TermIndex]] = {}
+
+
+def _term_index(rules: Rules) -> _TermIndex:
+    cached = _INDEXES.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        cached = _INDEXES[id(rules)] = (rules, _TermIndex(rules))
+    return cached[1]
+
+
 def _condition_scores(text: str, block: Block, rules: Rules) -> dict[str, float]:
     """Weighted term counts of a block's cells; a term in the title counts twice."""
     scores: dict[str, float] = {}
     cells = [(span.start, span.end, 2 if name == "title" else 1) for name, span in block.cells()]
     first, last = cells[0][0], cells[-1][1]
-    for name, pattern, weight in rules.condition_terms:
+    index = _term_index(rules)
+    # A match lies inside [first, last), so it holds one of its term's literals there.
+    for i in index.candidates(text[first:last]):
+        name, pattern, weight = index.terms[i]
         # One scan over the block instead of one per cell; terms are words, so a hit
         # never spans the tab between two cells and falls in exactly one of them.
         for m in pattern.finditer(text, first, last):
@@ -201,9 +266,10 @@ def assign_conditions(text: str, blocks: list[Block], rules: Rules) -> None:
     back: list[dict[str, str]] = [{}]
     for i in range(1, len(blocks)):
         row, ptr = {}, {}
+        # The best section to switch from is the same for every c: find it once.
+        prev_c, prev_v = max(((p, v - switch_cost) for p, v in best[i - 1].items()), key=lambda kv: kv[1])
         for c in names:
             stay = best[i - 1][c]
-            prev_c, prev_v = max(((p, v - switch_cost) for p, v in best[i - 1].items()), key=lambda kv: kv[1])
             if stay >= prev_v:
                 row[c], ptr[c] = stay + scores[i].get(c, 0.0), c
             else:
