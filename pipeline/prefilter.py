@@ -60,6 +60,8 @@ def _literal(char: str, folded: bool) -> Needle:
 
 
 def _concat(left: frozenset[Needle], right: frozenset[Needle]) -> frozenset[Needle] | None:
+    if len(left) * len(right) > MAX_LITERALS:
+        return None  # too many to keep (and products of big sets are what made loading slow)
     out = set()
     for (a, fa), (b, fb) in product(left, right):
         if a and b and fa != fb:
