@@ -18,6 +18,7 @@ import io
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,11 +81,32 @@ class RenderedRows:
 
 def render(rows: list[dict[str, Any]], model: type[BaseModel]) -> RenderedRows:
     """Rows (dicts in model field order) → CSV lines in the format above plus an Arrow table."""
-    columns = list(model.model_fields)
+    return render_columns({c: [row[c] for row in rows] for c in model.model_fields}, model)
+
+
+def render_records(records: Sequence[BaseModel], model: type[BaseModel]) -> RenderedRows:
+    """Validated records of `model` → the same as `render` of their dumps, read column by
+    column from the attributes (the models have no custom serializers; a test checks)."""
+    return render_columns({c: [getattr(r, c) for r in records] for c in model.model_fields}, model)
+
+
+def render_columns(columns: dict[str, list[Any]], model: type[BaseModel]) -> RenderedRows:
+    """Columns (lists in model field order) → CSV lines plus an Arrow table."""
+    schema = arrow_schema(model)
+    cells = [_csv_column(values, schema.field(name).type) for name, values in columns.items()]
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows([csv_cell(row[c]) for c in columns] for row in rows)
-    table = pa.Table.from_pydict({c: [row[c] for row in rows] for c in columns}, schema=arrow_schema(model))
-    return RenderedRows(buf.getvalue(), table)
+    csv.writer(buf, lineterminator="\n").writerows(zip(*cells, strict=True))
+    return RenderedRows(buf.getvalue(), pa.Table.from_pydict(columns, schema=schema))
+
+
+def _csv_column(values: list[Any], arrow_type: pa.DataType) -> list[str]:
+    """`csv_cell` of every value, with the type test done once per column where the schema
+    fixes it (validated models hold exactly their field types)."""
+    if arrow_type == pa.string():
+        return ["" if v is None else v if type(v) is str else csv_cell(v) for v in values]
+    if arrow_type == pa.float64():
+        return ["" if v is None else repr(v) if type(v) is float else csv_cell(v) for v in values]
+    return [csv_cell(v) for v in values]
 
 
 def pack(header: dict[str, Any], tables: list[pa.Table]) -> bytes:

@@ -131,7 +131,13 @@ def _trim(text: str, start: int, end: int, cell: str) -> Sentence:
     return Sentence(start, end, cell)
 
 
+# The letter before the dot of each abbreviation: most dots end a word that is none.
+_ABBREVIATION_LAST_LETTERS = frozenset(a[-2].lower() for a in ABBREVIATIONS)
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
+    if dot == 0 or text[dot - 1].lower() not in _ABBREVIATION_LAST_LETTERS:
+        return False
     return any(text[max(0, dot + 1 - len(a)):dot + 1].lower() == a.lower() for a in ABBREVIATIONS)
 
 
@@ -454,6 +460,8 @@ class Extractor:
         if s_text.count("“") != s_text.count("”"):
             out.append((0, len(s_text), "damage.unbalanced_quote"))
         for sign in self.rules.damage:
+            if sign.gate is not None and not sign.gate.literals_in(s_text):
+                continue
             m = sign.regex.search(s_text, **_guard(len(s_text), MATCH_TIMEOUT_S))
             if m:
                 out.append((0, m.end(), sign.id))

@@ -70,9 +70,10 @@ def _concat(left: frozenset[Needle], right: frozenset[Needle]) -> frozenset[Need
     return frozenset(out) if len(out) <= MAX_LITERALS else None
 
 
-def _rarity(literal: str) -> int:
-    """How seldom a literal occurs in prose: its length, plus one for a sign ("=" beats "d")."""
-    return len(literal) + (not literal.isalnum())
+def _rarity(literal: str) -> float:
+    """How seldom a literal occurs in prose: its length, plus a half for a sign ("=" beats
+    "d", but "vs" beats "." and ";")."""
+    return len(literal) + 0.5 * (not literal.isalnum())
 
 
 def _best(candidates: list[frozenset[Needle]]) -> frozenset[Needle] | None:
@@ -193,6 +194,15 @@ class Trigger:
         """The literals every match of a rule pattern holds, or None when there are none to test."""
         gate = cls(pattern, ignorecase=ignorecase, literals_only=True)
         return gate if gate.has_literals else None
+
+    def literals_in(self, text: str) -> bool:
+        """False only if `text` holds none of the literals, so no match can lie in it."""
+        if not self.has_literals or any(t in text for t in self.cased):
+            return True
+        if not self.folded:
+            return False
+        folded = text.casefold()
+        return len(folded) != len(text) or any(t in folded for t in self.folded)
 
     def holds(self, text: str) -> bool:
         """True if the trigger matches in `text`, decided the way the extractor decides it."""

@@ -31,7 +31,7 @@ from pipeline.export import (
     datapackage,
     dump_json,
     pack,
-    render,
+    render_records,
     unpack,
 )
 from pipeline.ingest import InputError, list_sources, read_source
@@ -103,7 +103,8 @@ Tables = dict[str, RenderedRows]  # one source's rows, per table
 
 
 def _rendered(result: SourceResult) -> Tables:
-    return {name: render(rows, TABLES[name][0]) for name, rows in _rows(result).items()}
+    records = {"studies": result.studies, "measures": result.measures, "uncovered": result.uncovered}
+    return {name: render_records(rows, TABLES[name][0]) for name, rows in records.items()}
 
 
 # Worker state for --jobs: each process loads the rules once.

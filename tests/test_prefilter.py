@@ -82,7 +82,7 @@ def _page_sentences() -> list[str]:
 
 def _example_sentences() -> list[str]:
     out = []
-    for c in (*RULES.recognizers, *RULES.exclusions):
+    for c in (*RULES.recognizers, *RULES.exclusions, *RULES.damage):
         out += [ex.in_ for ex in c.entry.examples.match] + list(c.entry.examples.no_match)
     return out
 
@@ -119,7 +119,7 @@ def test_rule_gate_literals_come_from_the_pattern_with_its_flags():
     assert Trigger.gate(r"\d+", ignorecase=False) is None  # nothing to test: no gate
 
 
-@pytest.mark.parametrize("rule_id", [c.id for c in (*RULES.recognizers, *RULES.exclusions) if c.gate is not None])
+@pytest.mark.parametrize("rule_id", [c.id for c in (*RULES.recognizers, *RULES.exclusions, *RULES.damage) if c.gate is not None])
 def test_rule_gate_admits_every_match(rule_id):
     """A gate that refused a sentence the rule matches would drop its values silently."""
     compiled = RULES.by_id[rule_id]
@@ -127,3 +127,4 @@ def test_rule_gate_admits_every_match(rule_id):
     for sentence in _page_sentences() + _example_sentences():
         if compiled.regex.search(sentence):
             assert gates.holding(sentence, [(0, len(sentence))]), (rule_id, sentence)
+            assert compiled.gate.literals_in(sentence), (rule_id, sentence)

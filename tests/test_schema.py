@@ -79,3 +79,20 @@ def test_duckdb_reads_parquet_typed(seed_run):
     assert types["value"] == "DOUBLE" and types["numerator"] == "BIGINT" and types["approx"] == "BOOLEAN"
     n = con.execute(f"SELECT count(*) FROM '{out / 'measures.parquet'}' WHERE type = 'route'").fetchone()[0]
     assert n > 0
+
+
+def test_render_records_equals_render_of_dumps(rules):
+    """The runner renders records column by column from their attributes; that must be
+    exactly what rendering their pydantic dumps gives (CSV text and Arrow table)."""
+    from pipeline.build import process_text
+    from pipeline.export import render, render_records
+    from pipeline.models import Measure, Study, Uncovered
+
+    path = sorted((ROOT / "raw").glob("*.txt"))[0]
+    result = process_text(path.name, path.read_text(encoding="utf-8"), rules)
+    for records, model in ((result.studies, Study), (result.measures, Measure), (result.uncovered, Uncovered)):
+        assert records
+        by_columns = render_records(records, model)
+        by_dumps = render([r.model_dump() for r in records], model)
+        assert by_columns.csv == by_dumps.csv
+        assert by_columns.table.equals(by_dumps.table)
