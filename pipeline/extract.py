@@ -177,8 +177,8 @@ class Extractor:
         self.route_prescan = regex.compile(self._route_prescan())
         self.gates = TriggerSet(g for r in (*rules.exclusions, *rules.recognizers) for g in (r.trigger, r.gate) if g is not None)
         # Each rule with the keys of its trigger and gate: it reads the sentences where all hold.
-        self.exclusion_plan = [(r, _gate_keys(r)) for r in rules.exclusions]
-        self.recognizer_plan = [(r, _gate_keys(r)) for r in rules.recognizers]
+        self.exclusion_plan = [(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in rules.exclusions]
+        self.recognizer_plan = [(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in rules.recognizers]
         # Every recognizer and exclusion reads a number: a digit, a number word, a
         # counted unit ("a week", "first month") or a fold word ("threefold"); sentences
         # without one are skipped (tests/test_rules.py checks every rule example for one).
@@ -312,18 +312,19 @@ class Extractor:
         # Every trigger and rule gate is tested at once, literals first (pipeline/prefilter.py).
         held = self.gates.holding(c_text, [(starts[i], ends[i]) for i in numeric])
 
-        def runs_of(keys: tuple[str, ...]) -> list[tuple[int, int]] | None:
-            """Runs of the numeric sentences where every gate holds; None if none does."""
+        def runs_of(keys: tuple[str, ...]) -> list[tuple[int, int]]:
+            """Runs of the numeric sentences where every gate of `keys` holds."""
             if not keys:
                 return as_runs(numeric)
-            if not all(k in held for k in keys):
-                return None
             admitted = held[keys[0]] if len(keys) == 1 else sorted(set(held[keys[0]]).intersection(*(held[k] for k in keys[1:])))
             return as_runs([numeric[k] for k in admitted])
 
-        def hits(plan: list[tuple[Compiled, tuple[str, ...]]]) -> Iterator[tuple[Compiled, list[regex.Match]]]:
+        def hits(plan: list[tuple[Compiled, tuple[str, ...], frozenset[str]]]) -> Iterator[tuple[Compiled, list[regex.Match]]]:
             """Each rule of a plan whose gates hold somewhere, with its matches there."""
-            for rule, keys in plan:
+            present = held.keys()
+            for rule, keys, needed in plan:
+                if not present >= needed:  # a gate holds nowhere in this cell
+                    continue
                 runs = runs_of(keys)
                 if not runs:
                     continue

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import regex
+
 # File signatures of formats that are certainly not a text page.
 BINARY_SIGNATURES: dict[bytes, str] = {
     b"%PDF-": "a PDF document",
@@ -98,11 +100,13 @@ def decode_source(data: bytes, source: str) -> SourceText:
     return SourceText(source, text, encoding, digest, len(data), warnings)
 
 
+# C0 control characters other than \t \n \v \f \r (9-13).
+_CONTROL_CHAR = regex.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
 def _first_control_char(text: str) -> int | None:
-    for i, ch in enumerate(text):
-        if ord(ch) < 32 and ch not in "\n\r\t\f\v":
-            return i
-    return None
+    m = _CONTROL_CHAR.search(text)
+    return m.start() if m else None
 
 
 def read_source(path: Path, raw_dir: Path) -> SourceText:

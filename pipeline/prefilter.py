@@ -222,8 +222,10 @@ class TriggerSet:
     """
 
     def __init__(self, triggers: Iterable[Trigger]):
-        unique = {t.key: t for t in triggers}
-        self.triggers = list(unique.values())
+        self.by_key = {t.key: t for t in triggers}
+        self.triggers = list(self.by_key.values())
+        self.unliteral = [t for t in self.triggers if not t.has_literals]  # nothing to look for
+        self.caseless = [t for t in self.triggers if t.has_literals and t.folded]
         self.cased = literal_automaton({t: tuple(g.key for g in self.triggers if t in g.cased) for g in self.triggers for t in g.cased})
         self.folded = literal_automaton({t: tuple(g.key for g in self.triggers if t in g.folded) for g in self.triggers for t in g.folded})
 
@@ -232,24 +234,26 @@ class TriggerSet:
         folded: str | None = text.casefold()
         if len(folded) != len(text):  # offsets would not line up: case-insensitive literals cannot be trusted
             folded = None
-        candidates: dict[str, list[int]] = {}
+        candidates: dict[str, set[int]] = {}
         for k, (a, b) in enumerate(spans):
-            keys: set[str] = set()
-            for _end, found in self.cased.iter(text, a, b) if len(self.cased) else ():
-                keys.update(found)
+            # A literal found many times yields the same key tuple each time: dedupe first.
+            groups = {keys for _end, keys in self.cased.iter(text, a, b)} if len(self.cased) else set()
             if folded is not None and len(self.folded):
-                for _end, found in self.folded.iter(folded, a, b):
-                    keys.update(found)
-            for key in keys:
-                candidates.setdefault(key, []).append(k)
+                groups.update(keys for _end, keys in self.folded.iter(folded, a, b))
+            for keys in groups:
+                for key in keys:
+                    candidates.setdefault(key, set()).add(k)
+        # Triggers whose literals cannot be tested here are judged on every span.
+        blind = self.unliteral if folded is not None else self.unliteral + self.caseless
+        everywhere = set(range(len(spans)))
         held: dict[str, list[int]] = {}
-        for trigger in self.triggers:
-            blind = not trigger.has_literals or (folded is None and trigger.folded)
-            admitted = range(len(spans)) if blind else candidates.get(trigger.key, ())
-            if trigger.regex is None or (not blind and trigger.complete):
-                confirmed = list(admitted)
+        for trigger, admitted in [(t, everywhere) for t in blind] + [
+            (self.by_key[key], spans_of) for key, spans_of in candidates.items() if folded is not None or not self.by_key[key].folded
+        ]:
+            if trigger.regex is None or (trigger.complete and admitted is not everywhere):
+                confirmed = sorted(admitted)
             else:
-                confirmed = [k for k in admitted if trigger.regex.search(text, *spans[k])]
+                confirmed = [k for k in sorted(admitted) if trigger.regex.search(text, *spans[k])]
             if confirmed:
                 held[trigger.key] = confirmed
         return held
