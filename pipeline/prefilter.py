@@ -1,27 +1,31 @@
-"""Needle prefilters: the substrings one of which every match of a regex must contain.
+"""Literal prefilters: the substrings one of which every match of a regex must contain.
 
 A rule's trigger (`trigger:` in `rules/regex/*.yaml`) gates the sentences the rule
 reads. Most triggers are keyword lists (`OR|(?i:odds)`), and asking "does this sentence
-hold `OR` or `odds`?" with `str.find` is many times cheaper than a backtracking regex
-search. `Trigger` derives those literals from the trigger's parse tree once, at load time:
+hold `OR` or `odds`?" is many times cheaper than a backtracking regex search. `Trigger`
+derives those literals from a pattern's parse tree once, at load time:
 
 - `complete` triggers are a plain alternation of literals: a literal's presence *is* a
   match, so the regex is never run;
 - other triggers (`\\bd\\s?[=≈]`) still get the literals every match must hold (here
   one of `=`, `≈`); a sentence without them is skipped, one with them is confirmed
   by the regex;
-- a trigger nothing can be derived from is searched as before.
+- `Trigger.gate(pattern)` is the literals-only kind, derived from a rule's own pattern:
+  it narrows the sentences a rule reads and never runs a regex;
+- a pattern nothing can be derived from is searched as before.
+
+`TriggerSet` tests many of them together: one Aho-Corasick pass (pyahocorasick) per
+sentence finds every literal of every trigger and gate.
 
 Why write this: RE2 and Hyperscan compute such prefilters internally, but neither
 exposes them for Python's `regex` dialect (lookbehind, `\\b` inside `(?i:...)`), and
-Hyperscan has no wheels beyond x86-64. The literals themselves are found with
-pyahocorasick, one pass per sentence for all of them. The derivation reads the parse tree of the
-standard library's `re` parser, which understands every construct a trigger needs;
-a trigger it cannot parse simply gets no prefilter.
+Hyperscan has no wheels beyond x86-64. The derivation reads the parse tree of the
+standard library's `re` parser, which understands every construct the rules use; a
+pattern it cannot parse, or only parses with a warning, gets no literals.
 
 Case-insensitive literals are compared casefolded. When casefolding keeps a text's
 length, every character folded one-to-one, which is the simple case folding `regex`
-uses for `(?i)`; when it does not (ß → ss), the caller passes no folded text and the
+uses for `(?i)`; when it does not (ß → ss), those literals are not trusted and the
 regex decides.
 """
 
