@@ -19,6 +19,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import regex
 import spacy
@@ -188,7 +189,7 @@ class Extractor:
         digits = r"(?P<digits>(?<![\w.])\d+(?:\.\d+)?)|\d"
         spelled = (rf"(?<![\w-])(?P<word>{words})(?:(?P<fold>fold)\b|(?!\w))"
                    rf"|\b(?:{counted_units})\s+(?:{time_units})\b")
-        self.anchor_re = regex.compile(f"{digits}|{spelled}", regex.IGNORECASE)
+        self._anchor_pattern = f"{digits}|{spelled}"
         # The same two families scanned apart: digit hits and spelled hits start on
         # different characters and never overlap, so merging the two scans gives the
         # matches of `anchor_re`, and the digit scan needs no case-insensitive matching
@@ -200,6 +201,12 @@ class Extractor:
         self.spelled_starts = literal_automaton(
             {w.casefold().split(" ")[0]: None for w in (*rules.number_words, *rules.fraction_words, *rules.article_words, *rules.ordinal_words)}
         )
+
+    @cached_property
+    def anchor_re(self) -> regex.Pattern:
+        """Every anchor as one alternation: the reference `anchors()` must agree with (tests
+        use it); compiled on first use, since extraction itself scans the two halves."""
+        return regex.compile(self._anchor_pattern, regex.IGNORECASE)
 
     def anchors(self, text: str) -> list[tuple[int, int, bool]]:
         """(start, end, plain) of every number anchor in `text`, in order; `plain` marks a

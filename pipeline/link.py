@@ -18,7 +18,7 @@ kept ones with:
 * CI and p were already read with the ratio or effect by its recognizer.
 
 Most cue and arm regexes cannot match in a given cell or sentence; each is first
-tested by the literals every match of it holds (`_Needles`), which is far cheaper.
+tested by the literals every match of it holds (`_needles`), which is far cheaper.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import regex
 
 from pipeline.extract import Sentence, clause_spans
 from pipeline.normalize import Draft
-from pipeline.prefilter import minimal_literals, required_literals
+from pipeline.prefilter import Trigger
 from pipeline.rules import Rules
 from pipeline.spans import DisjointSpans, Partition, SpanIndex
 
@@ -54,25 +54,18 @@ class _Mention:
     name: str
 
 
-class _Needles:
-    """The literals one of which every match of a pattern holds (`pipeline.prefilter`).
+def _needles(pattern: str) -> Trigger:
+    """The literals one of which every match of a (case-insensitive) pattern holds.
 
     Linking runs dozens of cue and arm regexes over every cell and sentence, and most
     of them cannot match there: a `str.find` for their literals is far cheaper than a
     regex search, and a stretch of text that holds none of them needs no search at all.
     """
-
-    __slots__ = ("always", "cased", "folded")
-
-    def __init__(self, pattern: str, ignorecase: bool = True):
-        literals, _complete = required_literals(pattern, ignorecase)
-        self.always = literals is None  # nothing to test: the regex always has to run
-        self.cased = minimal_literals(text for text, folded in literals or () if not folded)
-        self.folded = minimal_literals(text for text, folded in literals or () if folded)
+    return Trigger(pattern, ignorecase=True, literals_only=True)
 
 
 class _Haystack:
-    """A stretch text[start:end] with its casefolded copy, for `_Needles` tests at text offsets."""
+    """A stretch text[start:end] with its casefolded copy, for `_needles` tests at text offsets."""
 
     __slots__ = ("end", "folded", "start", "text")
 
@@ -84,9 +77,9 @@ class _Haystack:
         # offsets line up; when it does not (ß → ss), the regex has to decide.
         self.folded = folded if len(folded) == self.end - start else None
 
-    def may_match(self, needles: _Needles, start: int, end: int) -> bool:
+    def may_match(self, needles: Trigger, start: int, end: int) -> bool:
         """False only when text[start:end] holds none of the needles, so their pattern cannot match in it."""
-        if needles.always or start < 0:
+        if not needles.has_literals or start < 0:
             return True
         # Plain loops, not any(): this runs tens of thousands of times per page.
         find = self.text.find
@@ -107,29 +100,29 @@ class _Haystack:
 class Linker:
     def __init__(self, rules: Rules):
         self.rules = rules
-        # Every regex comes with the literals its matches hold (`_Needles`), tested first.
+        # Every regex comes with the literals its matches hold (`_needles`), tested first.
         arm_patterns = {name: "|".join(v.patterns) for name, v in rules.arms.items()}
-        self.arm_res = [(name, regex.compile(p, regex.IGNORECASE), _Needles(p)) for name, p in arm_patterns.items()]
+        self.arm_res = [(name, regex.compile(p, regex.IGNORECASE), _needles(p)) for name, p in arm_patterns.items()]
         self.treatments = [name for name, v in rules.arms.items() if v.treatment]
         self.comparator_re = regex.compile("|".join(rules.comparators), regex.IGNORECASE)
-        self.comparator_needles = _Needles(self.comparator_re.pattern)
-        self.cue_res = [(regex.compile(c.pattern, regex.IGNORECASE), c, _Needles(c.pattern)) for c in rules.outcome_cues]
+        self.comparator_needles = _needles(self.comparator_re.pattern)
+        self.cue_res = [(regex.compile(c.pattern, regex.IGNORECASE), c, _needles(c.pattern)) for c in rules.outcome_cues]
         tight_left = [(f"(?:{c.pattern}){TIGHT_LEFT}", c) for c in rules.outcome_cues]
-        self.tight_left = [(regex.compile(p, regex.IGNORECASE), c, _Needles(p)) for p, c in tight_left]
+        self.tight_left = [(regex.compile(p, regex.IGNORECASE), c, _needles(p)) for p, c in tight_left]
         # Every tight-left match ends in a match of TIGHT_LEFT, so holds one of its literals too.
-        self.tight_left_needles = _Needles(TIGHT_LEFT)
+        self.tight_left_needles = _needles(TIGHT_LEFT)
         self.threshold_response = regex.compile(rules.threshold_response, regex.IGNORECASE)
-        self.threshold_response_needles = _Needles(rules.threshold_response)
+        self.threshold_response_needles = _needles(rules.threshold_response)
         self.threshold_phrase = regex.compile(rules.threshold_phrase, regex.IGNORECASE)
-        self.threshold_phrase_needles = _Needles(rules.threshold_phrase)
+        self.threshold_phrase_needles = _needles(rules.threshold_phrase)
         self.continuation = regex.compile(rules.continuation, regex.IGNORECASE)
-        self.continuation_needles = _Needles(rules.continuation)
+        self.continuation_needles = _needles(rules.continuation)
         self.named_comparator = regex.compile(rules.named_comparator, regex.IGNORECASE)
-        self.named_comparator_needles = _Needles(rules.named_comparator)
+        self.named_comparator_needles = _needles(rules.named_comparator)
         self.not_arm_words = {w.lower() for w in rules.not_arm_words}
-        self.persistence = [(regex.compile(p, regex.IGNORECASE), _Needles(p)) for p in rules.not_timepoint_before]
+        self.persistence = [(regex.compile(p, regex.IGNORECASE), _needles(p)) for p in rules.not_timepoint_before]
         self.clause_opener = regex.compile(rules.clause_openers, regex.IGNORECASE)
-        self.clause_opener_needles = _Needles(rules.clause_openers)
+        self.clause_opener_needles = _needles(rules.clause_openers)
 
     # ----------------------------------------------------------------- helpers
 

@@ -185,7 +185,8 @@ class Trigger:
 
     def __init__(self, pattern: str, *, ignorecase: bool = False, literals_only: bool = False):
         self.pattern = pattern
-        self.key = ("gate:" if literals_only else "") + pattern
+        # The same pattern text under other flags has other literals: the key tells them apart.
+        self.key = ("gate:" if literals_only else "") + ("(?i)" if ignorecase else "") + pattern
         literals, complete = required_literals(pattern, ignorecase)
         self.regex = None if literals_only else regex.compile(pattern, regex.IGNORECASE if ignorecase else 0)
         self.complete = complete or literals_only

@@ -91,14 +91,6 @@ def _cache_key(source: str, sha256: str, rules: Rules) -> str:
     return hashlib.sha256(f"{source}\0{sha256}\0{rules.digest}\0{CODE_DIGEST}".encode()).hexdigest()
 
 
-def _rows(result: SourceResult) -> dict[str, list[dict[str, Any]]]:
-    return {
-        "studies": [s.model_dump() for s in result.studies],
-        "measures": [m.model_dump() for m in result.measures],
-        "uncovered": [u.model_dump() for u in result.uncovered],
-    }
-
-
 Tables = dict[str, RenderedRows]  # one source's rows, per table
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from pipeline.prefilter import Trigger, literal_automaton
+from pipeline.prefilter import Trigger, TriggerSet
 from pipeline.rules import Rules
 
 HEADER = ("study", "findings", "conclusion")
@@ -177,45 +177,20 @@ class _TermIndex:
     Most terms occur in few blocks, and one regex scan per term and block dominated
     segmentation. Every match of a term holds one of the literals `pipeline.prefilter`
     derives from it (`\\bPTSD\\b` → `PTSD`, `(?i)\\bpain\\b` → folded `pain`), so one
-    Aho-Corasick pass per block over all literals names the terms worth scanning; the
-    regex still finds and counts the matches, so the scores are unchanged.
+    `TriggerSet` pass per block names the terms worth scanning; the regex still finds
+    and counts the matches, so the scores are unchanged.
     """
 
     def __init__(self, rules: Rules):
         self.terms = rules.condition_terms
-        cased: dict[str, list[int]] = {}
-        folded: dict[str, list[int]] = {}
-        self.always: list[int] = []  # no literals could be derived: always scanned
-        self.caseless: list[int] = []  # hold case-insensitive literals (see `candidates`)
-        for i, (_name, pattern, _weight) in enumerate(self.terms):
-            gate = Trigger.gate(pattern.pattern, bool(pattern.flags & regex.IGNORECASE))
-            if gate is None:
-                self.always.append(i)
-                continue
-            for literal in gate.cased:
-                cased.setdefault(literal, []).append(i)
-            for literal in gate.folded:
-                folded.setdefault(literal, []).append(i)
-            if gate.folded:
-                self.caseless.append(i)
-        self.cased = literal_automaton({literal: tuple(ids) for literal, ids in cased.items()})
-        self.folded = literal_automaton({literal: tuple(ids) for literal, ids in folded.items()})
+        gates = [Trigger.gate(pattern.pattern, bool(pattern.flags & regex.IGNORECASE)) for _, pattern, _ in self.terms]
+        self.keys = [g.key if g is not None else None for g in gates]  # None: no literals, always scanned
+        self.gates = TriggerSet(g for g in gates if g is not None)
 
     def candidates(self, block_text: str) -> list[int]:
         """Indexes (in rules order) of the terms that may match in `block_text`."""
-        found = set(self.always)
-        if len(self.cased):
-            for _end, terms in self.cased.iter(block_text):
-                found.update(terms)
-        folded = block_text.casefold()
-        if len(folded) != len(block_text):
-            # Folding changed the length (ß → ss), so it is not the one-to-one simple
-            # folding `regex` uses for (?i): case-insensitive literals cannot be trusted.
-            found.update(self.caseless)
-        elif len(self.folded):
-            for _end, terms in self.folded.iter(folded):
-                found.update(terms)
-        return sorted(found)
+        held = self.gates.holding(block_text, [(0, len(block_text))])
+        return [i for i, key in enumerate(self.keys) if key is None or key in held]
 
 
 # id(rules) -> (rules, its term index), built once per rules object; the rules object

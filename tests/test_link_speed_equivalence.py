@@ -1,7 +1,7 @@
 """The linker's literal prefilters never skip a regex that would have matched.
 
 `Linker` skips a cue or arm regex on a stretch of text that holds none of the
-literals derived from the pattern (`_Needles`). That is only sound if every match
+literals derived from the pattern (`_needles`). That is only sound if every match
 holds one of them: this checks it for every pattern of the project's rules on the
 case sentences, as written and with their case changed (casefolding must find the
 literals whatever the case).
@@ -15,7 +15,8 @@ import pytest
 import regex
 import yaml
 
-from pipeline.link import Linker, _Haystack, _Needles
+from pipeline.link import Linker, _Haystack
+from pipeline.prefilter import Trigger
 
 CASE_DIRS = [Path(__file__).parent / "cases", Path(__file__).parent / "cases_heldout"]
 
@@ -28,7 +29,7 @@ def _texts() -> list[str]:
     return texts
 
 
-def _gated_patterns(linker: Linker) -> list[tuple[str, object, _Needles]]:
+def _gated_patterns(linker: Linker) -> list[tuple[str, object, Trigger]]:
     """(name, compiled pattern, needles) for every regex the linker gates by literals."""
     out = [(f"arm {name}", pattern, needles) for name, pattern, needles in linker.arm_res]
     out += [(f"cue {cue.pattern}", pattern, needles) for pattern, cue, needles in linker.cue_res]
