@@ -14,12 +14,21 @@ returns a JSON-ready report:
   new or gone), `rules` (the block text is the same but the rules or evidex changed),
   `source_context` (the block text is the same, rules too, but the page changed around
   it — e.g. its section).
+
+Reading the rows has two paths that yield the same `SourceRows` to one comparison loop.
+The fast path trusts each manifest's CSV index (written by `evidex run`: per source, the
+byte range and sha256 of its rows in each CSV) once it verifies against the files on
+disk, skips every source whose bytes are unchanged and parses only the others' byte
+ranges. The slow path — for directories without a verified index, e.g. written by an
+older evidex or with a hand-edited CSV — merge-joins both runs' whole CSVs by source.
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
+import hashlib
+import io
 import json
 import subprocess
 import sys
@@ -27,9 +36,11 @@ import tempfile
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import regex
 
@@ -150,20 +161,32 @@ def _moved(same: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
     return out
 
 
-class _Rows(list):
-    """One source's rows of a table as csv lists; `dicts()` names their fields."""
+@dataclass(frozen=True)
+class _Rows:
+    """One source's rows of one table, as csv lists, and the header that names their fields.
 
-    header: list[str] = []
+    Equal when header and rows are equal, field for field.
+    """
+
+    header: list[str]
+    rows: list[list[str]]
 
     def dicts(self) -> list[dict[str, str]]:
-        return [dict(zip(self.header, r, strict=True)) for r in self]
+        return [dict(zip(self.header, r, strict=True)) for r in self.rows]
+
+
+_NONE = _Rows([], [])  # a source with no rows in a table: the same value on both paths
+SourceRows = tuple[str, _Rows, _Rows, _Rows, _Rows]  # source, old studies, new studies, old measures, new measures
+DIFF_TABLES = ("studies", "measures")
+
+
+# ------------------------------------------------------------------ slow path: parse everything
 
 
 def _grouped(path: Path) -> Iterator[tuple[str, _Rows]]:
     """Rows of a table CSV grouped by source (tables are sorted by source, then offset)."""
     if not path.exists():
         return
-    csv.field_size_limit(sys.maxsize)  # a whole page can be one cell
     with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
@@ -171,9 +194,7 @@ def _grouped(path: Path) -> Iterator[tuple[str, _Rows]]:
             return
         column = header.index("source")
         for source, rows in groupby(reader, key=lambda r: r[column]):
-            group = _Rows(rows)
-            group.header = header
-            yield source, group
+            yield source, _Rows(header, list(rows))
 
 
 def _by_source(old: Path, new: Path) -> Iterator[tuple[str, _Rows, _Rows]]:
@@ -182,18 +203,146 @@ def _by_source(old: Path, new: Path) -> Iterator[tuple[str, _Rows, _Rows]]:
     o, n = next(old_it, None), next(new_it, None)
     while o is not None or n is not None:
         if n is None or (o is not None and o[0] < n[0]):
-            yield o[0], o[1], _Rows()
+            yield o[0], o[1], _NONE
             o = next(old_it, None)
         elif o is None or n[0] < o[0]:
-            yield n[0], _Rows(), n[1]
+            yield n[0], _NONE, n[1]
             n = next(new_it, None)
         else:
             yield o[0], o[1], n[1]
             o, n = next(old_it, None), next(new_it, None)
 
 
-def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
-    """Compare two extracted directories source by source (memory bounded by the largest source)."""
+def _parsed_sources(old_dir: Path, new_dir: Path) -> Iterator[SourceRows]:
+    """Every source with studies in either run, in source order, read by parsing both
+    runs' whole CSVs. Measures of a source with no studies on either side are not read
+    (measures belong to studies)."""
+    measures = _by_source(old_dir / "measures.csv", new_dir / "measures.csv")
+    pending = next(measures, None)
+    for source, old_s, new_s in _by_source(old_dir / "studies.csv", new_dir / "studies.csv"):
+        while pending is not None and pending[0] < source:
+            pending = next(measures, None)
+        old_m = new_m = _NONE
+        if pending is not None and pending[0] == source:
+            _, old_m, new_m = pending
+            pending = next(measures, None)
+        yield source, old_s, new_s, old_m, new_m
+
+
+# ------------------------------------------------------------------ fast path: the manifest's index
+
+
+@dataclass(frozen=True)
+class _Slice:
+    offset: int
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class CsvIndex:
+    """A directory's verified CSV index: per table the header line (bytes), per source
+    and table the byte range and sha256 of its rows."""
+
+    directory: Path
+    headers: dict[str, bytes]
+    slices: dict[str, dict[str, _Slice]]
+
+
+def _verified_index(directory: Path, manifest: dict[str, Any]) -> CsvIndex | None:
+    """The manifest's index of studies.csv and measures.csv, or None when it is missing,
+    malformed or does not describe the files on disk.
+
+    Checked: each CSV's size and sha256 equal the manifest's `tables` entry (so the file
+    is the one the index was written with — not hand-edited, not from another run), and
+    the sources' ranges tile the file after the header line with no gap or overlap (so
+    every row belongs to exactly one indexed source).
+    """
+    try:
+        sources = manifest["sources"]
+        slices = {src: {name: _Slice(int(entry["csv"][name]["offset"]), int(entry["csv"][name]["bytes"]),
+                                     str(entry["csv"][name]["sha256"])) for name in DIFF_TABLES}
+                  for src, entry in sources.items()}
+        headers = {}
+        for name in DIFF_TABLES:
+            table, path = manifest["tables"][name], directory / f"{name}.csv"
+            size = path.stat().st_size
+            if size != table["csv_bytes"]:
+                return None  # cheap test first: no hashing when the size already differs
+            with open(path, "rb") as fh:
+                headers[name] = fh.readline()
+                fh.seek(0)
+                if hashlib.file_digest(fh, "sha256").hexdigest() != table["csv_sha256"]:
+                    return None
+            end = len(headers[name])
+            for part in sorted((s[name] for s in slices.values()), key=lambda p: (p.offset, p.size)):
+                if part.offset != end or part.size < 0:
+                    return None
+                end += part.size
+            if end != size:
+                return None
+    except (KeyError, TypeError, ValueError, AttributeError, OSError):
+        return None  # no index (an older evidex), a malformed one or an unreadable file
+    return CsvIndex(directory, headers, slices)
+
+
+def verified_indexes(old_dir: Path, new_dir: Path, old_manifest: dict[str, Any] | None = None,
+                     new_manifest: dict[str, Any] | None = None) -> tuple[CsvIndex, CsvIndex] | None:
+    """Both directories' verified indexes when the fast path may be used, else None:
+    both manifests (read from the directories unless given) carry an index that verifies
+    (`_verified_index`) and the two runs' CSV header lines are equal, so equal row bytes
+    mean equal rows, field for field."""
+    old = _verified_index(old_dir, _read_manifest(old_dir) if old_manifest is None else old_manifest)
+    new = None
+    if old is not None:  # no need to hash the new run's files when the old run has no index
+        new = _verified_index(new_dir, _read_manifest(new_dir) if new_manifest is None else new_manifest)
+    if old is None or new is None or old.headers != new.headers:
+        return None
+    return old, new
+
+
+def _read_slice(fh: BinaryIO, part: _Slice | None, header: list[str]) -> _Rows:
+    """The rows in one source's byte range of an open CSV (`_NONE` when it has none)."""
+    if part is None or part.size == 0:
+        return _NONE
+    fh.seek(part.offset)
+    text = fh.read(part.size).decode("utf-8")
+    # newline="" as for the whole file: quoted cells keep their line breaks
+    return _Rows(header, list(csv.reader(io.StringIO(text, newline=""))))
+
+
+def _indexed_sources(old: CsvIndex, new: CsvIndex) -> Iterator[SourceRows]:
+    """Like `_parsed_sources`, but a source whose studies and measures bytes are the same in
+    both runs (equal sha256) is skipped unread, and only the others' byte ranges are parsed."""
+    headers = {name: next(csv.reader([old.headers[name].decode("utf-8")])) for name in DIFF_TABLES}
+    with ExitStack() as stack:
+        files = {(side, name): stack.enter_context(open(index.directory / f"{name}.csv", "rb"))
+                 for side, index in (("old", old), ("new", new)) for name in DIFF_TABLES}
+
+        def read(side: str, parts: dict[str, _Slice], name: str) -> _Rows:
+            return _read_slice(files[side, name], parts.get(name), headers[name])
+
+        for source in sorted(old.slices.keys() | new.slices.keys()):
+            o, n = old.slices.get(source, {}), new.slices.get(source, {})
+            if not (o and o["studies"].size) and not (n and n["studies"].size):
+                continue  # no studies in either run: the slow path never sees this source either
+            if o and n and all(o[name].sha256 == n[name].sha256 for name in DIFF_TABLES):
+                continue  # the same bytes, hence the same rows: nothing changed here (most sources of a re-run)
+
+            yield source, read("old", o, "studies"), read("new", n, "studies"), read("old", o, "measures"), read("new", n, "measures")
+
+
+# ------------------------------------------------------------------ the report
+
+
+def diff_dirs(old_dir: Path, new_dir: Path, *, fast: bool = True) -> dict[str, Any]:
+    """Compare two extracted directories source by source; returns the JSON-ready report.
+
+    Reads only the rows of sources that changed when both manifests carry a CSV index
+    that verifies against the files (`verified_indexes`); otherwise, or with
+    `fast=False`, parses both runs' whole CSVs. Both paths give the same report, and
+    memory is bounded by the largest source either way.
+    """
     old_man, new_man = _read_manifest(old_dir), _read_manifest(new_dir)
     rules_changed = old_man.get("rules_sha256") != new_man.get("rules_sha256") or old_man.get("evidex_version") != new_man.get("evidex_version")
     context_cause = "rules" if rules_changed else "source_context"
@@ -201,25 +350,20 @@ def diff_dirs(old_dir: Path, new_dir: Path) -> dict[str, Any]:
     measure_changes: list[dict[str, Any]] = []
     counts: dict[str, int] = defaultdict(int)
     source_status: dict[str, str] = {}
-    measures = _by_source(old_dir / "measures.csv", new_dir / "measures.csv")
-    pending_measures = next(measures, None)
-    for source, old_s, new_s in _by_source(old_dir / "studies.csv", new_dir / "studies.csv"):
-        while pending_measures is not None and pending_measures[0] < source:
-            pending_measures = next(measures, None)
-        old_m, new_m = _Rows(), _Rows()
-        if pending_measures is not None and pending_measures[0] == source:
-            old_m, new_m = pending_measures[1], pending_measures[2]
-            pending_measures = next(measures, None)
-        if not old_s or not new_s:
+    indexes = verified_indexes(old_dir, new_dir, old_man, new_man) if fast else None
+    csv.field_size_limit(sys.maxsize)  # a whole page can be one cell
+    changed = _indexed_sources(*indexes) if indexes else _parsed_sources(old_dir, new_dir)
+    for source, old_s, new_s, old_m, new_m in changed:
+        if not old_s.rows or not new_s.rows:
             # A whole source appeared or went: count it, do not list every row.
-            status = "added" if new_s else "removed"
+            status = "added" if new_s.rows else "removed"
             source_status[source] = status
             counts[f"sources_{status}"] += 1
-            counts[f"studies_{status}"] += len(new_s or old_s)
-            counts[f"measures_{status}"] += len(new_m or old_m)
+            counts[f"studies_{status}"] += len(new_s.rows or old_s.rows)
+            counts[f"measures_{status}"] += len(new_m.rows or old_m.rows)
             continue
-        if old_s == new_s and old_m == new_m and old_s.header == new_s.header and old_m.header == new_m.header:
-            continue  # the same rows, field for field: nothing changed here (most sources of a re-run)
+        if old_s == new_s and old_m == new_m:
+            continue  # the same rows, field for field: nothing changed here
         _diff_source(old_s.dicts(), new_s.dicts(), old_m.dicts(), new_m.dicts(), context_cause, study_changes, measure_changes)
 
     sources = {}

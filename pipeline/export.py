@@ -8,12 +8,17 @@ refuses a second run on the same output directory while one is running.
 
 CSV format: UTF-8, header row, `,` separator, `\\n` line ends, empty cell for null,
 `true`/`false` for booleans, floats in Python's shortest round-trip form.
+
+While writing, `TableWriter` records where each source's rows sit in the CSV (byte
+offset, length, sha256) and the whole file's size and sha256; the runner puts that
+index into `manifest.json`, and `pipeline.diff` uses it to skip unchanged sources.
 """
 
 from __future__ import annotations
 
 import csv
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -138,36 +143,71 @@ def unpack(data: bytes) -> tuple[dict[str, Any], list[pa.Table]]:
     return json.loads(parts[0].decode("utf-8")), tables
 
 
+@dataclass(frozen=True)
+class CsvSlice:
+    """Where one `write_rendered` call's rows sit in a CSV: bytes [offset, offset + size)."""
+
+    offset: int
+    size: int
+    sha256: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"offset": self.offset, "bytes": self.size, "sha256": self.sha256}
+
+
 class TableWriter:
-    """Stream rows of one model to <name>.csv and <name>.parquet."""
+    """Stream rows of one model to <name>.csv and <name>.parquet.
+
+    The CSV is written as UTF-8 bytes so that byte offsets are known exactly:
+    `write_rendered` returns each call's `CsvSlice`, and `csv_bytes` / `csv_sha256`
+    describe the whole file (header included) once it is closed.
+    """
 
     def __init__(self, directory: Path, name: str, model: type[BaseModel]):
         self.model = model
         self.schema = arrow_schema(model)
         self.csv_path = directory / f"{name}.csv"
         self.parquet_path = directory / f"{name}.parquet"
-        self._csv = open(self.csv_path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in close()
-        csv.writer(self._csv, lineterminator="\n").writerow(list(model.model_fields))
+        self._csv = open(self.csv_path, "wb")  # noqa: SIM115 - closed in close()
+        self._csv_hash = hashlib.sha256()
+        self.csv_bytes = 0
+        header = io.StringIO()
+        csv.writer(header, lineterminator="\n").writerow(list(model.model_fields))
+        self._write_csv(header.getvalue().encode("utf-8"))
         self._parquet = pq.ParquetWriter(self.parquet_path, self.schema, compression="zstd")
         self._buffer: list[pa.Table] = []
         self._buffered = 0
         self.rows = 0
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        """Append rows (dicts in model field order)."""
-        self.write_rendered(render(rows, self.model))
+    @property
+    def csv_sha256(self) -> str:
+        """sha256 (hex) of the CSV bytes written so far, header included."""
+        return self._csv_hash.hexdigest()
 
-    def write_rendered(self, rendered: RenderedRows) -> None:
-        """Append one source's rendered rows."""
+    def _write_csv(self, data: bytes) -> None:
+        self._csv.write(data)
+        self._csv_hash.update(data)
+        self.csv_bytes += len(data)
+
+    def write(self, rows: list[dict[str, Any]]) -> CsvSlice:
+        """Append rows (dicts in model field order); returns where they went in the CSV."""
+        return self.write_rendered(render(rows, self.model))
+
+    def write_rendered(self, rendered: RenderedRows) -> CsvSlice:
+        """Append one source's rendered rows; returns their byte range and sha256 in the CSV
+        (an empty range at the current end when the source has no rows in this table)."""
         if not rendered.table.schema.equals(self.schema):
             raise ValueError(f"{self.parquet_path.name}: rows with another schema: {rendered.table.schema}")
-        self._csv.write(rendered.csv)
+        data = rendered.csv.encode("utf-8")
+        written = CsvSlice(self.csv_bytes, len(data), hashlib.sha256(data).hexdigest())
+        self._write_csv(data)
         if rendered.rows:
             self._buffer.append(rendered.table)
         self._buffered += rendered.rows
         self.rows += rendered.rows
         if self._buffered >= ROW_GROUP:
             self._flush()
+        return written
 
     def _flush(self) -> None:
         if self._buffered:

@@ -6,6 +6,10 @@ source bytes, the rules and the evidex version are unchanged, else ingest and pr
 it (a bad file is reported with file, line and problem, and the others still run) →
 stream rows into staged tables → manifest, data package, change report → publish all
 staged files at once. A failure before publishing leaves the previous outputs intact.
+
+The manifest carries an index of the CSVs: each table's size and sha256 (`tables`) and,
+per source, the byte range and sha256 of its rows in each CSV (`sources[src]["csv"]`).
+The change report uses it to skip sources whose rows did not change (`pipeline.diff`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pipeline.build import SourceResult, process_text
 from pipeline.diff import diff_dirs
 from pipeline.export import (
     TABLES,
+    CsvSlice,
     OutputLock,
     RenderedRows,
     Staging,
@@ -219,18 +224,31 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
         yield (load(i) if i in cached else None) or inline(i)
 
 
-def manifest(outcomes: list[SourceOutcome], rules: Rules) -> dict[str, Any]:
+def manifest(outcomes: list[SourceOutcome], rules: Rules, tables: dict[str, dict[str, Any]] | None = None,
+             csv_index: dict[str, dict[str, CsvSlice]] | None = None) -> dict[str, Any]:
+    """The run's manifest (JSON-ready; key order fixed, so the same run gives the same bytes).
+
+    `tables` (table name → {"csv_bytes", "csv_sha256"}) and `csv_index` (source → table
+    name → its `CsvSlice`) come from the `TableWriter`s; when given, they become the
+    top-level `tables` entry and each source's `csv` entry.
+    """
     totals: Counter[str] = Counter()
     for o in outcomes:
         totals.update(o.by_type)
+    sources: dict[str, dict[str, Any]] = {}
+    for o in outcomes:
+        if o.error:
+            continue
+        entry = sources[o.source] = {
+            "sha256": o.sha256, "bytes": o.size_bytes, "encoding": o.encoding, "layout": o.layout,
+            "blocks": o.blocks, "measures": o.measures, "uncovered": o.uncovered, "warnings": len(o.warnings)}
+        if csv_index is not None and o.source in csv_index:
+            entry["csv"] = {name: part.as_json() for name, part in csv_index[o.source].items()}
     return {
         "evidex_version": __version__,
         "rules_sha256": rules.digest,
-        "sources": {
-            o.source: {"sha256": o.sha256, "bytes": o.size_bytes, "encoding": o.encoding, "layout": o.layout,
-                       "blocks": o.blocks, "measures": o.measures, "uncovered": o.uncovered, "warnings": len(o.warnings)}
-            for o in outcomes if not o.error
-        },
+        **({"tables": tables} if tables is not None else {}),
+        "sources": sources,
         "rejected": {o.source: o.error for o in outcomes if o.error},
         "totals": {"sources": sum(1 for o in outcomes if not o.error), "blocks": sum(o.blocks for o in outcomes),
                    "measures": sum(o.measures for o in outcomes), **{t: totals.get(t, 0) for t in MEASURE_TYPES}},
@@ -252,11 +270,11 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
         try:
             writers = {name: TableWriter(staging.path, name, model) for name, (model, _) in TABLES.items()}
             outcomes = []
+            csv_index: dict[str, dict[str, CsvSlice]] = {}  # source → table → where its rows went
             for outcome, tables in _results(paths, raw_dir, rules, cache_dir, jobs, read_cache=not force):
                 if tables is not None:
                     _fill_counts(outcome, tables)
-                    for name, writer in writers.items():
-                        writer.write_rendered(tables[name])
+                    csv_index[outcome.source] = {name: writer.write_rendered(tables[name]) for name, writer in writers.items()}
                 outcomes.append(outcome)
                 if on_source:
                     on_source(outcome)
@@ -264,7 +282,9 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
                 writer.close()
             if fail_after_tables:  # test hook: a crash after the tables are staged
                 raise RuntimeError("injected failure after staging the tables")
-            (staging.path / "manifest.json").write_text(dump_json(manifest(outcomes, rules)), encoding="utf-8")
+            table_digests = {name: {"csv_bytes": w.csv_bytes, "csv_sha256": w.csv_sha256} for name, w in writers.items()}
+            (staging.path / "manifest.json").write_text(dump_json(manifest(outcomes, rules, table_digests, csv_index)),
+                                                        encoding="utf-8")
             (staging.path / "datapackage.json").write_text(dump_json(datapackage()), encoding="utf-8")
             changes = diff_dirs(out_dir, staging.path)
             changes["old"], changes["new"] = "previous run", "this run"

@@ -1,7 +1,8 @@
 """Re-running on changed pages: stable ids, incremental runs, the change report and its causes.
 
 Every scenario edits a copy of the seed made here, runs evidex on the old and the new
-copy, and checks `diff_dirs` (the same code as `evidex diff` and changes.json).
+copy, and checks `diff_dirs` (the same code as `evidex diff` and changes.json) — by its
+fast path, which must give the same report as the slow path (`test_diff_index.py`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.diff import diff_dirs
+from pipeline.diff import diff_dirs, extracted_at_rev, verified_indexes
 from pipeline.runner import run
 
 from conftest import ROOT, SEED
@@ -42,6 +43,14 @@ def _variant(tmp_path: Path, text: str, rules: Path | None = None) -> Path:
     return out
 
 
+def _diff(old: Path, new: Path) -> dict:
+    """`diff_dirs` by its fast path (the manifests' CSV index verifies), equal to the slow path."""
+    assert verified_indexes(old, new) is not None
+    report = diff_dirs(old, new)
+    assert report == diff_dirs(old, new, fast=False)
+    return report
+
+
 def _ids(out: Path) -> dict[str, str]:
     """study_id → block text (whitespace collapsed)."""
     rows = pq.read_table(out / "studies.parquet").to_pylist()
@@ -64,7 +73,7 @@ def test_value_edited_in_one_block(base, tmp_path):
     edited = SEED_TEXT.replace("Within 24 hours, 71% of", "Within 24 hours, 75% of", 1)
     assert edited != SEED_TEXT
     new = _variant(tmp_path, edited)
-    report = diff_dirs(base / "out", new)
+    report = _diff(base / "out", new)
     assert report["summary"] == {"measures_changed": 1, "studies_edited": 1}
     (study,) = report["studies"]
     assert study["change"] == "edited" and study["cause"] == "source" and "[-71%-] {+75%+}" in study["word_diff"]
@@ -80,7 +89,7 @@ def test_block_inserted_mid_page(base, tmp_path):
     new_block = ["In an open-label series, 60% (12/20) of patients responded to IV ketamine 0.5 mg/kg by day 7.",
                  "Repeated dosing appears useful."]
     out = _variant(tmp_path, "\n".join(LINES[:i] + new_block + LINES[i:]))
-    report = diff_dirs(base / "out", out)
+    report = _diff(base / "out", out)
     assert report["summary"] == {"measures_added": 4, "studies_added": 1}
     added = {(m["type"], m["text"]) for m in report["measures"]}
     assert added == {("response_rate", "60% (12/20)"), ("route", "IV"), ("dose", "0.5 mg/kg"), ("follow_up", "day 7")}
@@ -90,7 +99,7 @@ def test_block_inserted_mid_page(base, tmp_path):
 def test_block_removed(base, tmp_path):
     i = LINES.index(next(line for line in LINES if line.startswith("54.9% of patients achieved")))
     out = _variant(tmp_path, "\n".join(LINES[:i] + LINES[i + 2:]))
-    report = diff_dirs(base / "out", out)
+    report = _diff(base / "out", out)
     assert report["summary"] == {"measures_removed": 4, "studies_removed": 1}
     assert {m["text"] for m in report["measures"]} == {"54.9%", "78.3%", "11.3%", "IV"}
     _untouched_keep_ids(base / "out", out, touched=1)
@@ -101,7 +110,7 @@ def test_two_sections_swapped(base, tmp_path):
     start_eol = LINES.index(next(line for line in LINES if line.startswith("Significant multivariate effect")), start_bpd)
     swapped = LINES[:start_bpd] + LINES[start_eol:] + LINES[start_bpd:start_eol]
     out = _variant(tmp_path, "\n".join(swapped))
-    report = diff_dirs(base / "out", out)
+    report = _diff(base / "out", out)
     assert set(_ids(out)) == set(_ids(base / "out"))
     assert report["summary"] == {"studies_moved": 3}
     assert {c["change"] for c in report["studies"]} == {"moved"} and not report["measures"]
@@ -111,7 +120,7 @@ def test_whitespace_only_change_reports_nothing(base, tmp_path):
     text = SEED_TEXT.replace("Ketamine produced rapid", "Ketamine  produced   rapid", 1).replace("\nStudy\n", "\n\nStudy\n")
     text = text.replace(". The ketamine group", ".  The ketamine group").replace("\n", "  \n", 5)
     out = _variant(tmp_path, text)
-    report = diff_dirs(base / "out", out)
+    report = _diff(base / "out", out)
     assert report["changed"] is False and report["summary"] == {}
     assert set(_ids(out)) == set(_ids(base / "out"))
 
@@ -119,7 +128,7 @@ def test_whitespace_only_change_reports_nothing(base, tmp_path):
 def test_block_duplicated(base, tmp_path):
     i = LINES.index(next(line for line in LINES if line.startswith("54.9% of patients achieved")))
     out = _variant(tmp_path, "\n".join(LINES[:i + 2] + LINES[i:i + 2] + LINES[i + 2:]))
-    report = diff_dirs(base / "out", out)
+    report = _diff(base / "out", out)
     assert report["summary"] == {"measures_added": 4, "studies_added": 1}
     (added,) = report["studies"]
     assert added["study_id"].endswith("-2")
@@ -131,7 +140,7 @@ def test_rules_changed_page_untouched(base, tmp_path, rules_copy):
     path = rules_copy / "patterns" / "route.jsonl"
     path.write_text("".join(line + "\n" for line in path.read_text(encoding="utf-8").splitlines() if '"route.oral"' not in line), encoding="utf-8")
     out = _variant(tmp_path, SEED_TEXT, rules=rules_copy)
-    report = diff_dirs(base / "out", out)
+    report = _diff(base / "out", out)
     assert report["rules_changed"] is True
     assert report["summary"] == {"measures_removed": 3}
     assert {(m["cause"], m["type"], m["text"]) for m in report["measures"]} == {("rules", "route", "oral"), ("rules", "route", "Oral")}
@@ -237,3 +246,9 @@ def test_diff_against_a_git_revision(tmp_path):
         os.chdir(cwd)
     assert result.exit_code == 1
     assert json.loads(result.output)["summary"] == {"measures_changed": 1, "studies_edited": 1}
+    # git gives back the committed bytes, so the committed manifest's index verifies
+    committed = extracted_at_rev("HEAD", repo)
+    try:
+        assert verified_indexes(committed, repo / "extracted") is not None
+    finally:
+        shutil.rmtree(committed)
