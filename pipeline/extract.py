@@ -17,7 +17,7 @@ route words. docs/performance.md has the measurements.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -290,73 +290,21 @@ class Extractor:
             return
         starts = [s.start - start for s in sentences]
         ends = [s.end - start for s in sentences]
-
-        def sentence_of(pos: int) -> int:
-            return max(0, bisect_right(starts, pos) - 1)
-
         damaged: list[tuple[int, int, str]] = []
         for s, s0 in zip(sentences, starts, strict=True):
             damaged += [(s0 + a, s0 + b, rid) for a, b, rid in self._damage(text[s.start:s.end])]
-
-        # Catastrophic patterns are refused at load time; this bound only keeps a
-        # pathological input from stalling a run (on long runs, see _guard), and grows
-        # with the cell.
-        timeout = MATCH_TIMEOUT_S + len(c_text) / 50_000
-
-        # Rules read only sentences that hold a number and their trigger, in runs of
-        # consecutive such sentences (a hit across a sentence boundary is dropped below).
-        numeric = sorted({sentence_of(a_start) for a_start, _, _ in anchors})
-
-        def as_runs(indexes: list[int]) -> list[tuple[int, int]]:
-            out: list[tuple[int, int]] = []
-            for k, i in enumerate(indexes):
-                if k and indexes[k - 1] == i - 1:
-                    out[-1] = (out[-1][0], ends[i])
-                else:
-                    out.append((starts[i], ends[i]))
-            return out
-
-        # Every trigger and rule gate is tested at once, literals first (pipeline/prefilter.py).
-        held = self.gates.holding(c_text, [(starts[i], ends[i]) for i in numeric])
-
-        def runs_of(keys: tuple[str, ...]) -> list[tuple[int, int]]:
-            """Runs of the numeric sentences where every gate of `keys` holds."""
-            if not keys:
-                return as_runs(numeric)
-            admitted = held[keys[0]] if len(keys) == 1 else sorted(set(held[keys[0]]).intersection(*(held[k] for k in keys[1:])))
-            return as_runs([numeric[k] for k in admitted])
-
-        def hits(plan: list[tuple[Compiled, tuple[str, ...], frozenset[str]]]) -> Iterator[tuple[Compiled, list[regex.Match]]]:
-            """Each rule of a plan whose gates hold somewhere, with its matches there."""
-            present = held.keys()
-            for rule, keys, needed in plan:
-                if not present >= needed:  # a gate holds nowhere in this cell
-                    continue
-                runs = runs_of(keys)
-                if not runs:
-                    continue
-                try:
-                    yield rule, [m for r0, r1 in runs for m in rule.regex.finditer(c_text, r0, r1, **_guard(r1 - r0, timeout))]
-                except TimeoutError:
-                    line = text.count("\n", 0, start) + 1
-                    result.warnings.append(f"line {line}: rule {rule.id} timed out after {timeout:.0f}s on this cell; its values here are not extracted")
+        cell = _CellScan(self, c_text, starts, ends, anchors, lambda: text.count("\n", 0, start) + 1, result.warnings)
+        sentence_of = cell.sentence_of
 
         excluded: list[Excluded] = []
-        for ex, matches in hits(self.exclusion_plan):
+        for ex, matches in cell.hits(self.exclusion_plan):
             sup = ex.entry.suppresses
             suppresses = None if sup == "all" else frozenset(sup)
             excluded += [Excluded(m.start(), m.end(), ex.id, suppresses) for m in matches]
 
-        docs: dict[int, Doc] = {}
-
-        def doc_of(i: int) -> Doc:
-            if i not in docs:
-                docs[i] = self.nlp.make_doc(c_text[starts[i]:ends[i]])
-            return docs[i]
-
         candidates: list[tuple[int, Draft]] = []
         unreadable: list[tuple[int, int]] = []
-        for rec, matches in hits(self.recognizer_plan):
+        for rec, matches in cell.hits(self.recognizer_plan):
             for m in matches:
                 try:
                     drafts = normalize_hit(m, rec.entry.type, rec.id, c_text, self.rules)
@@ -368,7 +316,7 @@ class Extractor:
                     if d.end > ends[i]:
                         continue  # a hit across a sentence boundary is not one value
                     if not _token_aligned(c_text, d.start, d.end):
-                        self._snap(doc_of(i), starts[i], d)
+                        self._snap(cell.doc(i), starts[i], d)
                     candidates.append((rec.entry.priority, d))
         for w_start, w_end in self._route_windows(c_text, starts, ends):
             candidates += [(40, d) for d in self._routes(self.nlp.make_doc(c_text[w_start:w_end]), w_start)]
@@ -474,6 +422,76 @@ class Extractor:
             if m:
                 out.append((0, m.end(), sign.id))
         return out
+
+
+class _CellScan:
+    """One cell as the regex rules see it, with offsets relative to the cell.
+
+    Rules read only sentences that hold a number and their trigger, in runs of
+    consecutive such sentences (the extractor drops a hit across a sentence boundary).
+    Every trigger and rule gate is tested at once when the scan is made, literals first
+    (pipeline/prefilter.py); `hits(plan)` then runs each rule over the runs its gates
+    admit.
+    """
+
+    __slots__ = ("_docs", "_line", "_nlp", "_warnings", "ends", "held", "numeric", "starts", "text", "timeout")
+
+    def __init__(self, extractor: Extractor, text: str, starts: list[int], ends: list[int],
+                 anchors: list[tuple[int, int, bool]], line: Callable[[], int], warnings: list[str]):
+        """`line()` gives the cell's first line number (only needed for a warning)."""
+        self.text, self.starts, self.ends = text, starts, ends
+        self.numeric = sorted({self.sentence_of(a_start) for a_start, _, _ in anchors})
+        self.held = extractor.gates.holding(text, [(starts[i], ends[i]) for i in self.numeric])
+        # Catastrophic patterns are refused at load time; this bound only keeps a
+        # pathological input from stalling a run (on long runs, see _guard), and grows
+        # with the cell.
+        self.timeout = MATCH_TIMEOUT_S + len(text) / 50_000
+        self._nlp, self._line, self._warnings = extractor.nlp, line, warnings
+        self._docs: dict[int, Doc] = {}
+
+    def sentence_of(self, pos: int) -> int:
+        """Index of the sentence holding cell offset `pos`."""
+        return max(0, bisect_right(self.starts, pos) - 1)
+
+    def runs(self, indexes: list[int]) -> list[tuple[int, int]]:
+        """(start, end) of each run of consecutive sentences among sorted `indexes`."""
+        out: list[tuple[int, int]] = []
+        for k, i in enumerate(indexes):
+            if k and indexes[k - 1] == i - 1:
+                out[-1] = (out[-1][0], self.ends[i])
+            else:
+                out.append((self.starts[i], self.ends[i]))
+        return out
+
+    def admitted_runs(self, keys: tuple[str, ...]) -> list[tuple[int, int]]:
+        """Runs of the numeric sentences where every gate of `keys` holds."""
+        if not keys:
+            return self.runs(self.numeric)
+        held = self.held
+        admitted = held[keys[0]] if len(keys) == 1 else sorted(set(held[keys[0]]).intersection(*(held[k] for k in keys[1:])))
+        return self.runs([self.numeric[k] for k in admitted])
+
+    def hits(self, plan: list[tuple[Compiled, tuple[str, ...], frozenset[str]]]) -> Iterator[tuple[Compiled, list[regex.Match]]]:
+        """Each rule of a plan whose gates hold somewhere, with its matches there."""
+        present = self.held.keys()
+        text, timeout = self.text, self.timeout
+        for rule, keys, needed in plan:
+            if not present >= needed:  # a gate holds nowhere in this cell
+                continue
+            runs = self.admitted_runs(keys)
+            if not runs:
+                continue
+            try:
+                yield rule, [m for r0, r1 in runs for m in rule.regex.finditer(text, r0, r1, **_guard(r1 - r0, timeout))]
+            except TimeoutError:
+                self._warnings.append(f"line {self._line()}: rule {rule.id} timed out after {timeout:.0f}s on this cell; "
+                                      "its values here are not extracted")
+
+    def doc(self, i: int) -> Doc:
+        """Sentence `i` tokenized by spaCy (made once, for snapping hits to tokens)."""
+        if i not in self._docs:
+            self._docs[i] = self._nlp.make_doc(self.text[self.starts[i]:self.ends[i]])
+        return self._docs[i]
 
 
 def _gate_keys(rule: Compiled) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -261,3 +262,42 @@ def test_lock_file_does_not_block_after_crash(tmp_path):
     run(RAW, out, ROOT / "rules")
     assert time.time() - t < 60
     shutil.rmtree(out)
+
+
+def test_rule_timing_out_on_a_cell_is_reported_and_others_still_read(seed_text):
+    """A rule that stalls on one cell loses only its own values there: the warning names
+    the cell's line and the rule, and every other rule's values are still extracted."""
+    from pipeline.build import process_text
+    from pipeline.rules import load_rules
+
+    rules = load_rules(ROOT / "rules")
+    stalled = next(r for r in rules.recognizers if r.id == "rate.percent")
+
+    class Stalls:
+        def __init__(self, real):
+            self.real = real
+
+        def finditer(self, *args, **kwargs):
+            raise TimeoutError("regex timed out")
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    baseline = process_text("seed.txt", seed_text, rules)
+    stalled.regex = Stalls(stalled.regex)
+    result = process_text("seed.txt", seed_text, rules)
+
+    warned = [w for w in result.warnings if "rule rate.percent timed out" in w]
+    assert warned, result.warnings
+    # each warning names the first line of a cell that holds a percentage
+    for w in warned:
+        line = int(re.search(r"line (\d+): rule rate\.percent timed out", w).group(1))
+        assert re.search(r"%|percent", seed_text.splitlines()[line - 1])
+    assert not any(m.rule_id == "rate.percent" for m in result.measures)
+    assert any(m.rule_id == "rate.percent" for m in baseline.measures)
+    # the other rules' values, away from the lost percentages, are all still there
+    lost = [(m.char_start, m.char_end) for m in baseline.measures if m.rule_id == "rate.percent"]
+    kept = {(m.rule_id, m.char_start, m.char_end) for m in result.measures}
+    away = [(m.rule_id, m.char_start, m.char_end) for m in baseline.measures
+            if m.rule_id != "rate.percent" and not any(a < m.char_end and m.char_start < b for a, b in lost)]
+    assert len(away) > 100 and all(a in kept for a in away)
