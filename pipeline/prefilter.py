@@ -37,6 +37,7 @@ import re._parser as sre_parse  # noqa: PLC2701
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import product
 from typing import Any
 
@@ -153,8 +154,13 @@ def _node(op: Any, arg: Any, folded: bool) -> _Info:
     return _Info(None, None, op is not sre.GROUPREF)  # ANY, CATEGORY, NOT_LITERAL, ...
 
 
+@lru_cache(maxsize=1024)
 def required_literals(pattern: str, ignorecase: bool = False) -> tuple[frozenset[Needle] | None, bool]:
-    """(literals one of which every match holds, or None; True if their presence is a match)."""
+    """(literals one of which every match holds, or None; True if their presence is a match).
+
+    A pure function of its arguments, kept for the process: loading the rules again (each
+    `evidex run` in one process, every test) does not walk the same parse trees again.
+    """
     try:
         with warnings.catch_warnings():
             # re reads regex-only syntax such as "[[:alpha:]]" differently and only warns

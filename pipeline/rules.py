@@ -46,7 +46,12 @@ class RuleError(Exception):
 # --------------------------------------------------------------------- YAML with lines
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (about 5x faster); the same safe
+# constructors and line marks either way.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """SafeLoader that records each mapping's 1-based line under `__line__`."""
 
 
