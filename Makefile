@@ -17,14 +17,16 @@ extract: $(STAMP)
 	$(BIN)/evidex eval --extracted extracted > /dev/null
 	$(BIN)/evidex report --out extracted
 
+# Two workers (the machine's two cores); the large-input tests start first, one per
+# worker, and the rest fill in (tests/conftest.py).
 test: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 # Everything but the large-input tests (for quick local iterations).
 test-fast: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not slow"
 
 # Regenerate docs/schema.json and the README's generated sections.
 docs: $(STAMP)
