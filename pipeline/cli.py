@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -229,18 +230,19 @@ def diff(
     """
     from pipeline.diff import diff_dirs, extracted_at_rev
 
-    if rev is not None:
-        new = old or Path("extracted")
-        try:
-            old = extracted_at_rev(rev, Path.cwd())
-        except FileNotFoundError as err:
-            raise _fail(2, str(err)) from err
-    if old is None or new is None:
-        raise _fail(2, "give OLD and NEW directories, or --rev REV")
-    for d in (old, new):
-        if not (d / "studies.csv").exists():
-            raise _fail(2, f"{d}: no studies.csv (not an extracted directory)")
-    report = diff_dirs(old, new)
+    with tempfile.TemporaryDirectory(prefix="evidex-rev-") as at_rev:  # removed however the diff ends
+        if rev is not None:
+            new = old or Path("extracted")
+            try:
+                old = extracted_at_rev(rev, Path.cwd(), Path(at_rev))
+            except FileNotFoundError as err:
+                raise _fail(2, str(err)) from err
+        if old is None or new is None:
+            raise _fail(2, "give OLD and NEW directories, or --rev REV")
+        for d in (old, new):
+            if not (d / "studies.csv").exists():
+                raise _fail(2, f"{d}: no studies.csv (not an extracted directory)")
+        report = diff_dirs(old, new)
     if as_json:
         sys.stdout.write(dump_json(report))
     else:

@@ -32,7 +32,6 @@ import io
 import json
 import subprocess
 import sys
-import tempfile
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
@@ -448,13 +447,14 @@ def _diff_source(old_s: list[dict], new_s: list[dict], old_m: list[dict], new_m:
             add_measures([], m_by_study_new[n["study_id"]], "source", n["study_id"], None)
 
 
-def extracted_at_rev(rev: str, repo: Path, subdir: str = "extracted") -> Path:
-    """Materialize `<subdir>/` at a git revision into a temp dir (CSV + manifest)."""
-    tmp = Path(tempfile.mkdtemp(prefix="evidex-rev-"))
+def extracted_at_rev(rev: str, repo: Path, dest: Path, subdir: str = "extracted") -> Path:
+    """Write `<subdir>/` at a git revision (CSV + manifest) into `dest`; returns `dest`.
+    Raises FileNotFoundError when a table is missing at that revision."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in ("studies.csv", "measures.csv", "manifest.json"):
         proc = subprocess.run(["git", "show", f"{rev}:{subdir}/{name}"], cwd=repo, capture_output=True)
         if proc.returncode == 0:
-            (tmp / name).write_bytes(proc.stdout)
+            (dest / name).write_bytes(proc.stdout)
         elif name != "manifest.json":
             raise FileNotFoundError(f"{subdir}/{name} not found at {rev}: {proc.stderr.decode().strip()}")
-    return tmp
+    return dest

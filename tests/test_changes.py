@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -222,7 +223,7 @@ def test_diff_cli_exit_codes_and_json(base, tmp_path):
     assert "11.3 → 9.0" in table.output
 
 
-def test_diff_against_a_git_revision(tmp_path):
+def test_diff_against_a_git_revision(tmp_path, monkeypatch):
     """`evidex diff --rev HEAD` compares the working tree's extracted/ with the committed one."""
     import subprocess
 
@@ -240,15 +241,18 @@ def test_diff_against_a_git_revision(tmp_path):
 
     cwd = os.getcwd()
     os.chdir(repo)
+    temp_root = tmp_path / "temp"
+    temp_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
     try:
         result = CliRunner().invoke(app, ["diff", "--rev", "HEAD", "--json"])
+        missing = CliRunner().invoke(app, ["diff", "--rev", "HEAD~5"])
     finally:
         os.chdir(cwd)
     assert result.exit_code == 1
     assert json.loads(result.output)["summary"] == {"measures_changed": 1, "studies_edited": 1}
+    assert missing.exit_code == 2 and "not found at HEAD~5" in missing.output
+    assert list(temp_root.iterdir()) == []  # the committed copy is removed, on success and on error
     # git gives back the committed bytes, so the committed manifest's index verifies
-    committed = extracted_at_rev("HEAD", repo)
-    try:
-        assert verified_indexes(committed, repo / "extracted") is not None
-    finally:
-        shutil.rmtree(committed)
+    committed = extracted_at_rev("HEAD", repo, tmp_path / "at-head")
+    assert verified_indexes(committed, repo / "extracted") is not None
