@@ -125,7 +125,10 @@ def run(
         console.print(types)
         if summary.changes is not None:
             s = summary.changes["summary"]
-            console.print("changes vs previous run: " + (", ".join(f"{k} {v}" for k, v in s.items()) if s else "none"))
+            if "error" in summary.changes:
+                console.print(f"[yellow]changes vs previous run: {summary.changes['error']}[/yellow]")
+            else:
+                console.print("changes vs previous run: " + (", ".join(f"{k} {v}" for k, v in s.items()) if s else "none"))
     if summary.failed:
         raise typer.Exit(1)
 
@@ -228,7 +231,7 @@ def diff(
 
     Exit 0 when nothing changed, 1 when something did.
     """
-    from pipeline.diff import diff_dirs, extracted_at_rev
+    from pipeline.diff import UnreadableTables, diff_dirs, extracted_at_rev
 
     with tempfile.TemporaryDirectory(prefix="evidex-rev-") as at_rev:  # removed however the diff ends
         if rev is not None:
@@ -242,7 +245,10 @@ def diff(
         for d in (old, new):
             if not (d / "studies.csv").exists():
                 raise _fail(2, f"{d}: no studies.csv (not an extracted directory)")
-        report = diff_dirs(old, new)
+        try:
+            report = diff_dirs(old, new)
+        except UnreadableTables as err:
+            raise _fail(2, str(err)) from err
     if as_json:
         sys.stdout.write(dump_json(report))
     else:

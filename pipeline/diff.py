@@ -50,9 +50,24 @@ STUDY_FIELDS = ("condition", "title", "duplicate_of", "flags")
 WS = regex.compile(r"\s+")
 
 
+class UnreadableTables(ValueError):
+    """An extracted directory whose tables or manifest cannot be read as evidex wrote them
+    (e.g. hand-edited); the message names the file, the line and the problem."""
+
+
 def _read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / "manifest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise UnreadableTables(f"{path}:{err.lineno}: not valid JSON: {err.msg}") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise UnreadableTables(f"{path}: cannot read: {err}") from err
+    if not isinstance(manifest, dict):
+        raise UnreadableTables(f"{path}:1: expected a JSON object")
+    return manifest
 
 
 def collapse(s: str) -> str:
@@ -183,17 +198,31 @@ DIFF_TABLES = ("studies", "measures")
 
 
 def _grouped(path: Path) -> Iterator[tuple[str, _Rows]]:
-    """Rows of a table CSV grouped by source (tables are sorted by source, then offset)."""
+    """Rows of a table CSV grouped by source (tables are sorted by source, then offset).
+    Raises UnreadableTables for a file without a `source` column or a row whose number
+    of fields differs from the header's."""
     if not path.exists():
         return
     with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            return
-        column = header.index("source")
-        for source, rows in groupby(reader, key=lambda r: r[column]):
-            yield source, _Rows(header, list(rows))
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            if "source" not in header:
+                raise UnreadableTables(f"{path}:1: no 'source' column in the header")
+            column = header.index("source")
+
+            def checked() -> Iterator[list[str]]:
+                for row in reader:
+                    if len(row) != len(header):
+                        raise UnreadableTables(f"{path}:{reader.line_num}: {len(row)} fields, the header has {len(header)}")
+                    yield row
+
+            for source, rows in groupby(checked(), key=lambda r: r[column]):
+                yield source, _Rows(header, list(rows))
+        except (csv.Error, UnicodeDecodeError) as err:
+            raise UnreadableTables(f"{path}:{reader.line_num}: {err}") from err
 
 
 def _by_source(old: Path, new: Path) -> Iterator[tuple[str, _Rows, _Rows]]:

@@ -25,7 +25,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.build import SourceResult, process_text
-from pipeline.diff import diff_dirs
+from pipeline.diff import UnreadableTables, diff_dirs
 from pipeline.export import (
     TABLES,
     CsvSlice,
@@ -286,7 +286,13 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
             (staging.path / "manifest.json").write_text(dump_json(manifest(outcomes, rules, table_digests, csv_index)),
                                                         encoding="utf-8")
             (staging.path / "datapackage.json").write_text(dump_json(datapackage()), encoding="utf-8")
-            changes = diff_dirs(out_dir, staging.path)
+            try:
+                changes = diff_dirs(out_dir, staging.path)
+            except UnreadableTables as err:
+                # Damaged previous outputs must not block a new run: it replaces them, and
+                # the change report says why it has nothing to compare.
+                changes = {"error": f"previous outputs unreadable, nothing compared: {err}",
+                           "summary": {}, "changed": None, "studies": [], "measures": []}
             changes["old"], changes["new"] = "previous run", "this run"
             (staging.path / "changes.json").write_text(dump_json(changes), encoding="utf-8")
             staging.publish()

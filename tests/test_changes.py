@@ -256,3 +256,27 @@ def test_diff_against_a_git_revision(tmp_path, monkeypatch):
     # git gives back the committed bytes, so the committed manifest's index verifies
     committed = extracted_at_rev("HEAD", repo, tmp_path / "at-head")
     assert verified_indexes(committed, repo / "extracted") is not None
+
+
+def test_damaged_previous_tables_are_named_and_do_not_block_a_run(tmp_path):
+    """A hand-damaged extracted/ (a cut-off row): `evidex diff` names file and line and exits
+    2; a new run still publishes and its change report says why nothing was compared."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "page.txt").write_text(SEED_TEXT, encoding="utf-8")
+    out = tmp_path / "out"
+    run(raw, out, ROOT / "rules", force=True)
+    good = tmp_path / "good"
+    shutil.copytree(out, good)
+    lines = (out / "measures.csv").read_text(encoding="utf-8").split("\n")
+    lines[3] = ",".join(lines[3].split(",")[:5])  # row 4 of the file loses its last fields
+    (out / "measures.csv").write_text("\n".join(lines), encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["diff", str(out), str(good)])
+    assert result.exit_code == 2
+    assert f"{out / 'measures.csv'}:4: 5 fields, the header has" in " ".join(result.output.split())
+
+    summary = run(raw, out, ROOT / "rules", force=True)
+    assert summary.changes["error"].startswith("previous outputs unreadable, nothing compared:")
+    assert (out / "measures.csv").read_bytes() == (good / "measures.csv").read_bytes()  # replaced by the new run
+    assert json.loads((out / "changes.json").read_text())["error"] == summary.changes["error"]
