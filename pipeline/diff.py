@@ -43,6 +43,8 @@ from typing import Any, BinaryIO
 
 import regex
 
+from pipeline.export import CsvSlice
+
 SIMILARITY_THRESHOLD = 0.6
 MEASURE_FIELDS = ("value", "low", "high", "unit", "label", "approx", "bound", "arm", "timepoint_days",
                   "numerator", "denominator", "ci_low", "ci_high", "p_value", "text", "rule_id")
@@ -261,20 +263,13 @@ def _parsed_sources(old_dir: Path, new_dir: Path) -> Iterator[SourceRows]:
 
 
 @dataclass(frozen=True)
-class _Slice:
-    offset: int
-    size: int
-    sha256: str
-
-
-@dataclass(frozen=True)
 class CsvIndex:
     """A directory's verified CSV index: per table the header line (bytes), per source
     and table the byte range and sha256 of its rows."""
 
     directory: Path
     headers: dict[str, bytes]
-    slices: dict[str, dict[str, _Slice]]
+    slices: dict[str, dict[str, CsvSlice]]
 
 
 def _verified_index(directory: Path, manifest: dict[str, Any]) -> CsvIndex | None:
@@ -288,9 +283,7 @@ def _verified_index(directory: Path, manifest: dict[str, Any]) -> CsvIndex | Non
     """
     try:
         sources = manifest["sources"]
-        slices = {src: {name: _Slice(int(entry["csv"][name]["offset"]), int(entry["csv"][name]["bytes"]),
-                                     str(entry["csv"][name]["sha256"])) for name in DIFF_TABLES}
-                  for src, entry in sources.items()}
+        slices = {src: {name: CsvSlice.from_json(entry["csv"][name]) for name in DIFF_TABLES} for src, entry in sources.items()}
         headers = {}
         for name in DIFF_TABLES:
             table, path = manifest["tables"][name], directory / f"{name}.csv"
@@ -329,7 +322,7 @@ def verified_indexes(old_dir: Path, new_dir: Path, old_manifest: dict[str, Any] 
     return old, new
 
 
-def _read_slice(fh: BinaryIO, part: _Slice | None, header: list[str]) -> _Rows:
+def _read_slice(fh: BinaryIO, part: CsvSlice | None, header: list[str]) -> _Rows:
     """The rows in one source's byte range of an open CSV (`_NONE` when it has none)."""
     if part is None or part.size == 0:
         return _NONE
@@ -347,7 +340,7 @@ def _indexed_sources(old: CsvIndex, new: CsvIndex) -> Iterator[SourceRows]:
         files = {(side, name): stack.enter_context(open(index.directory / f"{name}.csv", "rb"))
                  for side, index in (("old", old), ("new", new)) for name in DIFF_TABLES}
 
-        def read(side: str, parts: dict[str, _Slice], name: str) -> _Rows:
+        def read(side: str, parts: dict[str, CsvSlice], name: str) -> _Rows:
             return _read_slice(files[side, name], parts.get(name), headers[name])
 
         for source in sorted(old.slices.keys() | new.slices.keys()):

@@ -154,6 +154,12 @@ class CsvSlice:
     def as_json(self) -> dict[str, Any]:
         return {"offset": self.offset, "bytes": self.size, "sha256": self.sha256}
 
+    @classmethod
+    def from_json(cls, entry: dict[str, Any]) -> CsvSlice:
+        """Inverse of `as_json` (as read back from a manifest); raises KeyError,
+        TypeError or ValueError on a malformed entry."""
+        return cls(int(entry["offset"]), int(entry["bytes"]), str(entry["sha256"]))
+
 
 class TableWriter:
     """Stream rows of one model to <name>.csv and <name>.parquet.
