@@ -28,13 +28,18 @@ from spacy.tokens import Doc
 
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
 from pipeline.prefilter import TriggerSet, literal_automaton
-from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules, word_alternation
+from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules, TokenPattern, word_alternation
 from pipeline.segment import Block
 from pipeline.spans import DisjointSpans, SpanIndex
 
 ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "al.", "approx.", "Dr.", "cf.", "Fig.", "ca.")
 OPENERS, CLOSERS = "([{", ")]}"
-ROUTE_WINDOW = 40
+# What spaCy's tokenizer splits on (str.isspace): Unicode White_Space, which is regex's
+# \s, plus the separators \x1c-\x1f.
+_SPACE, _NON_SPACE = r"[\s\x1c-\x1f]", r"[^\s\x1c-\x1f]"
+# A route window reaches back over the run of non-space characters before the hit's own
+# run: the token before a match is its `not_after` guard.
+_ROUTE_WINDOW_BACK = regex.compile(rf"(?r)(?:{_NON_SPACE}+{_SPACE}+)?{_NON_SPACE}*")
 # Number words too common to report as uncovered numbers ("one of", "a week").
 NOT_COUNTED = frozenset({"one", "a", "an", "zero"})
 # Runs of sentences longer than this (characters) are scanned with a match timeout.
@@ -176,6 +181,13 @@ class Extractor:
         time_units = "|".join(u.pattern for u in rules.time_units.values())
         counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
         self.route_prescan = regex.compile(self._route_prescan())
+        # A match spans at most `reach` tokens from its first; the Matcher also reads a
+        # "-" and the `not_before` guard after it. Every run of non-space characters
+        # holds at least one token, so the hit's own run and reach + 1 more runs hold
+        # them all (None: an operator makes matches unbounded; windows are sentences).
+        reach = token_reach(rules.token_patterns)
+        self.route_window_ahead = None if reach is None else regex.compile(
+            rf"{_NON_SPACE}*(?:{_SPACE}+{_NON_SPACE}+){{0,{reach + 1}}}")
         self.gates = TriggerSet(g for r in (*rules.exclusions, *rules.recognizers) for g in (r.trigger, r.gate) if g is not None)
         # Each rule with the keys of its trigger and gate: it reads the sentences where all hold.
         self.exclusion_plan = [(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in rules.exclusions]
@@ -356,20 +368,27 @@ class Extractor:
         result.damaged += [(a + start, b + start, rid) for a, b, rid in damaged]
 
     def _route_windows(self, c_text: str, starts: list[int], ends: list[int]) -> list[tuple[int, int]]:
-        """Stretches around route-word hits, cut at spaces, merged, never across sentences.
+        """Stretches around route-word hits, merged, never across sentences.
 
         The Matcher then tokenizes a few words around each hit instead of whole
-        sentences; 40 characters each side keep every pattern and guard token in view.
+        sentences: the word before the hit, the hit's word and as many words after it as
+        a match and its guards can reach (`route_window_ahead`). Windows start and end
+        at whitespace, where spaCy's tokenizer splits anyway, so their tokens are the
+        sentence's tokens (tests/test_route_windows.py checks this against whole
+        sentences).
         """
         windows: list[tuple[int, int]] = []
+        ahead = self.route_window_ahead
         for m in self.route_prescan.finditer(c_text, starts[0], ends[-1]):  # one scan; sentences by bisection
             i = bisect_right(starts, m.start()) - 1
             s0, s1 = starts[max(i, 0)], ends[max(i, 0)]
             if i < 0 or m.end() > s1:  # only whitespace lies between sentences: never, but cheap to state
                 continue
-            a = c_text.rfind(" ", s0, max(s0, m.start() - ROUTE_WINDOW))
-            b = c_text.find(" ", min(s1, m.end() + ROUTE_WINDOW), s1)
-            a, b = (s0 if a < 0 else a + 1), (s1 if b < 0 else b)
+            if ahead is None:
+                a, b = s0, s1
+            else:
+                a = _ROUTE_WINDOW_BACK.match(c_text, s0, m.start()).start()  # type: ignore[union-attr]
+                b = ahead.match(c_text, m.start(), s1).end()  # type: ignore[union-attr]
             if windows and a <= windows[-1][1]:
                 windows[-1] = (windows[-1][0], max(b, windows[-1][1]))
             else:
@@ -492,6 +511,27 @@ class _CellScan:
         if i not in self._docs:
             self._docs[i] = self._nlp.make_doc(self.text[self.starts[i]:self.ends[i]])
         return self._docs[i]
+
+
+_OP_BOUNDED = regex.compile(r"\{(?:\d+|\d*,(\d+))\}")
+
+
+def token_reach(patterns: list[TokenPattern]) -> int | None:
+    """The most tokens a match of any of the patterns spans, or None when an operator
+    ("*", "+", "{n,}") leaves it unbounded."""
+    longest = 0
+    for p in patterns:
+        span = 0
+        for token in p.pattern:
+            op = token.get("OP", "1")
+            if op in ("1", "!", "?"):
+                span += 1
+            elif (bounded := _OP_BOUNDED.fullmatch(op)) is not None:
+                span += int(bounded.group(1) or op.strip("{}"))
+            else:
+                return None
+        longest = max(longest, span)
+    return longest
 
 
 def _gate_keys(rule: Compiled) -> tuple[str, ...]:
