@@ -27,7 +27,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
-from pipeline.prefilter import TriggerSet, literal_automaton
+from pipeline.prefilter import Trigger, TriggerSet, literal_automaton
 from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules, TokenPattern, word_alternation
 from pipeline.segment import Block
 from pipeline.spans import DisjointSpans, SpanIndex
@@ -181,6 +181,10 @@ class Extractor:
         time_units = "|".join(u.pattern for u in rules.time_units.values())
         counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
         self.route_prescan = regex.compile(self._route_prescan())
+        # The literals every pre-scan hit holds ("IV", "oral", ...): half the cells hold
+        # none, and for those the pre-scan (an alternation tried at every character)
+        # is skipped.
+        self.route_literals = Trigger(self.route_prescan.pattern, literals_only=True)
         # A match spans at most `reach` tokens from its first; the Matcher also reads a
         # "-" and the `not_before` guard after it. Every run of non-space characters
         # holds at least one token, so the hit's own run and reach + 1 more runs hold
@@ -298,7 +302,8 @@ class Extractor:
         """Run every rule once over a cell; offsets below are cell-relative until the end."""
         c_text = text[start:end]
         anchors = self.anchors(c_text)
-        if not anchors and not self.route_prescan.search(c_text):
+        route_words = self.route_literals.literals_in(c_text)
+        if not anchors and not (route_words and self.route_prescan.search(c_text)):
             return
         starts = [s.start - start for s in sentences]
         ends = [s.end - start for s in sentences]
@@ -330,7 +335,7 @@ class Extractor:
                     if not _token_aligned(c_text, d.start, d.end):
                         self._snap(cell.doc(i), starts[i], d)
                     candidates.append((rec.entry.priority, d))
-        for w_start, w_end in self._route_windows(c_text, starts, ends):
+        for w_start, w_end in self._route_windows(c_text, starts, ends) if route_words else ():
             candidates += [(40, d) for d in self._routes(self.nlp.make_doc(c_text[w_start:w_end]), w_start)]
 
         excluded_index = SpanIndex((e.start, e.end, e) for e in excluded)

@@ -92,3 +92,16 @@ def _pattern(*tokens: dict) -> TokenPattern:
 ])
 def test_token_reach(tokens, reach):
     assert token_reach([_pattern({"TEXT": "x"}), _pattern(*tokens)]) == reach
+
+
+@pytest.mark.parametrize("variant", [str, str.upper, str.lower, str.swapcase])
+def test_route_literals_admit_every_prescan_hit(rules, variant):
+    """A cell without the pre-scan's literals is not scanned for route words at all."""
+    extractor = Extractor(rules)
+    assert extractor.route_literals.has_literals
+    hits = 0
+    for text in map(variant, _texts()):
+        for m in extractor.route_prescan.finditer(text):
+            assert extractor.route_literals.literals_in(m.group()), m.group()
+            hits += 1
+    assert hits > 50  # the lower-case variant has no "IV" or "IN"
