@@ -1,0 +1,55 @@
+"""One side of the benchmark on the first N corpus pages, in this process, for profilers.
+
+    python bench/cold.py tokenizer|evidex N [--corpus bench/corpus/raw]
+
+Made to run under valgrind's cachegrind (or py-spy): run it with N pages and with 0,
+and the difference (`cg_diff`) is the work of N pages on that side, with imports,
+rules loading and engine building taken out. Prints the CPU seconds of the pages.
+`make bench` (bench/run.py) builds the corpus. docs/performance.md shows the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("side", choices=["tokenizer", "evidex"])
+    ap.add_argument("pages", type=int)
+    ap.add_argument("--corpus", type=Path, default=ROOT / "bench" / "corpus" / "raw")
+    args = ap.parse_args()
+    paths = sorted(args.corpus.glob("*.txt"))
+    if len(paths) < args.pages:
+        ap.error(f"{args.corpus}: {len(paths)} pages, {args.pages} asked for (build the corpus with `make bench`)")
+    texts = [p.read_text(encoding="utf-8") for p in paths[:args.pages]]
+    if args.side == "tokenizer":
+        import spacy
+
+        nlp = spacy.blank("en")
+        nlp.max_length = 10**9
+        t0 = time.process_time()
+        for _doc in nlp.tokenizer.pipe(texts, batch_size=16):
+            pass
+    else:
+        sys.path.insert(0, str(ROOT))
+        from pipeline.build import engines, process_text
+        from pipeline.rules import load_rules
+        from pipeline.runner import _rendered
+
+        rules = load_rules(ROOT / "rules")
+        engines(rules)
+        t0 = time.process_time()
+        for i, text in enumerate(texts):
+            _rendered(process_text(f"page-{i:05d}.txt", text, rules))
+    print(f"{args.side}: {args.pages} pages in {time.process_time() - t0:.3f} s CPU")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
