@@ -20,7 +20,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ def _init_worker(rules_dir: str) -> None:
 @contextmanager
 def _long_lived(rules: Rules) -> Iterator[None]:
     """Build the extraction engines for `rules` and keep the garbage collector off them
-    (and off everything else alive now) for the duration of the block.
+    (and off everything else alive now) while the sources are processed.
 
     The compiled rules, automata and spaCy vocabulary are ~100k tracked objects that
     live for the whole run; each full collection walked them all (about 2.5% of a
@@ -247,8 +247,11 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
                 store(key_of.get(i), outcome, tables)
                 yield outcome, tables
         return
-    for i in range(len(paths)):
-        yield (load(i) if i in cached else None) or inline(i)
+    # Engines are built (and frozen) only when a source is processed here: a run that
+    # finds every source cached needs none.
+    with _long_lived(rules) if todo else nullcontext():
+        for i in range(len(paths)):
+            yield (load(i) if i in cached else None) or inline(i)
 
 
 def manifest(outcomes: list[SourceOutcome], rules: Rules, tables: dict[str, dict[str, Any]] | None = None,
@@ -291,20 +294,22 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"{raw_dir}: raw directory not found")
     paths = sorted(paths if paths is not None else list_sources(raw_dir), key=lambda p: p.relative_to(raw_dir).as_posix())
-    with OutputLock(out_dir), _long_lived(rules):
+    with OutputLock(out_dir):
         cache_dir = out_dir / CACHE_DIR
         staging = Staging(out_dir)
         try:
             writers = {name: TableWriter(staging.path, name, model) for name, (model, _) in TABLES.items()}
             outcomes = []
             csv_index: dict[str, dict[str, CsvSlice]] = {}  # source → table → where its rows went
-            for outcome, tables in _results(paths, raw_dir, rules, cache_dir, jobs, read_cache=not force):
-                if tables is not None:
-                    _fill_counts(outcome, tables)
-                    csv_index[outcome.source] = {name: writer.write_rendered(tables[name]) for name, writer in writers.items()}
-                outcomes.append(outcome)
-                if on_source:
-                    on_source(outcome)
+            # closing(): the generator's cleanup (unfreezing the collector) runs even if a write fails.
+            with closing(_results(paths, raw_dir, rules, cache_dir, jobs, read_cache=not force)) as results:
+                for outcome, tables in results:
+                    if tables is not None:
+                        _fill_counts(outcome, tables)
+                        csv_index[outcome.source] = {name: writer.write_rendered(tables[name]) for name, writer in writers.items()}
+                    outcomes.append(outcome)
+                    if on_source:
+                        on_source(outcome)
             for writer in writers.values():
                 writer.close()
             if fail_after_tables:  # test hook: a crash after the tables are staged

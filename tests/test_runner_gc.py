@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from pipeline.runner import run
 
 
@@ -39,3 +41,27 @@ def test_run_leaves_a_callers_own_freeze_alone(seed_text, tmp_path):
         assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_fully_cached_run_builds_and_freezes_nothing(seed_text, tmp_path):
+    _run_and_watch(seed_text, tmp_path)
+    raw = tmp_path / "raw"
+    during: list[int] = []
+    summary = run(raw, tmp_path / "out", on_source=lambda _outcome: during.append(gc.get_freeze_count()))
+    assert [o.cached for o in summary.outcomes] == [True]
+    assert during == [0]
+
+
+def test_a_failing_write_still_unfreezes(seed_text, tmp_path, monkeypatch):
+    from pipeline import runner
+
+    def broken_write(self, rendered):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runner.TableWriter, "write_rendered", broken_write)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "page.txt").write_text(seed_text, encoding="utf-8")
+    with pytest.raises(OSError, match="disk full"):
+        run(raw, tmp_path / "out", force=True)
+    assert gc.get_freeze_count() == 0
