@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 import regex
 
-from pipeline.extract import Extractor
+from pipeline.extract import NOT_REGEX_SPACE, Extractor
 from pipeline.link import Linker
 from pipeline.models import Measure, Study, Uncovered
 from pipeline.normalize import Draft
@@ -23,9 +23,6 @@ from pipeline.rules import Rules
 from pipeline.segment import Block, segment
 
 WHITESPACE = regex.compile(r"\s+")
-# `str.split()` splits on exactly the characters `WHITESPACE` matches, plus these four
-# (file/group/record/unit separators, which are not Unicode White_Space).
-NOT_REGEX_SPACE = "\x1c\x1d\x1e\x1f"
 
 
 @dataclass
@@ -40,6 +37,7 @@ class SourceResult:
 
 def block_hash(block_text: str) -> str:
     """First 10 hex of sha1 of the block text with whitespace runs collapsed."""
+    # `str.split()` splits on exactly the characters `WHITESPACE` matches, plus NOT_REGEX_SPACE.
     if any(c in block_text for c in NOT_REGEX_SPACE):
         collapsed = WHITESPACE.sub(" ", block_text).strip()
     else:  # the same string, about 4x faster than the regex

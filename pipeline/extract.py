@@ -34,9 +34,10 @@ from pipeline.spans import DisjointSpans, SpanIndex
 
 ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "al.", "approx.", "Dr.", "cf.", "Fig.", "ca.")
 OPENERS, CLOSERS = "([{", ")]}"
-# What spaCy's tokenizer splits on (str.isspace): Unicode White_Space, which is regex's
-# \s, plus the separators \x1c-\x1f.
-_SPACE, _NON_SPACE = r"[\s\x1c-\x1f]", r"[^\s\x1c-\x1f]"
+# What `str.isspace` (and so `str.split` and spaCy's tokenizer) counts as space besides
+# regex's `\s` (Unicode White_Space): the file, group, record and unit separators.
+NOT_REGEX_SPACE = "\x1c\x1d\x1e\x1f"
+_SPACE, _NON_SPACE = rf"[\s{NOT_REGEX_SPACE}]", rf"[^\s{NOT_REGEX_SPACE}]"
 # A route window reaches back over the run of non-space characters before the hit's own
 # run: the token before a match is its `not_after` guard.
 _ROUTE_WINDOW_BACK = regex.compile(rf"(?r)(?:{_NON_SPACE}+{_SPACE}+)?{_NON_SPACE}*")
