@@ -73,7 +73,7 @@ def _measure(d: Draft, text: str, study_id: str, source: str, block: Block, used
     return Measure(
         measure_id=measure_id, study_id=study_id, source=source, type=d.type,
         value=_clean(d.value), low=_clean(d.low), high=_clean(d.high), unit=d.unit, label=d.label,
-        approx=d.approx, bound=d.bound, arm=d.arm, timepoint_days=_clean(d.timepoint_days),
+        approx=d.approx, bound=d.bound, arm=d.arm, drug=d.drug, timepoint_days=_clean(d.timepoint_days),
         numerator=d.numerator, denominator=d.denominator, ci_low=d.ci_low, ci_high=d.ci_high,
         p_value=d.p_value, text=text[d.start:d.end], char_start=d.start, char_end=d.end, rule_id=d.rule_id,
     )

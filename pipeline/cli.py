@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -165,34 +166,104 @@ def extract(
 
 @app.command("eval")
 def eval_cmd(
-    gold: Annotated[Path, typer.Option("--gold", help="Directory of gold *.jsonl files.")] = Path("tests/gold"),
-    extracted: Annotated[Path, typer.Option("--extracted", help="Directory with the extracted tables.")] = Path("extracted"),
-    raw_dir: Annotated[Path, typer.Option("--raw", help="Directory of the source pages.")] = Path("raw"),
+    extracted: Annotated[Path, typer.Option("--extracted", help="Directory with the extracted tables of raw/ (eval.json is written there).")] = Path("extracted"),
+    raw_dir: Annotated[Path, typer.Option("--raw", help="Directory of the source pages the extracted tables came from.")] = Path("raw"),
+    corpora_file: Annotated[Path, typer.Option("--corpora", help="The corpus list: names, texts, gold, splits.")] = Path("tests/gold/corpora.yaml"),
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="Shared corpus folder holding pmc-dev/ (default: $EVIDEX_CORPUS or ../shared/corpus).")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Score only this corpus (repeatable).")] = None,
+    rules_dir: RulesDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a score is under the pyproject thresholds.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every miss, extra and attribute error.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a score is under its threshold or its ratchet baseline.")] = False,
+    raise_baseline: Annotated[bool, typer.Option("--raise-baseline", help="Raise the ratchet (baseline.json beside --corpora) to every score that improved; never lowers one.")] = False,
 ) -> None:
-    """Score the extracted tables against hand-labelled gold; writes EXTRACTED/eval.json."""
-    from pipeline.evaluation import run_eval
-    from pipeline.gate import gate_failures, load_thresholds
+    """Score every gold corpus (pages, held-out page, pmc-dev dev and test) per type; writes EXTRACTED/eval.json."""
+    from pipeline.evaluation import corpus_root, load_corpora, run_eval_corpora
+    from pipeline.gate import corpora_failures, load_thresholds, raised_baseline
 
+    project = corpora_file.resolve().parent.parent.parent
     try:
-        report = run_eval(gold, extracted, raw_dir)
+        corpora = load_corpora(corpora_file, project, corpus_root(corpus))
     except GoldError as err:
         raise _fail(4, f"malformed gold: {err}") from err
-    write_text_atomic(extracted / "eval.json", dump_json(report))
+    # The extracted tables came from --raw, so that corpus's texts are read from there.
+    corpora = [replace(c, texts=raw_dir, texts_label=str(raw_dir)) if c.predictions == "extracted" else c
+               for c in corpora]
+    if only:
+        unknown = sorted(set(only) - {c.name for c in corpora})
+        if unknown:
+            raise _fail(2, f"no corpus named {', '.join(unknown)} (known: {', '.join(c.name for c in corpora)})")
+        corpora = [c for c in corpora if c.name in only]
+    try:
+        rules = load_rules(rules_dir)
+    except RuleError as err:
+        raise _fail(3, str(err)) from err
+    try:
+        report = run_eval_corpora(corpora, extracted, rules)
+    except GoldError as err:
+        raise _fail(4, f"malformed gold: {err}") from err
+    if not only:
+        write_text_atomic(extracted / "eval.json", dump_json(report))
     if as_json:
         sys.stdout.write(dump_json(report))
     else:
-        print_eval(report)
+        print_corpora(report, verbose)
+    baseline_path = corpora_file.parent / "baseline.json"
+    baseline = json.loads(baseline_path.read_text(encoding="utf-8")) if baseline_path.exists() else {}
+    if raise_baseline:
+        if only:
+            raise _fail(2, "--raise-baseline needs every corpus scored (drop --only)")
+        write_text_atomic(baseline_path, dump_json(raised_baseline(report, baseline)))
+        _say(console, "wrote", "green", f"{baseline_path} (scores only ever go up)")
     if check:
-        failures = gate_failures(report, load_thresholds(Path("pyproject.toml")))
+        failures = corpora_failures(report, baseline, load_thresholds(Path("pyproject.toml")))
         for f in failures:
             _say(console, "gate:", "bold red", f)
         if failures:
             raise typer.Exit(1)
 
 
+def print_corpora(report: dict, verbose: bool = False) -> None:
+    """Per-type F1 of every corpus side by side, then each corpus's attribute accuracy."""
+    scored = {n: r for n, r in report["corpora"].items() if "skipped" not in r}
+    for name, r in report["corpora"].items():
+        if "skipped" in r:
+            _say(out, "SKIP ", "yellow", f"{name}: {r['skipped']}")
+    if not scored:
+        return
+    table = Table(title="evidex eval — F1 per corpus (gold / predicted / TP)")
+    table.add_column("type")
+    for name in scored:
+        table.add_column(name, justify="right")
+    for t in (*MEASURE_TYPES, "micro_core", "micro_all"):
+        cells = []
+        for r in scored.values():
+            c = r[t] if t.startswith("micro") else r["per_type"][t]
+            cells.append("-" if c["gold"] == 0 and c["predicted"] == 0 else f"{c['f1']:.3f} ({c['gold']}/{c['predicted']}/{c['tp']})")
+        table.add_row(f"[bold]{t}" if t.startswith("micro") else t, *cells)
+    for label, key in (("precision", "precision"), ("recall", "recall")):
+        table.add_row(f"micro_all {label}", *(f"{r['micro_all'][key]:.3f}" for r in scored.values()))
+    out.print(table)
+    attrs = Table(title="attribute accuracy on matched pairs (correct/total)")
+    attrs.add_column("attribute")
+    for name in scored:
+        attrs.add_column(name, justify="right")
+    for a in next(iter(scored.values()))["attributes"]:
+        attrs.add_row(a, *("-" if r["attributes"][a]["accuracy"] is None else
+                           f"{r['attributes'][a]['accuracy']:.3f} ({r['attributes'][a]['correct']}/{r['attributes'][a]['total']})"
+                           for r in scored.values()))
+    attrs.add_row("blocks: cell spans", *(f"{r['blocks']['spans_exact']}/{r['blocks']['gold']}" for r in scored.values()))
+    attrs.add_row("blocks: condition", *(f"{r['blocks']['condition_correct']}/{r['blocks']['gold']}" for r in scored.values()))
+    out.print(attrs)
+    for name, r in scored.items():
+        if verbose or name == "pages":
+            if len(scored) > 1:
+                out.print(f"[bold]{name}[/bold]" + ("" if r.get("tuning", True) else " (measuring only: write no rule from these)"))
+            print_errors(r)
+
+
 def print_eval(report: dict) -> None:
+    """One corpus's per-type table, attribute accuracy, and its misses, extras and errors."""
     table = Table(title="evidex eval")
     for col in ("type", "gold", "pred", "TP", "P", "R", "F1"):
         table.add_column(col, justify="left" if col == "type" else "right")
@@ -210,6 +281,11 @@ def print_eval(report: dict) -> None:
     out.print(attrs)
     b = report["blocks"]
     out.print(f"blocks: gold {b['gold']}, predicted {b['predicted']}, exact cell spans {b['spans_exact']}, condition correct {b['condition_correct']}")
+    print_errors(report)
+
+
+def print_errors(report: dict) -> None:
+    """Every miss, extra, attribute error and block error of one corpus's report."""
     for m in report["misses"]:
         _say(out, "MISS ", "red", f"block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']}")
     for m in report["extras"]:

@@ -14,22 +14,36 @@ from pathlib import Path
 import regex
 
 from pipeline.export import dump_json
-from pipeline.models import data_dictionary_markdown, json_schema
+from pipeline.models import MEASURE_TYPES, data_dictionary_markdown, json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def eval_table_markdown(report: dict) -> str:
-    lines = ["| type | gold | predicted | TP | precision | recall | F1 |", "|---|---:|---:|---:|---:|---:|---:|"]
-    for t, r in report["per_type"].items():
-        lines.append(f"| {t} | {r['gold']} | {r['predicted']} | {r['tp']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |")
-    for name in ("micro_core", "micro_all"):
-        r = report[name]
-        lines.append(f"| **{name}** | {r['gold']} | {r['predicted']} | {r['tp']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |")
-    attrs = ", ".join(f"{a} {v['accuracy']:.3f}" for a, v in report["attributes"].items() if v["accuracy"] is not None)
-    b = report["blocks"]
-    lines += ["", f"Attribute accuracy on matched pairs: {attrs}.",
-              f"Blocks: {b['spans_exact']}/{b['gold']} with exact cell spans, {b['condition_correct']}/{b['gold']} with the gold condition."]
+def eval_table_markdown(eval_json: dict) -> str:
+    """Per-type F1 of every scored corpus side by side, then attribute accuracy and blocks."""
+    scored = {n: r for n, r in eval_json["corpora"].items() if "skipped" not in r}
+    names = list(scored)
+    lines = ["| type | " + " | ".join(f"{n} F1 (gold/pred/TP)" for n in names) + " |",
+             "|---|" + "---:|" * len(names)]
+    for t in (*MEASURE_TYPES, "micro_core", "micro_all"):
+        cells = []
+        for r in scored.values():
+            c = r[t] if t.startswith("micro") else r["per_type"][t]
+            cells.append("–" if c["gold"] == 0 and c["predicted"] == 0 else f"{c['f1']:.3f} ({c['gold']}/{c['predicted']}/{c['tp']})")
+        name = f"**{t}**" if t.startswith("micro") else t
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("| micro_all precision / recall | " + " | ".join(
+        f"{r['micro_all']['precision']:.3f} / {r['micro_all']['recall']:.3f}" for r in scored.values()) + " |")
+    lines += ["", "| attribute (matched pairs) | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for a in next(iter(scored.values()))["attributes"] if scored else ():
+        lines.append(f"| {a} | " + " | ".join(
+            "–" if r["attributes"][a]["accuracy"] is None else f"{r['attributes'][a]['accuracy']:.3f} ({r['attributes'][a]['correct']}/{r['attributes'][a]['total']})"
+            for r in scored.values()) + " |")
+    lines.append("| blocks: exact cell spans | " + " | ".join(f"{r['blocks']['spans_exact']}/{r['blocks']['gold']}" for r in scored.values()) + " |")
+    lines.append("| blocks: gold condition | " + " | ".join(f"{r['blocks']['condition_correct']}/{r['blocks']['gold']}" for r in scored.values()) + " |")
+    skipped = {n: r["skipped"] for n, r in eval_json["corpora"].items() if "skipped" in r}
+    if skipped:
+        lines += ["", *(f"Not scored: {n} ({why})." for n, why in skipped.items())]
     return "\n".join(lines)
 
 

@@ -21,6 +21,7 @@ from pipeline.models import CORE_TYPES, MEASURE_TYPES, RATIO_TYPES, Measure, Stu
 ATTRIBUTES: dict[str, tuple[tuple[str, ...], set[str]]] = {
     # attribute: (fields compared together, types it applies to)
     "arm": (("arm",), {"response_rate", "remission_rate", "other_rate", "effect_size", *RATIO_TYPES}),
+    "drug": (("drug",), {"dose", "route"}),
     "timepoint_days": (("timepoint_days",), {"response_rate", "remission_rate", "other_rate", "effect_size", "nnt", *RATIO_TYPES}),
     "label": (("label",), {"route", "effect_size", "other_rate"}),
     "approx": (("approx",), set(MEASURE_TYPES)),
@@ -59,8 +60,8 @@ def _prf(tp: int, n_gold: int, n_pred: int) -> dict[str, float]:
 
 
 def _record(m: GoldMeasure | Measure, block_index: int | None) -> dict[str, Any]:
-    keys = ("type", "text", "char_start", "char_end", "value", "low", "high", "unit", "label", "arm", "timepoint_days")
-    out = {k: getattr(m, k) for k in keys}
+    keys = ("type", "text", "char_start", "char_end", "value", "low", "high", "unit", "label", "arm", "drug", "timepoint_days")
+    out = {k: getattr(m, k, None) for k in keys}
     out["block_index"] = block_index
     if isinstance(m, Measure):
         out["rule_id"] = m.rule_id

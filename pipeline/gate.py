@@ -1,8 +1,11 @@
-"""The CI gate over an eval report: thresholds from pyproject, plus the baseline ratchet.
+"""The CI gate over eval reports: thresholds from pyproject, plus a ratchet per corpus.
 
-`gate_failures(report, thresholds)` lists every score under its threshold;
+`gate_failures(report, thresholds)` lists every score of one corpus under its threshold;
 `ratchet_failures(report, baseline)` every per-type F1 / micro F1 / attribute accuracy
-that dropped below `tests/gold/baseline.json`. Both return readable sentences.
+of one corpus that dropped below its baseline; `corpora_failures(eval_json, baseline,
+thresholds)` applies both to every scored corpus (thresholds to `pages` only: the other
+corpora are gated by their ratchet). `raised_baseline` is the ratchet's only way up.
+All return readable sentences or plain dicts.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def gate_failures(report: dict[str, Any], th: dict[str, Any]) -> list[str]:
 
 
 def baseline_from(report: dict[str, Any]) -> dict[str, Any]:
-    """The scores the ratchet keeps (write with `--write-baseline` in the gate test docs)."""
+    """The scores the ratchet keeps for one corpus."""
     return {
         "per_type_f1": {t: r["f1"] for t, r in report["per_type"].items()},
         "micro_core_f1": report["micro_core"]["f1"],
@@ -63,3 +66,47 @@ def ratchet_failures(report: dict[str, Any], baseline: dict[str, Any]) -> list[s
     for k, base in baseline["blocks"].items():
         cmp(f"blocks {k}", now["blocks"].get(k), base)
     return out
+
+
+THRESHOLD_CORPUS = "pages"
+
+
+def corpora_failures(eval_json: dict[str, Any], baseline: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
+    """Every gate failure of every scored corpus, each sentence prefixed with its corpus."""
+    out = []
+    for name, report in eval_json["corpora"].items():
+        if "skipped" in report:
+            continue
+        if name == THRESHOLD_CORPUS:
+            out += [f"{name}: {f}" for f in gate_failures(report, thresholds)]
+        if name in baseline:
+            out += [f"{name}: {f}" for f in ratchet_failures(report, baseline[name])]
+    return out
+
+
+def raised_baseline(eval_json: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """The baseline with every score that improved raised to today's; nothing is lowered.
+
+    A corpus scored for the first time enters with today's scores; a skipped corpus
+    keeps its old entry.
+    """
+    def up(old: Any, new: Any) -> Any:
+        if isinstance(old, dict):
+            return {k: up(old.get(k), new.get(k)) if isinstance(new, dict) else old.get(k) for k in {*old, *(new or {})}}
+        if old is None:
+            return new
+        if new is None:
+            return old
+        return max(old, new)
+
+    out = dict(baseline)
+    for name, report in eval_json["corpora"].items():
+        if "skipped" in report:
+            continue
+        now = baseline_from(report)
+        out[name] = _sorted(up(baseline[name], now) if name in baseline else now)
+    return out
+
+
+def _sorted(d: Any) -> Any:
+    return {k: _sorted(v) for k, v in sorted(d.items())} if isinstance(d, dict) else d

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
 
-from pipeline.models import CONDITIONS, LABELS_BY_TYPE, UNIT_BY_TYPE, Measure
+from pipeline.models import CONDITIONS, LABELS_BY_TYPE, Measure, unit_problem
 
 
 class GoldError(Exception):
@@ -49,11 +49,11 @@ class GoldMeasure(_GoldMeasureFields):  # type: ignore[misc, valid-type]
             raise ValueError(f"label must be null for {self.type}")
         if allowed is not None and self.label not in allowed:
             raise ValueError(f"label {self.label!r} is not one of {', '.join(allowed)}")
-        units = UNIT_BY_TYPE.get(self.type)
-        if units is None and self.unit is not None:
-            raise ValueError(f"unit must be null for {self.type}")
-        if units is not None and self.unit not in units:
-            raise ValueError(f"unit {self.unit!r} is not one of {', '.join(units)}")
+        problem = unit_problem(self.type, self.unit)
+        if problem:
+            raise ValueError(problem)
+        if self.drug is not None and self.type not in ("dose", "route"):
+            raise ValueError(f"drug is only for dose and route, not {self.type}")
         if self.type != "route" and self.value is None and (self.low is None or self.high is None):
             raise ValueError("needs a value, or low and high")
         if self.low is not None and self.high is not None and self.low > self.high:

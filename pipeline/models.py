@@ -9,6 +9,7 @@ data dictionary in the README — is generated from these classes, so they canno
 from __future__ import annotations
 
 import functools
+import re
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -16,7 +17,7 @@ from typing import Any, Literal, get_args, get_origin
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "1.1"
 
 MeasureType = Literal[
     "response_rate",
@@ -56,7 +57,19 @@ EFFECT_METRICS = ("cohen_d", "smd", "hedges_g", "r", "unspecified")
 RATE_OUTCOMES = ("abstinence", "relapse", "improvement", "adverse_event", "dropout", "other")
 BOUNDS = ("<", "<=", ">", ">=", "up_to", "within", "at_least", "by", "over")
 Bound = Literal["<", "<=", ">", ">=", "up_to", "within", "at_least", "by", "over"]
-DOSE_UNITS = ("mg/kg", "mg", "mg/kg/h", "µg/kg", "µg", "mg/kg/min", "µg/kg/h")
+# SCHEMA v1.1: a dose unit is an amount, optionally per body weight, then optionally per
+# time ("mg", "µg/kg/min", "mg/day") — a grammar, not a closed list.
+DOSE_AMOUNTS = ("g", "mg", "µg", "ng", "mL", "IU")
+DOSE_PER_WEIGHT = ("kg",)
+DOSE_PER_TIME = ("h", "min", "day")
+DOSE_UNIT_RE = re.compile(
+    rf"(?:{'|'.join(DOSE_AMOUNTS)})(?:/(?:{'|'.join(DOSE_PER_WEIGHT)}))?(?:/(?:{'|'.join(DOSE_PER_TIME)}))?"
+)
+
+
+def is_dose_unit(unit: str) -> bool:
+    """True for a normalized SCHEMA v1.1 dose unit (`mg`, `µg/kg`, `mg/kg/h`, `mL`, `mg/day`)."""
+    return DOSE_UNIT_RE.fullmatch(unit) is not None
 RATIO_TYPES = ("odds_ratio", "hazard_ratio", "risk_ratio")
 
 # Labels a measure of each type may carry; None means the label must be empty.
@@ -70,9 +83,21 @@ UNIT_BY_TYPE: dict[str, tuple[str, ...] | None] = {
     "response_rate": ("%",),
     "remission_rate": ("%",),
     "other_rate": ("%",),
-    "dose": DOSE_UNITS,
     "follow_up": ("day",),
 }
+
+
+def unit_problem(measure_type: str, unit: str | None) -> str | None:
+    """Why `unit` is wrong for `measure_type` (SCHEMA "Measure types"), or None if it is right."""
+    if measure_type == "dose":
+        if unit is None or not is_dose_unit(unit):
+            return (f"unit {unit!r} is not a dose unit: an amount ({', '.join(DOSE_AMOUNTS)}), "
+                    f"optionally /kg, then optionally /{', /'.join(DOSE_PER_TIME)}")
+        return None
+    units = UNIT_BY_TYPE.get(measure_type)
+    if units is None:
+        return None if unit is None else f"unit must be null for {measure_type}"
+    return None if unit in units else f"unit {unit!r} is not one of {', '.join(units)}"
 
 
 def col(description: str, unit: str | None = None, **extra: Any) -> Any:
@@ -122,11 +147,12 @@ class Measure(Row):
     value: float | None = col("Point value, normalized (percent for rates, days for follow_up, dose in its unit); null for a pure range.")
     low: float | None = col("Lower range bound, same unit as value.")
     high: float | None = col("Upper range bound, same unit as value.")
-    unit: str | None = col("'%' for rates, the dose unit (mg/kg, mg, mg/kg/h, µg/kg), 'day' for follow_up; null for ratios, effects, routes, NNT.")
+    unit: str | None = col("'%' for rates; for doses an amount (g, mg, µg, ng, mL, IU), optionally /kg, then optionally /h, /min or /day (mg/kg, µg/kg/min, mg/day); 'day' for follow_up; null for ratios, effects, routes, NNT.")
     label: str | None = col("Route code (IV, IM, IN, SC, ORAL, SL); effect-size metric; outcome of an other_rate.")
     approx: bool = col("The value was hedged (~, ≈, about, approximately, roughly, around, nearly).")
     bound: Bound | None = col("Bound stated with the value: <, <=, >, >=, up_to, within, at_least, by, over.")
     arm: str | None = col("Group the value belongs to (ketamine, esketamine, placebo, midazolam, ...).")
+    drug: str | None = col("For dose and route: the substance the amount or route is of, lower case (ketamine, midazolam, saline); null when the sentence names none.")
     timepoint_days: float | None = col("Assessment time the value refers to.", unit="day")
     numerator: int | None = col("Count behind a rate (14 in 14/25).")
     denominator: int | None = col("Group size behind a rate (25 in 14/25).")

@@ -43,6 +43,7 @@ class Draft:
     ci_high: float | None = None
     p_value: float | None = None
     arm: str | None = None
+    drug: str | None = None
     timepoint_days: float | None = None
     extra: dict = field(default_factory=dict)
 

@@ -351,7 +351,11 @@ def write_report(out_dir: Path, raw_dir: Path) -> Path:
         path = out_dir / name
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
-    page = render_report(studies, measures, uncovered, texts, load("eval.json"), load("changes.json"), load("manifest.json"))
+    scores = load("eval.json")
+    # The tables are raw/'s, so the page marks the misses and extras of the `pages` corpus.
+    pages = (scores or {}).get("corpora", {}).get("pages")
+    pages = None if pages is None or "skipped" in pages else pages
+    page = render_report(studies, measures, uncovered, texts, pages, load("changes.json"), load("manifest.json"))
     path = out_dir / "report.html"
     write_text_atomic(path, page)
     return path

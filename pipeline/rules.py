@@ -19,7 +19,7 @@ import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipeline.models import BOUNDS, DOSE_UNITS, MEASURE_TYPES, RATE_OUTCOMES, ROUTE_CODES
+from pipeline.models import BOUNDS, MEASURE_TYPES, RATE_OUTCOMES, ROUTE_CODES, is_dose_unit
 from pipeline.prefilter import Trigger
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -171,7 +171,14 @@ class TimeUnit(Strict):
 
 class DoseUnit(Strict):
     pattern: str
-    unit: Literal[DOSE_UNITS]  # type: ignore[valid-type]
+    unit: str
+
+    @field_validator("unit")
+    @classmethod
+    def _is_dose_unit(cls, unit: str) -> str:
+        if not is_dose_unit(unit):
+            raise ValueError(f"{unit!r} is not a dose unit (SCHEMA v1.1: amount[/kg][/h|/min|/day])")
+        return unit
 
 
 class BoundCue(Strict):

@@ -69,10 +69,34 @@ def test_invalid_rules_exit_3(rules_copy, tmp_path):
 
 def test_eval_check_and_json(seed_run):
     out, _ = seed_run
-    result = runner.invoke(app, ["eval", "--extracted", str(out), "--raw", str(RAW), "--gold", str(ROOT / "tests" / "gold"), "--json", "--check"])
+    result = runner.invoke(app, ["eval", "--extracted", str(out), "--raw", str(RAW),
+                                 "--corpora", str(ROOT / "tests" / "gold" / "corpora.yaml"), "--json", "--check"])
+    assert result.exit_code == 0, result.output
+    corpora = json.loads(result.stdout)["corpora"]
+    assert list(corpora)[:2] == ["pages", "heldout"]
+    assert corpora["pages"]["micro_all"]["f1"] >= 0.93
+    assert corpora["heldout"]["blocks"]["gold"] == 16
+    assert json.loads((out / "eval.json").read_text(encoding="utf-8")) == json.loads(result.stdout)
+
+
+def test_eval_only_and_unknown_corpus(seed_run):
+    out, _ = seed_run
+    corpora = str(ROOT / "tests" / "gold" / "corpora.yaml")
+    result = runner.invoke(app, ["eval", "--extracted", str(out), "--raw", str(RAW), "--corpora", corpora,
+                                 "--only", "heldout", "--json"])
+    assert result.exit_code == 0 and list(json.loads(result.stdout)["corpora"]) == ["heldout"]
+    result = runner.invoke(app, ["eval", "--extracted", str(out), "--corpora", corpora, "--only", "nope"])
+    assert result.exit_code == 2 and "no corpus named nope" in result.output
+
+
+def test_eval_skips_a_missing_corpus_folder_and_says_why(seed_run, tmp_path):
+    out, _ = seed_run
+    result = runner.invoke(app, ["eval", "--extracted", str(out), "--raw", str(RAW), "--corpora",
+                                 str(ROOT / "tests" / "gold" / "corpora.yaml"), "--corpus", str(tmp_path / "absent"), "--json"])
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["micro_all"]["f1"] >= 0.93
-    assert (out / "eval.json").exists()
+    corpora = json.loads(result.stdout)["corpora"]
+    assert "{corpus}/pmc-dev not found" in corpora["pmc-dev/dev"]["skipped"]
+    assert "skipped" not in corpora["pages"]
 
 
 def test_committed_extracted_is_fresh(tmp_path):

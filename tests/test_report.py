@@ -20,7 +20,7 @@ from conftest import GOLD, RAW
 @pytest.fixture(scope="module")
 def report_path(seed_run) -> Path:
     out, _ = seed_run
-    (out / "eval.json").write_text(json.dumps(run_eval(GOLD, out, RAW)), encoding="utf-8")
+    (out / "eval.json").write_text(json.dumps({"corpora": {"pages": run_eval(GOLD, out, RAW)}}), encoding="utf-8")
     return write_report(out, RAW)
 
 
