@@ -9,6 +9,7 @@ docs/annotation-log.md. A disagreement without a decision stops the script.
 """
 
 import json
+import runpy
 import sys
 from pathlib import Path
 
@@ -105,6 +106,9 @@ def reconcile() -> tuple[list[dict], list[str], set]:
         merged.sort(key=lambda m: (m["char_start"], m["char_end"], m["type"]))
         out.append({**{k: a[k] for k in BLOCK_KEYS}, "measures": merged})
     stale = set(DECISIONS) - used_decisions
+    # SCHEMA v1.1: `drug` on every dose and route, from the two v1.1 drug passes.
+    drugs = runpy.run_path(str(HERE / "v1.1" / "drugs.py"))
+    out = drugs["apply"](out, "seed", drugs["reconciled"]())
     return out, undecided, stale
 
 
