@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import regex
 
+from pipeline.drugs import DrugLinker
 from pipeline.extract import Sentence, clause_spans
 from pipeline.normalize import Draft
 from pipeline.prefilter import Trigger
@@ -123,6 +124,7 @@ class Linker:
         self.persistence = [(regex.compile(p, regex.IGNORECASE), _needles(p)) for p in rules.not_timepoint_before]
         self.clause_opener = regex.compile(rules.clause_openers, regex.IGNORECASE)
         self.clause_opener_needles = _needles(rules.clause_openers)
+        self.drugs = DrugLinker(rules.drug_names, dict(rules.drugs.link), rules.drugs.joiner)
 
     # ----------------------------------------------------------------- helpers
 
@@ -224,6 +226,7 @@ class Linker:
             mentions = [m for start, end in block_spans for m in self.arm_mentions(text, start, end, hay)]
         else:
             mentions = []  # no value here takes an arm
+        self.drugs.assign(text, drafts)
         default = self.default_arm(mentions)
         mention_starts = [m.start for m in mentions]
         by_sentence: dict[Sentence, list[Draft]] = {}

@@ -19,6 +19,7 @@ import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline.drugs import drug_spellings
 from pipeline.models import BOUNDS, MEASURE_TYPES, RATE_OUTCOMES, ROUTE_CODES, is_dose_unit
 from pipeline.prefilter import Trigger
 
@@ -181,6 +182,32 @@ class DoseUnit(Strict):
         return unit
 
 
+class DrugExample(Strict):
+    text: str
+    value: str
+    drug: str | None
+    xfail: str | None = None  # a known failure, with its reason (run as xfail(strict=True))
+
+
+class DrugVocab(Strict):
+    """rules/vocab/drugs.yaml: names, an optional lexicon, the link order and examples."""
+
+    names: dict[str, list[str]]
+    lexicon: str = "none"
+    lexicon_exclude: list[str] = []
+    link: dict[Literal["dose", "route"], list[Literal["after", "after_joined", "before"]]]
+    joiner: str
+    examples: list[DrugExample] = []
+
+    @field_validator("names")
+    @classmethod
+    def _lower_case_names(cls, names: dict[str, list[str]]) -> dict[str, list[str]]:
+        upper = [n for n in names if n != n.lower()]
+        if upper:
+            raise ValueError(f"canonical drug names are lower case (the drug column's values): {upper}")
+        return names
+
+
 class BoundCue(Strict):
     pattern: str
     bound: Literal[BOUNDS]  # type: ignore[valid-type]
@@ -217,6 +244,8 @@ class Rules(BaseModel):
     token_patterns: list[TokenPattern]
     conditions: dict[str, ConditionVocab]
     arms: dict[str, ArmVocab]
+    drugs: DrugVocab
+    drug_names: dict[str, str]  # every spelling -> canonical name (vocabulary plus lexicon)
     comparators: list[str]
     default_arm: str
     outcome_cues: list[OutcomeCue]
@@ -406,6 +435,19 @@ def _token_patterns(path: Path) -> list[TokenPattern]:
     return out
 
 
+def _with_lexicon(digest: str, lexicon: str) -> str:
+    """The rules digest, extended by the installed version of the drug lexicon it reads."""
+    if lexicon == "none":
+        return digest
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version(lexicon)
+    except PackageNotFoundError:
+        installed = "absent"
+    return hashlib.sha256(f"{digest}\0{lexicon}=={installed}".encode()).hexdigest()
+
+
 def load_rules(rules_dir: Path | None = None) -> Rules:
     """Load, validate and compile every rule file under rules_dir."""
     rules_dir = Path(rules_dir or DEFAULT_RULES_DIR)
@@ -418,6 +460,16 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     arms = _read_yaml(vocab / "arms.yaml")
     outcomes = _read_yaml(vocab / "outcomes.yaml")
     conditions = _read_yaml(vocab / "conditions.yaml")
+    drug_path = vocab / "drugs.yaml"
+    drug_vocab = _validate(DrugVocab, _read_yaml(drug_path), drug_path)
+    try:
+        regex.compile(drug_vocab.joiner)
+    except regex.error as err:
+        raise RuleError(drug_path, None, None, f"invalid joiner regex: {err}") from err
+    try:
+        drug_names = drug_spellings(drug_vocab.names, drug_vocab.lexicon, drug_vocab.lexicon_exclude)
+    except ValueError as err:
+        raise RuleError(drug_path, None, None, str(err)) from err
 
     number_words = _number_words(numbers)
     time_units = {k: _validate(TimeUnit, v, vocab / "units.yaml") for k, v in units["time_units"].items() if k != "__line__"}
@@ -459,13 +511,15 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
             raise RuleError(name, None, None, f"invalid regex {pat!r}: {err}") from err
     return Rules(
         rules_dir=rules_dir,
-        digest=rules_digest(rules_dir),
+        digest=_with_lexicon(rules_digest(rules_dir), drug_vocab.lexicon),
         recognizers=recognizers,
         exclusions=exclusions,
         damage=damage,
         token_patterns=token_patterns,
         conditions=condition_vocab,
         arms=arm_vocab,
+        drugs=drug_vocab,
+        drug_names=drug_names,
         comparators=_strip_lines(arms["comparators"]),
         default_arm=arms["default_arm"],
         outcome_cues=cues,
