@@ -256,7 +256,8 @@ def print_corpora(report: dict, verbose: bool = False) -> None:
     attrs.add_row("blocks: condition", *(f"{r['blocks']['condition_correct']}/{r['blocks']['gold']}" for r in scored.values()))
     out.print(attrs)
     for name, r in scored.items():
-        if verbose or name == "pages":
+        has_errors = any(r[k] for k in ("misses", "extras", "attribute_errors", "block_errors"))
+        if has_errors and (verbose or name == "pages"):
             if len(scored) > 1:
                 out.print(f"[bold]{name}[/bold]" + ("" if r.get("tuning", True) else " (measuring only: write no rule from these)"))
             print_errors(r)
