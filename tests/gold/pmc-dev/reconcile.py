@@ -147,9 +147,9 @@ def reconcile(pmcids: list[str]) -> tuple[dict[str, dict], list[str], list[str],
     return gold, undecided, stale, counts
 
 
-def todo(pmcids: list[str], corpus: Path) -> None:
-    """Each undecided disagreement with both records and the sentence around it."""
-    gold, undecided, stale, _ = reconcile(pmcids)
+def todo(pmcids: list[str]) -> None:
+    """Each undecided disagreement, and each decision that no longer applies."""
+    _, undecided, stale, _ = reconcile(pmcids)
     for line in undecided:
         print(line)
     for line in stale:
@@ -165,7 +165,7 @@ def main() -> int:
     index = json.loads((args.corpus / "index.json").read_text(encoding="utf-8"))
     pmcids = [e["pmcid"] for e in index]
     if args.todo:
-        todo(pmcids, args.corpus)
+        todo(pmcids)
         return 0
     gold, undecided, stale, counts = reconcile(pmcids)
     if args.stats:
