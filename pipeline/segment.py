@@ -3,9 +3,10 @@
 Layout "table" (ANNOTATION.md "Blocks"): intro, a tab list of conditions, a header row
 (`Study` / `Findings` / `Conclusion`, one per line), then one row per study: an optional
 title line, a Findings cell and a Conclusion cell. A cell is one line, or — when it opens
-with `"` — every line up to the one that ends with `"`. Pages without that header fall
-back to layout "paragraphs": one block per blank-line-separated paragraph, condition
-`other`, flag `layout_paragraphs`.
+with `"` — every line up to the one that ends with `"`. A text without that header is
+one study, as a trial report or an abstract is: layout "document", a single block from
+its first to its last non-blank character (findings = the whole block, no title or
+conclusion), flag `layout_document`, condition its clear subject or `other`.
 
 `segment(text, rules)` is pure: it takes the decoded text and the loaded rules and
 returns `Segmentation` (blocks plus warnings with line numbers). Cell spans never
@@ -52,7 +53,7 @@ class Block:
 
 @dataclass
 class Segmentation:
-    layout: str  # "table" | "paragraphs" | "empty"
+    layout: str  # "table" | "document" | "empty"
     blocks: list[Block]
     warnings: list[str] = field(default_factory=list)
     tab_conditions: list[str] = field(default_factory=list)
@@ -150,22 +151,13 @@ def _rows(text: str, cells: list[Span], source: str, warnings: list[str]) -> lis
     return blocks
 
 
-def _paragraphs(text: str, lines: list[_Line]) -> list[Block]:
-    blocks: list[Block] = []
-    para: list[_Line] = []
-    for ln in [*lines, None]:
-        if ln is not None and text[ln.start:ln.end].strip():
-            para.append(ln)
-            continue
-        if para:
-            first, last = para[0], para[-1]
-            first_text = text[first.start:first.end]
-            start = first.start + len(first_text) - len(first_text.lstrip())
-            end = last.start + len(text[last.start:last.end].rstrip())
-            span = Span(start, end, first.number)
-            blocks.append(Block(len(blocks) + 1, start, end, None, span, None, "other", ["layout_paragraphs"]))
-            para = []
-    return blocks
+def _document(text: str, lines: list[_Line]) -> list[Block]:
+    """The whole text as one block: from its first to its last non-blank character."""
+    start = len(text) - len(text.lstrip())
+    end = len(text.rstrip())
+    line = next(ln.number for ln in lines if ln.end >= start)
+    span = Span(start, end, line)
+    return [Block(1, start, end, None, span, None, "other", ["layout_document"])]
 
 
 # --------------------------------------------------------------------- conditions
@@ -267,6 +259,22 @@ def assign_conditions(text: str, blocks: list[Block], rules: Rules) -> None:
             block.condition = top
 
 
+def assign_document_condition(text: str, block: Block, rules: Rules) -> None:
+    """A lone study's condition: its best-scoring one when that is clear, else `other`.
+
+    There is no section to inherit, so a block that names no condition (or only
+    in passing, under `rules.document_condition_min_score`) is `other`.
+    """
+    own = _condition_scores(text, block, rules)
+    names = list(rules.conditions)
+    if own:
+        top = max(own, key=lambda c: (own[c], -names.index(c)))
+        if own[top] >= rules.document_condition_min_score:
+            block.condition = top
+            return
+    block.condition = "other"
+
+
 def _tab_conditions(text: str, lines: list[_Line], header: int, rules: Rules) -> list[str]:
     names = {n.lower(): c for c, v in rules.conditions.items() for n in v.tab_names}
     found = []
@@ -285,9 +293,10 @@ def segment(text: str, rules: Rules, source: str = "<text>") -> Segmentation:
     warnings: list[str] = []
     header = _find_header(text, lines)
     if header is None:
-        blocks = _paragraphs(text, lines)
-        warnings.append(f"{source}:1: no Study/Findings/Conclusion header row; one block per paragraph ({len(blocks)})")
-        return Segmentation("paragraphs", blocks, warnings)
+        blocks = _document(text, lines)
+        warnings.append(f"{source}:1: no Study/Findings/Conclusion header row; the text is one study block")
+        assign_document_condition(text, blocks[0], rules)
+        return Segmentation("document", blocks, warnings)
     cells = _cells(text, lines, header + 3, source, warnings)
     blocks = _rows(text, cells, source, warnings)
     assign_conditions(text, blocks, rules)

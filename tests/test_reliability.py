@@ -97,7 +97,7 @@ def test_matrix_other_files_processed_and_grounded(matrix_run):
     for name in ("utf16.txt", "bom.txt", "crlf.txt"):
         assert ok[name].blocks == 52, name
     assert ok["cut off.txt"].blocks == 53
-    assert ok["no layout.txt"].layout == "paragraphs" and ok["no layout.txt"].blocks == 2
+    assert ok["no layout.txt"].layout == "document" and ok["no layout.txt"].blocks == 1
     _assert_grounded(raw, out)
 
 
@@ -147,7 +147,7 @@ def test_single_5mb_line(tmp_path):
     line = (unit * (5_000_000 // len(unit) + 1))[:5_000_000]
     raw, out, summary = _run_dir(tmp_path, {"one line.txt": line.encode()})
     (outcome,) = summary.outcomes
-    assert outcome.error is None and outcome.layout == "paragraphs" and outcome.blocks == 1
+    assert outcome.error is None and outcome.layout == "document" and outcome.blocks == 1
     assert outcome.measures > 100_000
     _assert_grounded(raw, out)
 

@@ -84,13 +84,24 @@ def test_unclosed_quote_is_reported(rules):
     assert seg.blocks and seg.blocks[0].findings.start == text.index('"')
 
 
-def test_paragraph_fallback_one_block_per_paragraph(rules):
-    text = "First abstract: 50% responded.\nStill first.\n\nSecond abstract, OR = 2.1.\n\n\nThird one."
+def test_text_without_layout_is_one_study_block(rules):
+    text = "\n  TITLE: A trial of sertraline.\n\nABSTRACT: 50% responded.\nStill the same study.\n\n\nOR = 2.1.  \n"
     seg = segment(text, rules, "abs.txt")
-    assert seg.layout == "paragraphs"
-    assert [text[b.findings.start:b.findings.end] for b in seg.blocks] == [
-        "First abstract: 50% responded.\nStill first.", "Second abstract, OR = 2.1.", "Third one."]
-    assert all(b.condition == "other" and b.flags == ["layout_paragraphs"] for b in seg.blocks)
+    assert seg.layout == "document"
+    (block,) = seg.blocks
+    assert text[block.char_start:block.char_end] == text.strip()
+    assert (block.findings.start, block.findings.end, block.findings.line) == (block.char_start, block.char_end, 2)
+    assert block.title is None and block.conclusion is None and block.flags == ["layout_document"]
+    assert block.condition == "other"
+    assert any("abs.txt:1" in w and "one study block" in w for w in seg.warnings)
+
+
+def test_lone_study_takes_its_clear_condition_only(rules):
+    smoking = "TITLE: Quitline support for smokers\n\nSmokers who called the quitline made more quit attempts."
+    assert segment(smoking, rules).blocks[0].condition == "substance_use"
+    # One passing mention of pain in a nausea trial does not make it a pain study.
+    nausea = "Palonosetron reduced nausea after surgery; pain scores were similar."
+    assert segment(nausea, rules).blocks[0].condition == "other"
 
 
 def test_empty_and_whitespace_pages(rules):
