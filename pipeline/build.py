@@ -96,6 +96,8 @@ def process_text(source: str, text: str, rules: Rules) -> SourceResult:
     stem = source_stem(source)
     first_id_of: dict[str, str] = {}
     seen: dict[str, int] = {}
+    # A page's blocks that name no group take the page's own treatment (a ketamine clinic's page).
+    page_arm = linker.arms.block_arms(text, [(0, len(text))]).default if len(seg.blocks) > 1 else None
     for block in seg.blocks:
         block_text = text[block.char_start:block.char_end]
         base = f"{stem}-{block_hash(block_text)}"
@@ -105,7 +107,7 @@ def process_text(source: str, text: str, rules: Rules) -> SourceResult:
         first_id_of.setdefault(base, study_id)
 
         ex = extractor.extract_block(text, block)
-        kept = linker.link_block(text, ex.drafts, [(s.start, s.end) for _, s in block.cells()])
+        kept = linker.link_block(text, ex.drafts, [(s.start, s.end) for _, s in block.cells()], page_arm)
         used: set[str] = set()
         measures = [_measure(d, text, study_id, source, block, used) for d in kept]
         for u in ex.uncovered:

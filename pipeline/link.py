@@ -25,18 +25,17 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass
 
 import regex
 
+from pipeline.arms import ARMED_TYPES, ArmLinker, BlockArms
 from pipeline.drugs import DrugLinker
 from pipeline.extract import Sentence, clause_spans
 from pipeline.normalize import Draft
 from pipeline.prefilter import Trigger
 from pipeline.rules import Rules
-from pipeline.spans import DisjointSpans, Partition, SpanIndex
+from pipeline.spans import Partition, SpanIndex, enclosing_brackets
 
-ARMED_TYPES = {"response_rate", "remission_rate", "other_rate", "effect_size", "odds_ratio", "hazard_ratio", "risk_ratio"}
 TIMED_TYPES = ARMED_TYPES | {"nnt"}
 NOT_TIMEPOINT_BOUNDS = {"over", "up_to", "at_least"}
 # A comparator segment with its own reference time does not inherit the sentence's.
@@ -46,13 +45,6 @@ P_VALUE = regex.compile(r"(?<![\w.])p\s?[=<>≤]=?\s?(?P<p>\d*\.?\d+)")
 CONTEXT = 300
 VERSUS = regex.compile(r"\b(?:vs\.?|versus)\s")
 TIGHT_LEFT = r"\s+rates?\s*(?:was|were|of|:|=)?\s*(?:~|≈|about|approximately)?\s*$"
-
-
-@dataclass
-class _Mention:
-    start: int
-    end: int
-    name: str
 
 
 def _needles(pattern: str) -> Trigger:
@@ -102,9 +94,6 @@ class Linker:
     def __init__(self, rules: Rules):
         self.rules = rules
         # Every regex comes with the literals its matches hold (`_needles`), tested first.
-        arm_patterns = {name: "|".join(v.patterns) for name, v in rules.arms.items()}
-        self.arm_res = [(name, regex.compile(p, regex.IGNORECASE), _needles(p)) for name, p in arm_patterns.items()]
-        self.treatments = [name for name, v in rules.arms.items() if v.treatment]
         self.comparator_re = regex.compile("|".join(rules.comparators), regex.IGNORECASE)
         self.comparator_needles = _needles(self.comparator_re.pattern)
         self.cue_res = [(regex.compile(c.pattern, regex.IGNORECASE), c, _needles(c.pattern)) for c in rules.outcome_cues]
@@ -118,39 +107,13 @@ class Linker:
         self.threshold_phrase_needles = _needles(rules.threshold_phrase)
         self.continuation = regex.compile(rules.continuation, regex.IGNORECASE)
         self.continuation_needles = _needles(rules.continuation)
-        self.named_comparator = regex.compile(rules.named_comparator, regex.IGNORECASE)
-        self.named_comparator_needles = _needles(rules.named_comparator)
-        self.not_arm_words = {w.lower() for w in rules.not_arm_words}
         self.persistence = [(regex.compile(p, regex.IGNORECASE), _needles(p)) for p in rules.not_timepoint_before]
         self.clause_opener = regex.compile(rules.clause_openers, regex.IGNORECASE)
         self.clause_opener_needles = _needles(rules.clause_openers)
         self.drugs = DrugLinker(rules.drug_names, dict(rules.drugs.link), rules.drugs.joiner)
+        self.arms = ArmLinker(rules, self.drugs)
 
     # ----------------------------------------------------------------- helpers
-
-    def arm_mentions(self, text: str, start: int, end: int, hay: _Haystack | None = None) -> list[_Mention]:
-        """Arms named in text[start:end], earliest first; on overlap the arm listed first in the vocabulary wins.
-
-        `hay`, a casefolded stretch holding text[start:end], lets arms whose literals are absent go unsearched.
-        """
-        found = DisjointSpans()
-        out: list[_Mention] = []
-        for name, pattern, needles in self.arm_res:  # vocabulary order = precedence
-            if hay is not None and not hay.may_match(needles, start, end):
-                continue
-            for m in pattern.finditer(text, start, end):
-                if not found.overlaps(m.start(), m.end()):
-                    found.add(m.start(), m.end())
-                    out.append(_Mention(m.start(), m.end(), name))
-        return sorted(out, key=lambda f: f.start)
-
-    def default_arm(self, mentions: list[_Mention]) -> str:
-        """The block's treatment arm: the one it names most, the vocabulary's default on a tie."""
-        counts = Counter(m.name for m in mentions if m.name in self.treatments)
-        if not counts:
-            return self.rules.default_arm
-        top = max(counts.values())
-        return self.rules.default_arm if counts[self.rules.default_arm] == top else counts.most_common(1)[0][0]
 
     def segments(self, text: str, sentence: Sentence, hay: _Haystack | None = None) -> list[tuple[int, int]]:
         """Comparison segments: the sentence cut before each comparator word."""
@@ -219,27 +182,25 @@ class Linker:
 
     # ----------------------------------------------------------------- main
 
-    def link_block(self, text: str, drafts: list[Draft], block_spans: list[tuple[int, int]]) -> list[Draft]:
-        """Link a block's drafts in place; returns them sorted by position."""
+    def link_block(self, text: str, drafts: list[Draft], block_spans: list[tuple[int, int]], page_arm: str | None = None) -> list[Draft]:
+        """Link a block's drafts in place; returns them sorted by position.
+
+        `page_arm`: the treatment of the page the block is on, for a block that names no group.
+        """
         hay = _Haystack(text, min((a for a, _ in block_spans), default=0), max((b for _, b in block_spans), default=0))
-        if any(d.type == "rate" or d.type in ARMED_TYPES for d in drafts):
-            mentions = [m for start, end in block_spans for m in self.arm_mentions(text, start, end, hay)]
-        else:
-            mentions = []  # no value here takes an arm
         self.drugs.assign(text, drafts)
-        default = self.default_arm(mentions)
-        mention_starts = [m.start for m in mentions]
+        # Only blocks with a value that takes an arm need their groups.
+        arms = self.arms.block_arms(text, block_spans, page_arm) if any(d.type == "rate" or d.type in ARMED_TYPES for d in drafts) else None
         by_sentence: dict[Sentence, list[Draft]] = {}
         for d in drafts:
             by_sentence.setdefault(d.extra["sentence"], []).append(d)
         for sentence, items in by_sentence.items():
             if not any(d.type == "rate" or d.type in TIMED_TYPES for d in items):
                 continue  # only values linking leaves as they are (doses, routes, follow-ups)
-            own = mentions[bisect_left(mention_starts, sentence.start):bisect_left(mention_starts, sentence.end)]
-            self._link_sentence(hay, sentence, items, default, own)
+            self._link_sentence(hay, sentence, items, arms)
         return sorted(drafts, key=lambda d: (d.start, d.end, d.type))
 
-    def _link_sentence(self, hay: _Haystack, sentence: Sentence, items: list[Draft], default: str, mentions: list[_Mention]) -> None:
+    def _link_sentence(self, hay: _Haystack, sentence: Sentence, items: list[Draft], arms: BlockArms | None) -> None:
         text = hay.text
         clauses = Partition(clause_spans(text, sentence))
         segments = Partition(self.segments(text, sentence, hay))
@@ -264,67 +225,10 @@ class Linker:
             d.type, d.label = typed
             first_in_clause.setdefault(tc, typed)
             previous = typed
-        self._assign_arms(hay, items, segments, default, mentions)
+        if arms is not None:
+            self.arms.assign(text, (sentence.start, sentence.end), items, segments, arms)
         self._attach_p_values(text, items, clauses)
         self._assign_timepoints(hay, sentence, items, time_clauses, segments)
-
-    def _assign_arms(self, hay: _Haystack, items: list[Draft], segments: Partition, default: str, mentions: list[_Mention]) -> None:
-        if not any(d.type in ARMED_TYPES for d in items):
-            return  # nothing here takes an arm
-        text = hay.text
-        mention_starts = [m.start for m in mentions]
-        first_seg = segments[0]
-        treatment_arm = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
-        rates = [d for d in items if d.type.endswith("_rate")]
-        pair = self._parenthetical_pair(text, rates, mentions, mention_starts)
-        for d in items:
-            if d.type not in ARMED_TYPES:
-                continue
-            if d.type.endswith("_rate"):
-                if d in pair:
-                    d.arm = pair[d]
-                    continue
-                seg_i = segments.index(d.start)
-                seg = segments[seg_i]
-                lo, hi = bisect_left(mention_starts, max(seg[0], d.start - CONTEXT)), bisect_left(mention_starts, min(seg[1], d.end + CONTEXT))
-                own = mentions[lo:hi]
-                if own:
-                    d.arm = min(own, key=lambda m: min(abs(m.start - d.end), abs(d.start - m.end))).name
-                elif seg_i > 0 and (named := self._named_comparator(hay, (seg[0], min(seg[1], seg[0] + CONTEXT)))):
-                    d.arm = named
-                else:
-                    d.arm = default
-            else:
-                d.arm = treatment_arm or default
-
-    def _named_comparator(self, hay: _Haystack, seg: tuple[int, int]) -> str | None:
-        """A comparator outside the arm vocabulary, as written ("with quetiapine")."""
-        if not hay.may_match(self.named_comparator_needles, seg[0], seg[1]):
-            return None
-        for m in self.named_comparator.finditer(hay.text, seg[0], seg[1]):
-            word = m.group("arm").lower()
-            if word not in self.not_arm_words and not word[0].isdigit():
-                return word
-        return None
-
-    def _parenthetical_pair(self, text: str, rates: list[Draft], mentions: list[_Mention], mention_starts: list[int]) -> dict[Draft, str]:
-        """'A over B (rates X vs Y)': X gets A, Y gets B when the brackets name no arm."""
-        out: dict[Draft, str] = {}
-        for x, y in zip(rates, rates[1:], strict=False):
-            open_at = text.rfind("(", max(0, x.start - CONTEXT), x.start)
-            close_at = text.find(")", y.end, y.end + CONTEXT)
-            if open_at < 0 or close_at < 0 or text.find(")", open_at, x.start) >= 0 or y.start - x.end > CONTEXT:
-                continue
-            if not VERSUS.search(text, x.end, y.start):
-                continue
-            if bisect_left(mention_starts, close_at) > bisect_left(mention_starts, open_at):
-                continue
-            first = bisect_left(mention_starts, open_at - CONTEXT)
-            before = [m.name for m in mentions[first:bisect_left(mention_starts, open_at)]]
-            distinct = list(dict.fromkeys(before))
-            if len(distinct) >= 2:
-                out[x], out[y] = distinct[-2], distinct[-1]
-        return out
 
     def _time_clauses(self, hay: _Haystack, clauses: Partition) -> list[tuple[int, int]]:
         """Clauses refined at ', and' / ', though' ... (outside brackets) for timepoint scope."""
@@ -354,7 +258,7 @@ class Linker:
         for d in stats:
             if d.p_value is not None:
                 continue
-            enclosing = _enclosing_brackets(text, d.start, d.end)
+            enclosing = enclosing_brackets(text, d.start, d.end)
             ps = list(P_VALUE.finditer(text, *enclosing)) if enclosing else []
             ci = clauses.index(d.start)
             if not ps and per_clause[ci] == 1:
@@ -413,34 +317,6 @@ def _depth(text: str, start: int, pos: int, depth: int = 0) -> int:
         elif ch in ")]}":
             depth = max(0, depth - 1)
     return depth
-
-
-def _enclosing_brackets(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """(open, close) of the innermost round brackets around text[start:end], if any."""
-    depth, open_at = 0, None
-    for i in range(start - 1, max(-1, start - 1 - CONTEXT), -1):
-        if text[i] == ")":
-            depth += 1
-        elif text[i] == "(":
-            if depth == 0:
-                open_at = i
-                break
-            depth -= 1
-        elif text[i] == "\n":
-            return None
-    if open_at is None:
-        return None
-    depth = 0
-    for j in range(end, min(len(text), end + CONTEXT)):
-        if text[j] == "(":
-            depth += 1
-        elif text[j] == ")":
-            if depth == 0:
-                return open_at, j
-            depth -= 1
-        elif text[j] == "\n":
-            return None
-    return None
 
 
 def _gap(d: Draft, t: Draft) -> tuple[int, int]:

@@ -159,6 +159,29 @@ class ArmVocab(Strict):
     treatment: bool = False
 
 
+class ArmExample(Strict):
+    text: str
+    value: str
+    arm: str | None
+    xfail: str | None = None
+
+
+class ArmGroups(Strict):
+    """How `pipeline/arms.py` finds the groups a text names (`groups:` in arms.yaml)."""
+
+    noun: str  # a group noun, with a named group `noun`: "group", "arm", "program"
+    kept_nouns: list[str] = []  # nouns that stay in the arm's name ("original program")
+    coded: str  # a group named by a code after the noun ("group K"), groups `noun` and `code`
+    treated: str  # "vilazodone-treated", group `name`
+    max_name_words: int = 3
+    stop_words: list[str] = []  # words that end a group's name on its left
+    comparator_arms: list[str] = []  # arms that are comparators, never a study's own treatment
+    generic_names: list[str] = []  # group names that are ordinary words: only "the X group" names the group
+    respectively: str
+    versus: str  # what joins the two values of a contrast ("52.5% vs 31.0%")
+    list_joiner: str  # what joins coordinated values that share one group ("37% and 47%")
+
+
 class OutcomeCue(Strict):
     pattern: str
     type: Literal["response_rate", "remission_rate", "other_rate"]
@@ -243,18 +266,18 @@ class Rules(BaseModel):
     damage: list[Compiled]
     token_patterns: list[TokenPattern]
     conditions: dict[str, ConditionVocab]
+    document_condition_min_score: float
     arms: dict[str, ArmVocab]
+    arm_groups: ArmGroups
+    arm_examples: list[ArmExample]
     drugs: DrugVocab
     drug_names: dict[str, str]  # every spelling -> canonical name (vocabulary plus lexicon)
     comparators: list[str]
-    default_arm: str
     outcome_cues: list[OutcomeCue]
     threshold_response: str
     threshold_phrase: str
     continuation: str
     default_rate_label: str
-    named_comparator: str
-    not_arm_words: list[str]
     number_words: dict[str, float]
     fraction_words: dict[str, float]
     article_words: dict[str, float]
@@ -499,11 +522,13 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     condition_vocab = {k: _validate(ConditionVocab, v, cond_path) for k, v in conditions["conditions"].items() if k != "__line__"}
     arm_path = vocab / "arms.yaml"
     arm_vocab = {k: _validate(ArmVocab, v, arm_path) for k, v in arms["arms"].items() if k != "__line__"}
+    arm_groups = _validate(ArmGroups, arms["groups"], arm_path)
     out_path = vocab / "outcomes.yaml"
     cues = [_validate(OutcomeCue, v, out_path) for v in outcomes["cues"]]
     bound_path = vocab / "bounds.yaml"
     for name, pat in [(f"{cond_path}", t.pattern) for c in condition_vocab.values() for t in c.terms] + [
         (f"{arm_path}", p) for a in arm_vocab.values() for p in a.patterns
+    ] + [(f"{arm_path}", p) for p in (arm_groups.noun, arm_groups.coded, arm_groups.treated, arm_groups.respectively, arm_groups.list_joiner, arm_groups.versus)
     ] + [(f"{out_path}", c.pattern) for c in cues]:
         try:
             regex.compile(pat)
@@ -517,18 +542,18 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         damage=damage,
         token_patterns=token_patterns,
         conditions=condition_vocab,
+        document_condition_min_score=float(conditions.get("document_min_score", 3)),
         arms=arm_vocab,
+        arm_groups=arm_groups,
+        arm_examples=[_validate(ArmExample, e, arm_path) for e in arms.get("examples", [])],
         drugs=drug_vocab,
         drug_names=drug_names,
         comparators=_strip_lines(arms["comparators"]),
-        default_arm=arms["default_arm"],
         outcome_cues=cues,
         threshold_response=outcomes["threshold_response"],
         threshold_phrase=outcomes.get("threshold_phrase", r"(?!)"),
         continuation=outcomes.get("continuation", r"(?!)"),
         default_rate_label=outcomes.get("default_label", "other"),
-        named_comparator=arms.get("named_comparator", r"(?!)"),
-        not_arm_words=_strip_lines(arms.get("not_arm_words", [])),
         number_words=number_words,
         fraction_words={k: float(v) for k, v in numbers.get("fractions", {}).items()},
         article_words={k: float(v) for k, v in numbers.get("articles", {}).items()},

@@ -75,3 +75,31 @@ class Partition:
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         return iter(self.spans)
+
+
+def enclosing_brackets(text: str, start: int, end: int, reach: int = 300) -> tuple[int, int] | None:
+    """(open, close) of the innermost round brackets around text[start:end] within `reach` characters and one line, if any."""
+    depth, open_at = 0, None
+    for i in range(start - 1, max(-1, start - 1 - reach), -1):
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            if depth == 0:
+                open_at = i
+                break
+            depth -= 1
+        elif text[i] == "\n":
+            return None
+    if open_at is None:
+        return None
+    depth = 0
+    for j in range(end, min(len(text), end + reach)):
+        if text[j] == "(":
+            depth += 1
+        elif text[j] == ")":
+            if depth == 0:
+                return open_at, j
+            depth -= 1
+        elif text[j] == "\n":
+            return None
+    return None

@@ -31,12 +31,11 @@ def _texts() -> list[str]:
 
 def _gated_patterns(linker: Linker) -> list[tuple[str, object, Trigger]]:
     """(name, compiled pattern, needles) for every regex the linker gates by literals."""
-    out = [(f"arm {name}", pattern, needles) for name, pattern, needles in linker.arm_res]
-    out += [(f"cue {cue.pattern}", pattern, needles) for pattern, cue, needles in linker.cue_res]
+    out = [(f"cue {cue.pattern}", pattern, needles) for pattern, cue, needles in linker.cue_res]
     out += [(f"tight left {cue.pattern}", pattern, needles) for pattern, cue, needles in linker.tight_left]
     out += [(f"tight left {cue.pattern}", pattern, linker.tight_left_needles) for pattern, cue, _ in linker.tight_left]
     out += [(f"persistence {pattern.pattern}", pattern, needles) for pattern, needles in linker.persistence]
-    for name in ("comparator_re", "threshold_response", "threshold_phrase", "continuation", "named_comparator", "clause_opener"):
+    for name in ("comparator_re", "threshold_response", "threshold_phrase", "continuation", "clause_opener"):
         needles_name = name.removesuffix("_re") + "_needles"
         out.append((name, getattr(linker, name), getattr(linker, needles_name)))
     return out

@@ -1,0 +1,315 @@
+"""Arms: the group each rate, effect and ratio belongs to, from the groups the text names.
+
+`ArmLinker.mentions(text, spans)` lists the groups a block names, earliest first:
+named groups ("the enhanced intervention group", "the S-1 arm", "group K", "the
+alcohol and mechanical groups", "vilazodone-treated"), the arms of the vocabulary
+(`rules/vocab/arms.yaml` `arms`: placebo, control, the ketamine family…) and every drug
+name of the drug lexicon. Where two overlap the longer wins, then the named group.
+
+`ArmLinker.assign(text, sentence, items, segments, block)` sets `arm` on each armed
+draft of one sentence:
+
+1. "respectively": the sentence's rates, in order, take the groups of a coordinated
+   list ("in the alcohol and mechanical groups, respectively") in turn;
+2. its own group: in the value's scope — between its neighbouring armed values (a
+   run of values joined only by "and" or commas shares one scope), inside its
+   comparison segment and clause, and first inside its bracket — the first group
+   after it, else the last one before it;
+3. a contrast of two rates that names no group ("(18% vs. 4%)", "were 52.5% vs
+   31.0%"): the two groups named last before it, in order; with only one, the second
+   value takes the block's other arm;
+4. otherwise the block's default: its treatment when it studies one treatment (or,
+   on a clinic's page, the study-drug family of the vocabulary) — a block that names
+   no group takes its page's treatment; null when the text does not say.
+
+Effects and ratios take the treatment compared: the first group of the sentence's
+first comparison segment, else their own group, else the default. Names are lower case.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass
+
+import regex
+
+from pipeline.drugs import DrugLinker
+from pipeline.normalize import Draft
+from pipeline.rules import Rules
+from pipeline.spans import DisjointSpans, Partition, enclosing_brackets
+
+ARMED_TYPES = {"response_rate", "remission_rate", "other_rate", "effect_size", "odds_ratio", "hazard_ratio", "risk_ratio"}
+# How far (characters) a value looks for its group: keeps linking linear on huge sentences.
+CONTEXT = 300
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A group named in the text: its span and its arm name (lower case)."""
+
+    start: int
+    end: int
+    name: str
+    kind: str  # "group" | "vocabulary" | "drug"
+    name_end: int = -1  # end of the words that name a group ("the [placebo-first] group")
+
+
+@dataclass
+class BlockArms:
+    """What a block says about its arms: every group mention and the default arm."""
+
+    mentions: list[Mention]
+    default: str | None
+    order: list[str]  # distinct arm names in order of first mention
+
+    def other_than(self, name: str | None) -> str | None:
+        """The block's other arm in a two-arm comparison (the first distinct arm that is not `name`)."""
+        rest = [n for n in self.order if n != name]
+        return rest[0] if len(self.order) == 2 and rest else None
+
+
+class ArmLinker:
+    """Finds the groups a block names and gives each armed value its group."""
+
+    def __init__(self, rules: Rules, drugs: DrugLinker):
+        vocab = rules.arm_groups
+        self.drugs = drugs
+        self.vocabulary = [(name, regex.compile("|".join(v.patterns), regex.IGNORECASE)) for name, v in rules.arms.items()]
+        self.treatments = {name for name, v in rules.arms.items() if v.treatment}
+        self.comparator_arms = {n.lower() for n in vocab.comparator_arms}
+        self.noun = regex.compile(vocab.noun, regex.IGNORECASE)
+        self.kept_nouns = {n.lower() for n in vocab.kept_nouns}
+        self.coded = regex.compile(vocab.coded)
+        self.treated = regex.compile(vocab.treated, regex.IGNORECASE)
+        self.stop = {w.lower() for w in vocab.stop_words}
+        self.respectively = regex.compile(vocab.respectively, regex.IGNORECASE)
+        self.list_joiner = regex.compile(vocab.list_joiner, regex.IGNORECASE)
+        self.comparator = regex.compile("|".join(rules.comparators), regex.IGNORECASE)
+        self.max_words = vocab.max_name_words
+        self.versus = regex.compile(vocab.versus, regex.IGNORECASE)
+        self.generic = {w.lower() for w in vocab.generic_names}
+
+    # ----------------------------------------------------------------- mentions
+
+    def _name(self, words: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """The trailing words of a group phrase that name it: cut after the last stop word."""
+        out: list[tuple[int, int, str]] = []
+        for w in reversed(words[-self.max_words:]):
+            low = w[2].lower()
+            if low in self.stop or not regex.search(r"[^\W\d_]", low):
+                break
+            out.insert(0, w)
+        return out
+
+    def _group_phrases(self, text: str, start: int, end: int) -> list[Mention]:
+        out: list[Mention] = []
+        for m in self.noun.finditer(text, start, end):
+            left = text[max(start, m.start() - 80):m.start()]
+            base = m.start() - len(left)
+            words = [(base + w.start(), base + w.end(), w.group()) for w in regex.finditer(r"[\w][\w,-]*[\w]|\w", left)]
+            noun = m.group("noun").lower()
+            suffix = f" {noun}" if noun in self.kept_nouns else ""
+            plural = m.group().lower().endswith("s")
+            named = self._name(words)
+            joined = len(words) >= 3 and words[-2][2].lower() in ("and", "or") and plural
+            if joined:  # "the alcohol and mechanical groups": two groups
+                first = self._name(words[:-2])
+                if first and named:
+                    a = first[-1]
+                    out.append(Mention(a[0], a[1], a[2].lower() + suffix, "group", a[1]))
+            if named and text[named[-1][1]:m.start()].strip() == "":
+                name = " ".join(w[2] for w in named).lower() + suffix
+                out.append(Mention(named[0][0], m.end(), name, "group", named[-1][1]))
+        for m in self.coded.finditer(text, start, end):
+            out.append(Mention(m.start(), m.end(), f"{m.group('noun').lower()} {m.group('code').lower()}", "group", m.end()))
+        for m in self.treated.finditer(text, start, end):
+            name = m.group("name").lower()
+            if name not in self.stop:
+                out.append(Mention(m.start(), m.end(), name, "group", m.end("name")))
+        return out
+
+    def mentions(self, text: str, spans: list[tuple[int, int]]) -> list[Mention]:
+        """Every group named in the given spans of text, earliest first, disjoint."""
+        found: list[Mention] = []
+        for start, end in spans:
+            found += self._group_phrases(text, start, end)
+            for name, pattern in self.vocabulary:
+                found += [Mention(m.start(), m.end(), name, "vocabulary") for m in pattern.finditer(text, start, end)]
+            found += [Mention(d.start, d.end, d.name, "drug") for d in self.drugs.mentions(text, start, end)]
+        found += self._renamed(text, spans, found)
+        # A group named by one known arm or drug ("the placebo-first group") takes its name.
+        known = [x for x in found if x.kind != "group"]
+        found = [self._canonical(x, known) if x.kind == "group" else x for x in found]
+        rank = {"group": 0, "vocabulary": 1, "drug": 2}
+        found.sort(key=lambda x: (-(x.end - x.start), rank[x.kind], x.start))
+        taken = DisjointSpans()
+        kept = []
+        for x in found:
+            if not taken.overlaps(x.start, x.end):
+                taken.add(x.start, x.end)
+                kept.append(x)
+        return sorted(kept, key=lambda x: x.start)
+
+    def _renamed(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
+        """Later bare uses of a group's own name ("the S-1 arm" … "4.8% with S-1"), unless it is a generic word."""
+        names = {x.name for x in found if x.kind == "group" and x.name not in self.generic and " " not in x.name.strip()}
+        names = {n for n in names if len(n) >= 2}
+        if not names:
+            return []
+        pattern = regex.compile(r"(?<![\w-])(?:" + "|".join(regex.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?![\w-])",
+                                regex.IGNORECASE)
+        return [Mention(m.start(), m.end(), m.group().lower(), "vocabulary", m.end()) for start, end in spans
+                for m in pattern.finditer(text, start, end)]
+
+    @staticmethod
+    def _canonical(group: Mention, known: list[Mention]) -> Mention:
+        """A group whose naming words are one known arm or drug takes that arm's name."""
+        for k in known:
+            if k.start <= group.start and group.name_end <= k.end:
+                return Mention(group.start, group.end, k.name, "group", group.name_end)
+        return group
+
+    def block_arms(self, text: str, spans: list[tuple[int, int]], page_arm: str | None = None) -> BlockArms:
+        """The block's mentions, its arms in order and its default arm (`page_arm` when it names no group)."""
+        mentions = self.mentions(text, spans)
+        if not mentions:
+            return BlockArms([], page_arm, [])
+        order = list(dict.fromkeys(m.name for m in mentions))
+        counts = Counter(m.name for m in mentions)
+        compared = any(n in self.comparator_arms for n in counts)
+        candidates = {n: c for n, c in counts.items() if n not in self.comparator_arms}
+        default = None
+        if candidates:
+            top = max(candidates.values())
+            leaders = [n for n, c in candidates.items() if c == top]
+            # One treatment, or the study-drug family of the vocabulary (a clinic page's subject).
+            if len(leaders) == 1 and (not compared or leaders[0] in self.treatments) and (
+                    len(candidates) == 1 or leaders[0] in self.treatments or top >= 2 * sorted(candidates.values())[-2]):
+                default = leaders[0]
+        return BlockArms(mentions, default, order)
+
+    # ----------------------------------------------------------------- assignment
+
+    def assign(self, text: str, sentence: tuple[int, int], items: list[Draft], segments: Partition, block: BlockArms) -> None:
+        """Set `arm` on every armed draft of one sentence (see the module docstring)."""
+        armed = sorted((d for d in items if d.type in ARMED_TYPES), key=lambda d: d.start)
+        if not armed:
+            return
+        starts = [m.start for m in block.mentions]
+        lo, hi = bisect_left(starts, sentence[0]), bisect_left(starts, sentence[1])
+        mentions = block.mentions[lo:hi]
+        rates = [d for d in armed if d.type.endswith("_rate")]
+        done = self._respectively(text, sentence, rates, mentions)
+        first_seg = segments[0]
+        treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
+        scopes = self._scopes(text, armed)
+        for d in armed:
+            if d in done:
+                d.arm = done[d]
+                continue
+            seg = segments[segments.index(d.start)]
+            a, b, run_start, run_end = scopes[d]
+            a, b = max(a, seg[0]), min(b, seg[1])
+            brackets = enclosing_brackets(text, d.start, d.end)
+            inside = self._own(text, mentions, max(a, brackets[0]), min(b, brackets[1]), run_start, run_end) if brackets else None
+            if not d.type.endswith("_rate"):
+                # The treatment compared, never the comparator: a comparator's own group does not count.
+                own = inside or self._own(text, mentions, a, b, run_start, run_end)
+                d.arm = treatment or (own if own not in self.comparator_arms else None) or block.default
+                continue
+            if brackets:
+                arm = inside or self._contrast(text, d, brackets, rates, mentions, block)
+                # A bracket that only restates a value ("(67%) of the enhanced intervention group"): look around it.
+                arm = arm or self._own(text, mentions, a, b, min(run_start, brackets[0]), max(run_end, brackets[1] + 1))
+            else:
+                arm = self._own(text, mentions, a, b, run_start, run_end) or self._contrast(text, d, None, rates, mentions, block)
+            d.arm = arm if arm is not None else block.default
+
+    def _scopes(self, text: str, armed: list[Draft]) -> dict[Draft, tuple[int, int, int, int]]:
+        """Each value's (scope start, scope end, run start, run end).
+
+        A run is a list of values joined only by "and", "or" or commas ("37% and 47%");
+        its scope reaches from the previous run's end to the next run's start.
+        """
+        runs: list[list[Draft]] = []
+        for d in armed:
+            if runs and self.list_joiner.fullmatch(text, runs[-1][-1].end, d.start):
+                runs[-1].append(d)
+            else:
+                runs.append([d])
+        out: dict[Draft, tuple[int, int, int, int]] = {}
+        for i, run in enumerate(runs):
+            a = runs[i - 1][-1].end if i > 0 else run[0].start - CONTEXT
+            b = runs[i + 1][0].start if i + 1 < len(runs) else run[-1].end + CONTEXT
+            for d in run:
+                out[d] = (max(0, a), b, run[0].start, run[-1].end)
+        return out
+
+    def _own(self, text: str, mentions: list[Mention], a: int, b: int, run_start: int, run_end: int) -> str | None:
+        """The group of a run within [a, b): the first one after it in its clause, else the last one before it."""
+        after = [m for m in mentions if run_end <= m.start < b]
+        if after and not self._crosses_value(text, run_end, after[0].start):
+            return after[0].name
+        before = [m for m in mentions if a <= m.start and m.end <= run_start]
+        if before and not self._crosses_value(text, before[-1].end, run_start):
+            return before[-1].name
+        return None
+
+    def _crosses_value(self, text: str, start: int, end: int) -> bool:
+        """A clause boundary (";" or a full stop) between a value and a group ends the value's reach."""
+        return bool(regex.search(r"[;]|\.\s", text[start:end]))
+
+    def _contrast(self, text: str, d: Draft, brackets: tuple[int, int] | None, rates: list[Draft], mentions: list[Mention],
+                  block: BlockArms) -> str | None:
+        """A contrast of two rates that names no group ("(18% vs. 4%)", "were 52.5% vs 31.0%"):
+        the two groups named last before it (in the sentence, else the block), in order."""
+        i = rates.index(d)
+        pair = None
+        for x, y in ((rates[i - 1], d) if i > 0 else (None, None), (d, rates[i + 1]) if i + 1 < len(rates) else (None, None)):
+            if x is not None and y is not None and self.versus.fullmatch(text, x.end, y.start):
+                pair = (x, y)
+                break
+        if pair is None:
+            return None
+        x, y = pair
+        end = brackets[1] if brackets else y.end
+        if any(x.start <= m.start < end for m in mentions):
+            return None
+        start = brackets[0] if brackets else x.start
+        before = [m.name for m in block.mentions if m.end <= start]
+        distinct: list[str] = []
+        for name in reversed(before):
+            if name not in distinct:
+                distinct.append(name)
+            if len(distinct) == 2:
+                break
+        distinct.reverse()
+        first = d is x
+        if len(distinct) == 2:
+            return distinct[0] if first else distinct[1]
+        if len(distinct) == 1:
+            return distinct[0] if first else block.other_than(distinct[0])
+        return None
+
+    def _respectively(self, text: str, sentence: tuple[int, int], rates: list[Draft], mentions: list[Mention]) -> dict[Draft, str]:
+        """'… 10.9% and 8.9% … in the original and modified programs, respectively': rates in turn."""
+        m = self.respectively.search(text, sentence[0], sentence[1])
+        if m is None or len(rates) < 2:
+            return {}
+        groups = _coordinated(text, mentions)
+        if not groups:
+            return {}
+        names = max(groups, key=len)
+        return {d: names[i % len(names)] for i, d in enumerate(rates)}
+
+
+def _coordinated(text: str, mentions: list[Mention]) -> list[list[str]]:
+    """Runs of distinct groups joined only by "and", "or" or commas ("the alcohol and mechanical groups")."""
+    runs: list[list[Mention]] = []
+    for m in mentions:
+        if runs and regex.fullmatch(r"\s*(?:,\s*)?(?:(?:and|or|versus|vs\.?)\s+)?(?:the\s+)?|\s*,\s*", text[runs[-1][-1].end:m.start]):
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return [list(dict.fromkeys(x.name for x in r)) for r in runs if len({x.name for x in r}) >= 2]
