@@ -375,7 +375,13 @@ class Extractor:
                         self._snap(cell.doc(i), starts[i], d)
                     candidates.append((rec.entry.priority, d))
         for w_start, w_end in self._route_windows(c_text, starts, ends) if route_words else ():
-            candidates += [(40, d) for d in self._routes(self.nlp.make_doc(c_text[w_start:w_end]), w_start)]
+            for d in self._routes(self.nlp.make_doc(c_text[w_start:w_end]), w_start):
+                if self.route_patterns[d.rule_id].not_alone:
+                    i = sentence_of(d.start)
+                    if not _ALONE_REST.fullmatch(c_text[starts[i]:d.start] + c_text[d.end:ends[i]]):
+                        candidates.append((40, d))
+                else:
+                    candidates.append((40, d))
 
         excluded_index = SpanIndex((e.start, e.end, e) for e in excluded)
         damaged_index = SpanIndex(damaged)
@@ -558,6 +564,8 @@ class _CellScan:
         return self._docs[i]
 
 
+# What may stand beside a `not_alone` route match in a sentence it is alone in.
+_ALONE_REST = regex.compile(r"[\s\p{P}]*")
 _OP_BOUNDED = regex.compile(r"\{(?:\d+|\d*,(\d+))\}")
 
 
