@@ -26,6 +26,7 @@ import spacy
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
+from pipeline.drugs import DrugLinker
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
 from pipeline.prefilter import Trigger, TriggerSet, literal_automaton
 from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules, TokenPattern, word_alternation
@@ -38,9 +39,15 @@ OPENERS, CLOSERS = "([{", ")]}"
 # regex's `\s` (Unicode White_Space): the file, group, record and unit separators.
 NOT_REGEX_SPACE = "\x1c\x1d\x1e\x1f"
 _SPACE, _NON_SPACE = rf"[\s{NOT_REGEX_SPACE}]", rf"[^\s{NOT_REGEX_SPACE}]"
-# A route window reaches back over the run of non-space characters before the hit's own
-# run: the token before a match is its `not_after` guard.
-_ROUTE_WINDOW_BACK = regex.compile(rf"(?r)(?:{_NON_SPACE}+{_SPACE}+)?{_NON_SPACE}*")
+
+
+def _route_window_back(runs: int) -> regex.Pattern:
+    """A route window reaches back over `runs` runs of non-space characters before the
+    hit's own run: the tokens before a match are its `not_after` guards (a guard of n
+    tokens needs at most n runs, each run holding at least one token)."""
+    return regex.compile(rf"(?r)(?:{_NON_SPACE}+{_SPACE}+){{0,{runs}}}{_NON_SPACE}*")
+
+
 # Number words too common to report as uncovered numbers ("one of", "a week").
 NOT_COUNTED = frozenset({"one", "a", "an", "zero"})
 # Runs of sentences longer than this (characters) are scanned with a match timeout.
@@ -191,11 +198,18 @@ class Extractor:
         # holds at least one token, so the hit's own run and reach + 1 more runs hold
         # them all (None: an operator makes matches unbounded; windows are sentences).
         reach = token_reach(rules.token_patterns)
+        # A guard of several tokens ("evidence :") reads as many tokens before or after.
+        guard_before = max((len(g.split()) for p in rules.token_patterns for g in p.not_after), default=1)
+        guard_after = max((len(g.split()) for p in rules.token_patterns for g in p.not_before), default=1)
         self.route_window_ahead = None if reach is None else regex.compile(
-            rf"{_NON_SPACE}*(?:{_SPACE}+{_NON_SPACE}+){{0,{reach + 1}}}")
+            rf"{_NON_SPACE}*(?:{_SPACE}+{_NON_SPACE}+){{0,{reach + guard_after}}}")
+        self.route_window_back = _route_window_back(max(guard_before, 1))
         self.gates = TriggerSet(g for r in (*rules.exclusions, *rules.recognizers) for g in (r.trigger, r.gate) if g is not None)
         # Each rule with the keys of its trigger and gate: it reads the sentences where all hold.
         self.exclusion_plan = [(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in rules.exclusions]
+        # Exclusions whose pattern holds a `drug` group ({{DRUG}}, fragments.yaml) count
+        # only where every word it captured lies inside a drug name of the vocabulary.
+        self.drug_guarded = frozenset(r.id for r in rules.exclusions if "drug" in r.regex.groupindex)
         self.recognizer_plan = [(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in rules.recognizers]
         # Every recognizer and exclusion reads a number: a digit, a number word, a
         # counted unit ("a week", "first month") or a fold word ("threefold"); sentences
@@ -218,6 +232,29 @@ class Extractor:
         self.spelled_starts = literal_automaton(
             {w.casefold().split(" ")[0]: None for w in (*rules.number_words, *rules.fraction_words, *rules.article_words, *rules.ordinal_words)}
         )
+
+    @cached_property
+    def drug_names(self) -> DrugLinker:
+        """Drug names in text (only `mentions` is used), built when a drug-guarded exclusion first hits."""
+        return DrugLinker(self.rules.drug_names, {}, r"(?!)")
+
+    def guarded(self, rule: Compiled, text: str, matches: list[regex.Match]) -> list[regex.Match]:
+        """The matches of an exclusion that hold: all of them, or for a drug-guarded one
+        those whose every `drug` capture lies inside a drug name of `text`."""
+        if rule.id not in self.drug_guarded or not matches:
+            return matches
+        names = self.drug_names.mentions(text, 0, len(text))
+        starts = [n.start for n in names]
+
+        def named(a: int, b: int) -> bool:
+            i = bisect_right(starts, a) - 1
+            return i >= 0 and names[i].end >= b
+
+        return [m for m in matches if all(named(a, b) for a, b in m.spans("drug"))]
+
+    def rule_matches(self, rule: Compiled, text: str) -> list[regex.Match]:
+        """Every match of one regex rule in `text`, as extraction keeps it (the rule test's view)."""
+        return self.guarded(rule, text, list(rule.regex.finditer(text, overlapped=rule.id in self.drug_guarded)))
 
     @cached_property
     def anchor_re(self) -> regex.Pattern:
@@ -315,7 +352,8 @@ class Extractor:
         sentence_of = cell.sentence_of
 
         excluded: list[Excluded] = []
-        for ex, matches in cell.hits(self.exclusion_plan):
+        for ex, matches in cell.hits(self.exclusion_plan, self.drug_guarded):
+            matches = self.guarded(ex, c_text, matches)
             sup = ex.entry.suppresses
             suppresses = None if sup == "all" else frozenset(sup)
             excluded += [Excluded(m.start(), m.end(), ex.id, suppresses) for m in matches]
@@ -337,7 +375,13 @@ class Extractor:
                         self._snap(cell.doc(i), starts[i], d)
                     candidates.append((rec.entry.priority, d))
         for w_start, w_end in self._route_windows(c_text, starts, ends) if route_words else ():
-            candidates += [(40, d) for d in self._routes(self.nlp.make_doc(c_text[w_start:w_end]), w_start)]
+            for d in self._routes(self.nlp.make_doc(c_text[w_start:w_end]), w_start):
+                if self.route_patterns[d.rule_id].not_alone:
+                    i = sentence_of(d.start)
+                    if not _ALONE_REST.fullmatch(c_text[starts[i]:d.start] + c_text[d.end:ends[i]]):
+                        candidates.append((40, d))
+                else:
+                    candidates.append((40, d))
 
         excluded_index = SpanIndex((e.start, e.end, e) for e in excluded)
         damaged_index = SpanIndex(damaged)
@@ -393,7 +437,7 @@ class Extractor:
             if ahead is None:
                 a, b = s0, s1
             else:
-                a = _ROUTE_WINDOW_BACK.match(c_text, s0, m.start()).start()  # type: ignore[union-attr]
+                a = self.route_window_back.match(c_text, s0, m.start()).start()  # type: ignore[union-attr]
                 b = ahead.match(c_text, m.start(), s1).end()  # type: ignore[union-attr]
             if windows and a <= windows[-1][1]:
                 windows[-1] = (windows[-1][0], max(b, windows[-1][1]))
@@ -409,9 +453,7 @@ class Extractor:
             if pattern.keep:
                 t_start, t_end = t_start + pattern.keep[0], t_start + pattern.keep[1]
             after = t_end + 1 if t_end < len(doc) and doc[t_end].text == "-" else t_end  # "oral-health"
-            nxt = doc[after].lower_ if after < len(doc) else ""
-            prev = doc[t_start - 1].lower_ if t_start > 0 else ""
-            if nxt in pattern.not_before or prev in pattern.not_after:
+            if _guarded_by(pattern.not_before, doc, after, ahead=True) or _guarded_by(pattern.not_after, doc, t_start, ahead=False):
                 continue
             span = doc[t_start:t_end]
             out.append(Draft(type="route", start=span.start_char + offset, end=span.end_char + offset, rule_id=pattern.id, label=pattern.label))
@@ -496,8 +538,10 @@ class _CellScan:
         admitted = held[keys[0]] if len(keys) == 1 else sorted(set(held[keys[0]]).intersection(*(held[k] for k in keys[1:])))
         return self.runs([self.numeric[k] for k in admitted])
 
-    def hits(self, plan: list[tuple[Compiled, tuple[str, ...], frozenset[str]]]) -> Iterator[tuple[Compiled, list[regex.Match]]]:
-        """Each rule of a plan whose gates hold somewhere, with its matches there."""
+    def hits(self, plan: list[tuple[Compiled, tuple[str, ...], frozenset[str]]],
+             overlapped: frozenset[str] = frozenset()) -> Iterator[tuple[Compiled, list[regex.Match]]]:
+        """Each rule of a plan whose gates hold somewhere, with its matches there (overlapping
+        ones for the rules in `overlapped`, whose guard may refuse a match that hides another)."""
         present = self.held.keys()
         text, timeout = self.text, self.timeout
         for rule, keys, needed in plan:
@@ -507,7 +551,8 @@ class _CellScan:
             if not runs:
                 continue
             try:
-                yield rule, [m for r0, r1 in runs for m in rule.regex.finditer(text, r0, r1, **_guard(r1 - r0, timeout))]
+                yield rule, [m for r0, r1 in runs for m in rule.regex.finditer(text, r0, r1, overlapped=rule.id in overlapped,
+                                                                               **_guard(r1 - r0, timeout))]
             except TimeoutError:
                 self._warnings.append(f"line {self._line()}: rule {rule.id} timed out after {timeout:.0f}s on this cell; "
                                       "its values here are not extracted")
@@ -519,6 +564,8 @@ class _CellScan:
         return self._docs[i]
 
 
+# What may stand beside a `not_alone` route match in a sentence it is alone in.
+_ALONE_REST = regex.compile(r"[\s\p{P}]*")
 _OP_BOUNDED = regex.compile(r"\{(?:\d+|\d*,(\d+))\}")
 
 
@@ -538,6 +585,17 @@ def token_reach(patterns: list[TokenPattern]) -> int | None:
                 return None
         longest = max(longest, span)
     return longest
+
+
+def _guarded_by(guards: list[str], doc: Doc, at: int, ahead: bool) -> bool:
+    """True when one of the guards (lower-case tokens separated by spaces: "health",
+    "evidence :") stands in `doc` right from token `at` on (`ahead`) or right before it."""
+    for guard in guards:
+        words = guard.split()
+        lo, hi = (at, at + len(words)) if ahead else (at - len(words), at)
+        if lo >= 0 and hi <= len(doc) and [t.lower_ for t in doc[lo:hi]] == words:
+            return True
+    return False
 
 
 def _gate_keys(rule: Compiled) -> tuple[str, ...]:

@@ -140,6 +140,9 @@ class TokenPattern(Strict):
     keep: tuple[int, int] | None = None
     not_before: list[str] = []
     not_after: list[str] = []
+    # True: a match that is all its sentence holds but punctuation ("IV." on its own line,
+    # a level of evidence) is no route.
+    not_alone: bool = False
     examples: Examples
 
 

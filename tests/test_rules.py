@@ -62,7 +62,7 @@ def _route_hits(extractor: Extractor, sentence: str, rule_id: str) -> list[str]:
 def test_rule_example(extractor, rule_id, kind, sentence, text):
     compiled = RULES.by_id.get(rule_id)
     if compiled is not None:
-        hits = [m.group() for m in compiled.regex.finditer(sentence)]
+        hits = [m.group() for m in extractor.rule_matches(compiled, sentence)]
     else:
         hits = _route_hits(extractor, sentence, rule_id)
     if kind == "match":
