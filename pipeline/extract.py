@@ -203,7 +203,7 @@ class Extractor:
         # Its plain numbers (`digits`, or a `word` without `fold`) are what uncovered.csv
         # reports when no rule reads them (not "SpO2" or "threefold").
         words = word_alternation({*rules.number_words, *rules.fraction_words})
-        digits = r"(?P<digits>(?<![\w.])\d+(?:\.\d+)?)|\d"
+        digits = r"(?P<digits>(?<![\w.·])\d+(?:[.·]\d+)?)|\d"
         spelled = (rf"(?<![\w-])(?P<word>{words})(?:(?P<fold>fold)\b|(?!\w))"
                    rf"|\b(?:{counted_units})\s+(?:{time_units})\b")
         self._anchor_pattern = f"{digits}|{spelled}"

@@ -49,8 +49,9 @@ class Draft:
 
 
 def parse_number(token: str, rules: Rules) -> float:
-    """'0.5' → 0.5, 'Fifty' → 50, 'twenty four' → 24, 'a' → 1, 'first' → 1."""
-    t = token.strip().replace(",", "").replace("−", "-")
+    """'0.5' → 0.5, '1·01' → 1.01 (middle-dot decimal point), 'Fifty' → 50, 'twenty four' → 24,
+    'a' → 1, 'first' → 1."""
+    t = token.strip().replace(",", "").replace("−", "-").replace("·", ".")
     try:
         return float(t)
     except ValueError:
@@ -176,11 +177,11 @@ def _list_drafts(m: regex.Match, type_: str, rule_id: str, text: str, rules: Rul
     factor = days_per(m.group("unit"), rules) if type_ == "follow_up" else 1.0
     drafts = []
     list_start = m.start("list")
-    for i, num in enumerate(regex.finditer(r"\d+(?:\.\d+)?", m.group("list"))):
+    for i, num in enumerate(regex.finditer(r"\d+(?:[.·]\d+)?", m.group("list"))):
         start = (m.start() if i == 0 else list_start + num.start()) + offset
         end = list_start + num.end() + offset
         drafts.append(
-            Draft(type=type_, start=start, end=end, rule_id=rule_id, value=float(num.group()) * factor,
+            Draft(type=type_, start=start, end=end, rule_id=rule_id, value=parse_number(num.group(), rules) * factor,
                   unit="day" if type_ == "follow_up" else None, extra={"list_item": True})
         )
     return drafts
