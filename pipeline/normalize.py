@@ -76,11 +76,12 @@ def days_per(unit_text: str, rules: Rules) -> float:
 
 
 def dose_unit(unit_text: str, rules: Rules) -> str:
-    """Canonical dose unit ('mg per kg' → 'mg/kg', 'mcg/kg' → 'µg/kg')."""
+    """Canonical dose unit from its parts ('mg per kg' → 'mg/kg', 'mcg/kg/min' → 'µg/kg/min',
+    'mg daily' → 'mg/day'); rules/vocab/units.yaml `dose_units` holds the spellings."""
     key = " ".join(unit_text.lower().split())
     cached = rules.unit_cache.get(("dose", key))
     if cached is None:
-        cached = next((u.unit for u in rules.dose_units if regex.fullmatch(u.pattern, key, regex.IGNORECASE)), None)
+        cached = rules.dose_units.canonical(key)
         if cached is None:
             raise NormalizationError(f"unknown dose unit {unit_text!r}")
         rules.unit_cache[("dose", key)] = cached
