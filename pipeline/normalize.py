@@ -181,6 +181,8 @@ def _list_drafts(m: regex.Match, type_: str, rule_id: str, text: str, rules: Rul
     for i, num in enumerate(regex.finditer(r"\d+(?:[.·]\d+)?", m.group("list"))):
         start = (m.start() if i == 0 else list_start + num.start()) + offset
         end = list_start + num.end() + offset
+        if type_ == "follow_up" and parse_number(num.group(), rules) == 0:
+            continue  # "weeks 0, 4 and 8": week 0 is baseline, not a follow-up (ANNOTATION v1.1)
         drafts.append(
             Draft(type=type_, start=start, end=end, rule_id=rule_id, value=parse_number(num.group(), rules) * factor,
                   unit="day" if type_ == "follow_up" else None, extra={"list_item": True})
