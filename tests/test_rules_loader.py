@@ -116,3 +116,18 @@ def test_run_refuses_invalid_rules_and_leaves_outputs(rules_copy, tmp_path):
     with pytest.raises(RuleError):
         run(ROOT / "raw", out, rules_copy)
     assert (out / "studies.csv").read_text(encoding="utf-8") == "previous\n"
+
+
+def test_dose_unit_part_outside_schema_is_refused(rules_copy):
+    """A dose-unit part whose canonical name is not SCHEMA v1.1 (amount[/kg][/h|/min|/day]) is refused."""
+    _edit(rules_copy / "vocab" / "units.yaml", "    mg: 'milligrams?|mg'\n", "    mgs: 'milligrams?|mg'\n")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert "units.yaml" in str(err.value) and "mgs" in str(err.value)
+
+
+def test_dose_unit_spellings_must_not_capture(rules_copy):
+    _edit(rules_copy / "vocab" / "units.yaml", "    mg: 'milligrams?|mg'\n", "    mg: '(milligrams?)|mg'\n")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert "must not capture" in str(err.value)
