@@ -117,6 +117,8 @@ def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence
         elif ch in CLOSERS:
             depth = max(0, depth - 1)
         elif ch == "\n":
+            if _soft_wrap(text, i, end):
+                continue  # a hard-wrapped line ("over the 30\nmonths of"): the sentence goes on
             depth = 0
             if text[s:i].strip():
                 out.append(_trim(text, s, i, cell))
@@ -135,6 +137,20 @@ def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence
     if text[s:end].strip():
         out.append(_trim(text, s, end, cell))
     return out
+
+
+def _soft_wrap(text: str, newline: int, end: int) -> bool:
+    """A line break inside a sentence: the next line opens with a lower-case letter and
+    the line it ends does not end a sentence (abstracts wrapped at a fixed width)."""
+    k = newline + 1
+    while k < end and text[k] in " \t":
+        k += 1
+    if k >= end or not text[k].islower():
+        return False
+    j = newline - 1
+    while j >= 0 and text[j] in " \t\r":
+        j -= 1
+    return j >= 0 and text[j] not in ".!?:;\n"
 
 
 def _trim(text: str, start: int, end: int, cell: str) -> Sentence:
@@ -217,7 +233,7 @@ class Extractor:
         # Its plain numbers (`digits`, or a `word` without `fold`) are what uncovered.csv
         # reports when no rule reads them (not "SpO2" or "threefold").
         words = word_alternation({*rules.number_words, *rules.fraction_words})
-        digits = r"(?P<digits>(?<![\w.])\d+(?:\.\d+)?)|\d"
+        digits = r"(?P<digits>(?<![\w.·])\d+(?:[.·]\d+)?)|\d"
         spelled = (rf"(?<![\w-])(?P<word>{words})(?:(?P<fold>fold)\b|(?!\w))"
                    rf"|\b(?:{counted_units})\s+(?:{time_units})\b")
         self._anchor_pattern = f"{digits}|{spelled}"

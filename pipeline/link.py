@@ -40,7 +40,7 @@ TIMED_TYPES = ARMED_TYPES | {"nnt"}
 NOT_TIMEPOINT_BOUNDS = {"over", "up_to", "at_least"}
 # A comparator segment with its own reference time does not inherit the sentence's.
 OWN_ANCHOR = regex.compile(r"\b(?:after|following|at)\s+(?:the\s+)?(?:initial|first|single|baseline|last)\b", regex.IGNORECASE)
-P_VALUE = regex.compile(r"(?<![\w.])p\s?[=<>≤]=?\s?(?P<p>\d*\.?\d+)")
+P_VALUE = regex.compile(r"(?<![\w.])p\s?[=<>≤]=?\s?(?P<p>\d*[.·]?\d+)")
 # How far (characters) linking looks around a value: keeps it linear on huge sentences.
 CONTEXT = 300
 VERSUS = regex.compile(r"\b(?:vs\.?|versus)\s")
@@ -267,7 +267,7 @@ class Linker:
                       if not taken.any_overlap(m.start(), m.start() + 1)]
             if ps:
                 nearest = min(ps, key=lambda m: min(abs(m.start() - d.end), abs(d.start - m.end())))
-                d.p_value = float(nearest.group("p"))
+                d.p_value = float(nearest.group("p").replace("·", "."))
 
     def _assign_timepoints(self, hay: _Haystack, sentence: Sentence, items: list[Draft], clauses: Partition, segments: Partition) -> None:
         if not any(d.type in TIMED_TYPES for d in items):

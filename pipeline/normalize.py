@@ -49,8 +49,9 @@ class Draft:
 
 
 def parse_number(token: str, rules: Rules) -> float:
-    """'0.5' → 0.5, 'Fifty' → 50, 'twenty four' → 24, 'a' → 1, 'first' → 1."""
-    t = token.strip().replace(",", "").replace("−", "-")
+    """'0.5' → 0.5, '1·01' → 1.01 (middle-dot decimal point), 'Fifty' → 50, 'twenty four' → 24,
+    'a' → 1, 'first' → 1."""
+    t = token.strip().replace(",", "").replace("−", "-").replace("·", ".")
     try:
         return float(t)
     except ValueError:
@@ -75,11 +76,12 @@ def days_per(unit_text: str, rules: Rules) -> float:
 
 
 def dose_unit(unit_text: str, rules: Rules) -> str:
-    """Canonical dose unit ('mg per kg' → 'mg/kg', 'mcg/kg' → 'µg/kg')."""
+    """Canonical dose unit from its parts ('mg per kg' → 'mg/kg', 'mcg/kg/min' → 'µg/kg/min',
+    'mg daily' → 'mg/day'); rules/vocab/units.yaml `dose_units` holds the spellings."""
     key = " ".join(unit_text.lower().split())
     cached = rules.unit_cache.get(("dose", key))
     if cached is None:
-        cached = next((u.unit for u in rules.dose_units if regex.fullmatch(u.pattern, key, regex.IGNORECASE)), None)
+        cached = rules.dose_units.canonical(key)
         if cached is None:
             raise NormalizationError(f"unknown dose unit {unit_text!r}")
         rules.unit_cache[("dose", key)] = cached
@@ -176,11 +178,13 @@ def _list_drafts(m: regex.Match, type_: str, rule_id: str, text: str, rules: Rul
     factor = days_per(m.group("unit"), rules) if type_ == "follow_up" else 1.0
     drafts = []
     list_start = m.start("list")
-    for i, num in enumerate(regex.finditer(r"\d+(?:\.\d+)?", m.group("list"))):
+    for i, num in enumerate(regex.finditer(r"\d+(?:[.·]\d+)?", m.group("list"))):
         start = (m.start() if i == 0 else list_start + num.start()) + offset
         end = list_start + num.end() + offset
+        if type_ == "follow_up" and parse_number(num.group(), rules) == 0:
+            continue  # "weeks 0, 4 and 8": week 0 is baseline, not a follow-up (ANNOTATION v1.1)
         drafts.append(
-            Draft(type=type_, start=start, end=end, rule_id=rule_id, value=float(num.group()) * factor,
+            Draft(type=type_, start=start, end=end, rule_id=rule_id, value=parse_number(num.group(), rules) * factor,
                   unit="day" if type_ == "follow_up" else None, extra={"list_item": True})
         )
     return drafts

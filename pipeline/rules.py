@@ -20,7 +20,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.drugs import drug_spellings
-from pipeline.models import BOUNDS, MEASURE_TYPES, RATE_OUTCOMES, ROUTE_CODES, is_dose_unit
+from pipeline.models import (
+    BOUNDS,
+    DOSE_AMOUNTS,
+    DOSE_PER_TIME,
+    DOSE_PER_WEIGHT,
+    MEASURE_TYPES,
+    RATE_OUTCOMES,
+    ROUTE_CODES,
+)
 from pipeline.prefilter import Trigger
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -196,16 +204,72 @@ class TimeUnit(Strict):
     days: float
 
 
-class DoseUnit(Strict):
-    pattern: str
-    unit: str
+class DoseUnitParts(Strict):
+    """vocab/units.yaml `dose_units`: each part's canonical unit → its spellings (a regex)."""
 
-    @field_validator("unit")
+    amount: dict[str, str]
+    per_weight: dict[str, str] = {}
+    per_time: dict[str, str] = {}
+
+    @field_validator("amount", "per_weight", "per_time")
     @classmethod
-    def _is_dose_unit(cls, unit: str) -> str:
-        if not is_dose_unit(unit):
-            raise ValueError(f"{unit!r} is not a dose unit (SCHEMA v1.1: amount[/kg][/h|/min|/day])")
-        return unit
+    def _spellings_compile(cls, part: dict[str, str]) -> dict[str, str]:
+        for canonical, spelling in part.items():
+            try:
+                compiled = regex.compile(spelling)
+            except regex.error as err:
+                raise ValueError(f"{canonical}: invalid regex {spelling!r}: {err}") from err
+            if compiled.groups:
+                raise ValueError(f"{canonical}: spellings must not capture (use (?:...)): {spelling!r}")
+        return part
+
+
+class DoseUnitGrammar:
+    """The dose-unit parts compiled once: the `{{DOSEUNIT}}` fragment and its normalizer.
+
+    A dose unit as written is an amount, then optionally a per-weight part, then
+    optionally a per-time part; its canonical unit is the parts' canonical names joined
+    by "/" (`mg`, `µg/kg/min`, `mg/day`), so no combination is ever listed. Every
+    canonical name is checked against SCHEMA v1.1 (models.DOSE_AMOUNTS and friends) at
+    load time, which makes every output unit satisfy `is_dose_unit`.
+    """
+
+    PARTS = (("amount", DOSE_AMOUNTS), ("per_weight", DOSE_PER_WEIGHT), ("per_time", DOSE_PER_TIME))
+
+    def __init__(self, parts: DoseUnitParts):
+        self.parts = parts
+        for name, allowed in self.PARTS:
+            wrong = [c for c in getattr(parts, name) if c not in allowed]
+            if wrong:
+                raise ValueError(f"{name}: {wrong} not among the SCHEMA v1.1 names {list(allowed)}")
+        amount = "|".join(f"(?:{p})" for p in parts.amount.values())
+        weight = "|".join(f"(?:{p})" for p in parts.per_weight.values())
+        time = "|".join(f"(?:{p})" for p in parts.per_time.values())
+        self.amount_fragment = f"(?:{amount})"
+        # The volume amount alone (a volume a dose was given in is no second dose).
+        self.volume_fragment = f"(?:{parts.amount['mL']})" if "mL" in parts.amount else "(?!)"
+        self.fragment = self.amount_fragment + (f"(?:{weight})?" if weight else "") + (f"(?:{time})?" if time else "")
+        # A digit, then an amount that a letter does not continue: every dose hit holds one.
+        self.trigger = rf"\d\s?(?i:{amount})(?![^\W\d_])"
+        # The normalizer: the same grammar with one group per canonical name, read whole.
+        self._names: list[tuple[str, str]] = []
+        pieces = []
+        for name, _ in self.PARTS:
+            alts = []
+            for canonical, spelling in getattr(parts, name).items():
+                alts.append(f"(?P<g{len(self._names)}>{spelling})")
+                self._names.append((name, canonical))
+            if alts:
+                pieces.append("(?:" + "|".join(alts) + ")" + ("" if name == "amount" else "?"))
+        self._reader = regex.compile("".join(pieces), regex.IGNORECASE)
+
+    def canonical(self, written: str) -> str | None:
+        """The canonical unit of a spelling ('mcg/kg/min' → 'µg/kg/min', 'mg daily' → 'mg/day'), or None."""
+        m = self._reader.fullmatch(written.strip())
+        if m is None:
+            return None
+        found = dict(self._names[int(g[1:])] for g, v in m.groupdict().items() if v is not None)
+        return "/".join(found[name] for name, _ in self.PARTS if name in found)
 
 
 class DrugExample(Strict):
@@ -286,7 +350,7 @@ class Rules(BaseModel):
     article_words: dict[str, float]
     ordinal_words: dict[str, float]
     time_units: dict[str, TimeUnit]
-    dose_units: list[DoseUnit]
+    dose_units: Any  # DoseUnitGrammar
     bounds_before: list[BoundCue]
     bound_symbols: dict[str, str]
     not_timepoint_before: list[str]
@@ -430,6 +494,8 @@ def _regex_entries(path: Path, key: str, model: type[RegexEntry], fragments: dic
         if entry.id in seen:
             raise RuleError(path, line, entry.id, f"duplicate id (first at line {seen[entry.id]})")
         seen[entry.id] = line
+        if entry.trigger is not None:  # a trigger may use fragments too ("{{DOSEUNIT_TRIGGER}}")
+            entry.trigger = _expand(entry.trigger, fragments, path, line, entry.id)
         out.append(_compile(entry, _expand(entry.pattern, fragments, path, line, entry.id), path, line, check_groups))
     return out
 
@@ -499,14 +565,21 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
 
     number_words = _number_words(numbers)
     time_units = {k: _validate(TimeUnit, v, vocab / "units.yaml") for k, v in units["time_units"].items() if k != "__line__"}
-    dose_units = [_validate(DoseUnit, v, vocab / "units.yaml") for v in units["dose_units"]]
+    dose_parts = _validate(DoseUnitParts, units["dose_units"], vocab / "units.yaml")
+    try:
+        dose_units = DoseUnitGrammar(dose_parts)
+    except ValueError as err:
+        raise RuleError(vocab / "units.yaml", units["dose_units"].get("__line__"), None, f"dose_units: {err}") from err
     fragments = {k: v for k, v in _strip_lines(_read_yaml(rules_dir / "regex" / "fragments.yaml")).items()}
     fragments["NUMWORD"] = r"(?<![\w-])(?i:" + word_alternation(number_words) + r")(?!\w)"
     fragments["APPROX"] = "(?i:" + word_alternation(bounds["approx"]) + ")"
     fragments["NUMWORD_BARE"] = word_alternation(number_words)
     fragments["FRACTION"] = word_alternation(numbers.get("fractions", {}))
     fragments["TIMEUNIT"] = "(?:" + "|".join(u.pattern for u in time_units.values()) + ")"
-    fragments["DOSEUNIT"] = "(?:" + "|".join(u.pattern for u in dose_units) + ")"
+    fragments["DOSEUNIT"] = dose_units.fragment
+    fragments["DOSEAMOUNT"] = dose_units.amount_fragment
+    fragments["DOSEVOLUME"] = dose_units.volume_fragment
+    fragments["DOSEUNIT_TRIGGER"] = dose_units.trigger
 
     regex_dir = rules_dir / "regex"
     recognizers = _regex_entries(regex_dir / "measures.yaml", "recognizers", Recognizer, fragments, True)

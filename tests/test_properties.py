@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from pipeline.build import process_text
 from pipeline.ingest import decode_source
+from pipeline.models import is_dose_unit
 from pipeline.normalize import days_per, dose_unit, parse_number
 from pipeline.rules import load_rules
 
@@ -46,9 +47,19 @@ def test_numbers_round_trip(x):
     assert parse_number(repr(x), RULES) == x
 
 
-@given(st.sampled_from(["mg/kg", "mg", "mg/kg/h", "µg/kg"]))
+@given(st.sampled_from(["mg/kg", "mg", "mg/kg/h", "µg/kg", "µg/kg/min", "mg/day", "mg/h", "ng/kg", "g", "mL", "mL/kg", "IU"]))
 def test_dose_units_read_their_canonical_form(unit):
     assert dose_unit(unit, RULES) == unit
+
+
+@given(st.sampled_from([("mcg/kg/min", "µg/kg/min"), ("μg·kg−1·min−1", "µg/kg/min"), ("mg kg-1 h-1", "mg/kg/h"),
+                        ("mg per kg", "mg/kg"), ("mg/d", "mg/day"), ("mg daily", "mg/day"), ("mg per day", "mg/day"),
+                        ("ml", "mL"), ("units", "IU"), ("mic/kg", "µg/kg"), ("µg/ kg", "µg/kg"), ("MG/KG/HR", "mg/kg/h")]))
+def test_dose_units_from_parts(pair):
+    """Any spelling of the parts reads as the canonical unit, which is a SCHEMA v1.1 dose unit."""
+    written, canonical = pair
+    assert dose_unit(written, RULES) == canonical
+    assert is_dose_unit(canonical)
 
 
 @given(st.sampled_from([("minute", 1 / 1440), ("hour", 1 / 24), ("day", 1), ("week", 7), ("month", 30.4375), ("year", 365.25)]))

@@ -82,7 +82,7 @@ def test_token_pattern_unknown_label(rules_copy):
 
 def test_unknown_named_group(rules_copy):
     path = rules_copy / "regex" / "measures.yaml"
-    _edit(path, "(?P<value>{{NUM}}) {{STATS}}\n    examples:\n      match:\n        - {text: \"OR = 28.94",
+    _edit(path, "{{RATIO_VALUE}} {{STATS}}\n    examples:\n      match:\n        - {text: \"OR = 28.94",
           "(?P<valu>{{NUM}}) {{STATS}}\n    examples:\n      match:\n        - {text: \"OR = 28.94")
     with pytest.raises(RuleError) as err:
         load_rules(rules_copy)
@@ -116,3 +116,18 @@ def test_run_refuses_invalid_rules_and_leaves_outputs(rules_copy, tmp_path):
     with pytest.raises(RuleError):
         run(ROOT / "raw", out, rules_copy)
     assert (out / "studies.csv").read_text(encoding="utf-8") == "previous\n"
+
+
+def test_dose_unit_part_outside_schema_is_refused(rules_copy):
+    """A dose-unit part whose canonical name is not SCHEMA v1.1 (amount[/kg][/h|/min|/day]) is refused."""
+    _edit(rules_copy / "vocab" / "units.yaml", "    mg: 'milligrams?|mg'\n", "    mgs: 'milligrams?|mg'\n")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert "units.yaml" in str(err.value) and "mgs" in str(err.value)
+
+
+def test_dose_unit_spellings_must_not_capture(rules_copy):
+    _edit(rules_copy / "vocab" / "units.yaml", "    mg: 'milligrams?|mg'\n", "    mg: '(milligrams?)|mg'\n")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert "must not capture" in str(err.value)

@@ -112,3 +112,12 @@ def test_empty_and_whitespace_pages(rules):
 def test_split_lines_offsets():
     text = "a\r\nbc\nd"
     assert [(ln.start, ln.end) for ln in split_lines(text)] == [(0, 1), (3, 5), (6, 7)]
+
+
+def test_hard_wrapped_lines_continue_the_sentence():
+    """A line break before a lower-case word is a wrap, not a sentence end ("over the 30\\nmonths")."""
+    from pipeline.extract import split_sentences
+
+    text = "relapsed over the 30 \nmonths of follow-up.\nResults were similar:\nsee below"
+    got = [text[s.start:s.end] for s in split_sentences(text, 0, len(text), "findings")]
+    assert got == ["relapsed over the 30 \nmonths of follow-up.", "Results were similar:", "see below"]
