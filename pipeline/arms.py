@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import regex
 
@@ -62,6 +62,11 @@ class BlockArms:
     mentions: list[Mention]
     default: str | None
     order: list[str]  # distinct arm names in order of first mention
+
+    starts: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.starts = [m.start for m in self.mentions]
 
     def other_than(self, name: str | None) -> str | None:
         """The block's other arm in a two-arm comparison (the first distinct arm that is not `name`)."""
@@ -196,10 +201,10 @@ class ArmLinker:
         armed = sorted((d for d in items if d.type in ARMED_TYPES), key=lambda d: d.start)
         if not armed:
             return
-        starts = [m.start for m in block.mentions]
-        lo, hi = bisect_left(starts, sentence[0]), bisect_left(starts, sentence[1])
+        lo, hi = bisect_left(block.starts, sentence[0]), bisect_left(block.starts, sentence[1])
         mentions = block.mentions[lo:hi]
         rates = [d for d in armed if d.type.endswith("_rate")]
+        position = {id(r): i for i, r in enumerate(rates)}
         done = self._respectively(text, sentence, rates, mentions)
         first_seg = segments[0]
         treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
@@ -219,11 +224,11 @@ class ArmLinker:
                 d.arm = treatment or (own if own not in self.comparator_arms else None) or block.default
                 continue
             if brackets:
-                arm = inside or self._contrast(text, d, brackets, rates, mentions, block)
+                arm = inside or self._contrast(text, d, brackets, rates, position, mentions, block)
                 # A bracket that only restates a value ("(67%) of the enhanced intervention group"): look around it.
                 arm = arm or self._own(text, mentions, a, b, min(run_start, brackets[0]), max(run_end, brackets[1] + 1))
             else:
-                arm = self._own(text, mentions, a, b, run_start, run_end) or self._contrast(text, d, None, rates, mentions, block)
+                arm = self._own(text, mentions, a, b, run_start, run_end) or self._contrast(text, d, None, rates, position, mentions, block)
             d.arm = arm if arm is not None else block.default
 
     def _scopes(self, text: str, armed: list[Draft]) -> dict[Draft, tuple[int, int, int, int]]:
@@ -248,23 +253,25 @@ class ArmLinker:
 
     def _own(self, text: str, mentions: list[Mention], a: int, b: int, run_start: int, run_end: int) -> str | None:
         """The group of a run within [a, b): the first one after it in its clause, else the last one before it."""
-        after = [m for m in mentions if run_end <= m.start < b]
-        if after and not self._crosses_value(text, run_end, after[0].start):
-            return after[0].name
-        before = [m for m in mentions if a <= m.start and m.end <= run_start]
-        if before and not self._crosses_value(text, before[-1].end, run_start):
-            return before[-1].name
+        i = bisect_left(mentions, run_end, key=_start)
+        if i < len(mentions) and mentions[i].start < b and not self._crosses_value(text, run_end, mentions[i].start):
+            return mentions[i].name
+        j = bisect_left(mentions, run_start, key=_start) - 1
+        while j >= 0 and mentions[j].end > run_start:
+            j -= 1
+        if j >= 0 and mentions[j].start >= a and not self._crosses_value(text, mentions[j].end, run_start):
+            return mentions[j].name
         return None
 
     def _crosses_value(self, text: str, start: int, end: int) -> bool:
         """A clause boundary (";" or a full stop) between a value and a group ends the value's reach."""
         return bool(regex.search(r"[;]|\.\s", text[start:end]))
 
-    def _contrast(self, text: str, d: Draft, brackets: tuple[int, int] | None, rates: list[Draft], mentions: list[Mention],
-                  block: BlockArms) -> str | None:
+    def _contrast(self, text: str, d: Draft, brackets: tuple[int, int] | None, rates: list[Draft], position: dict[int, int],
+                  mentions: list[Mention], block: BlockArms) -> str | None:
         """A contrast of two rates that names no group ("(18% vs. 4%)", "were 52.5% vs 31.0%"):
         the two groups named last before it (in the sentence, else the block), in order."""
-        i = rates.index(d)
+        i = position[id(d)]
         pair = None
         for x, y in ((rates[i - 1], d) if i > 0 else (None, None), (d, rates[i + 1]) if i + 1 < len(rates) else (None, None)):
             if x is not None and y is not None and self.versus.fullmatch(text, x.end, y.start):
@@ -274,13 +281,15 @@ class ArmLinker:
             return None
         x, y = pair
         end = brackets[1] if brackets else y.end
-        if any(x.start <= m.start < end for m in mentions):
+        k = bisect_left(mentions, x.start, key=_start)
+        if k < len(mentions) and mentions[k].start < end:
             return None
         start = brackets[0] if brackets else x.start
-        before = [m.name for m in block.mentions if m.end <= start]
         distinct: list[str] = []
-        for name in reversed(before):
-            if name not in distinct:
+        # Walk back from the contrast only as far as two distinct groups (linear on huge blocks).
+        for i in range(bisect_left(block.starts, start) - 1, -1, -1):
+            name = block.mentions[i].name
+            if block.mentions[i].end <= start and name not in distinct:
                 distinct.append(name)
             if len(distinct) == 2:
                 break
@@ -313,3 +322,7 @@ def _coordinated(text: str, mentions: list[Mention]) -> list[list[str]]:
         else:
             runs.append([m])
     return [list(dict.fromkeys(x.name for x in r)) for r in runs if len({x.name for x in r}) >= 2]
+
+
+def _start(m: Mention) -> int:
+    return m.start

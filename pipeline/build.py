@@ -96,8 +96,9 @@ def process_text(source: str, text: str, rules: Rules) -> SourceResult:
     stem = source_stem(source)
     first_id_of: dict[str, str] = {}
     seen: dict[str, int] = {}
-    # A page's blocks that name no group take the page's own treatment (a ketamine clinic's page).
-    page_arm = linker.arms.block_arms(text, [(0, len(text))]).default if len(seg.blocks) > 1 else None
+    # A page's blocks that name no group take the page's own treatment (a ketamine clinic's
+    # page), as its intro — the text before the first block — names it.
+    page_arm = linker.arms.block_arms(text, [(0, seg.blocks[0].char_start)]).default if len(seg.blocks) > 1 else None
     for block in seg.blocks:
         block_text = text[block.char_start:block.char_end]
         base = f"{stem}-{block_hash(block_text)}"

@@ -138,9 +138,10 @@ class DrugLinker:
             out.append(DrugMention(start + s, start + e, canonical))
         return out
 
-    def drug_of(self, text: str, d: Draft, names: list[DrugMention]) -> str | None:
-        """The drug of one dose or route among the names of its sentence, or None."""
-        starts = [m.start for m in names]
+    def drug_of(self, text: str, d: Draft, names: list[DrugMention], starts: list[int] | None = None) -> str | None:
+        """The drug of one dose or route among the names of its sentence (`starts`: their starts), or None."""
+        if starts is None:
+            starts = [m.start for m in names]
         for step in self.order.get(d.type, ()):
             if step == "after":
                 i = bisect_left(starts, d.end)
@@ -160,12 +161,13 @@ class DrugLinker:
 
     def assign(self, text: str, drafts: list[Draft]) -> None:
         """Set `drug` on every dose and route draft from its own sentence's drug names."""
-        cache: dict[tuple[int, int], list[DrugMention]] = {}
+        cache: dict[tuple[int, int], tuple[list[DrugMention], list[int]]] = {}
         for d in drafts:
             if d.type not in DRUG_TYPES:
                 continue
             sentence = d.extra["sentence"]
             key = (sentence.start, sentence.end)
             if key not in cache:
-                cache[key] = self.mentions(text, sentence.start, sentence.end)
-            d.drug = self.drug_of(text, d, cache[key])
+                names = self.mentions(text, sentence.start, sentence.end)
+                cache[key] = (names, [m.start for m in names])
+            d.drug = self.drug_of(text, d, *cache[key])
