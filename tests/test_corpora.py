@@ -57,18 +57,40 @@ def test_pmc_dev_gold_covers_all_60_abstracts_and_grounds():
     assert sorted(p.stem + ".txt" for p in pmc[0].gold.glob("*.jsonl")) == sorted(e["file"] for e in index)
 
 
+def _fake(dose_f1: float, dose_tp: int, arm_correct: int, tuning: bool = True) -> dict:
+    return {"tuning": tuning, "per_type": {"dose": {"f1": dose_f1, "tp": dose_tp}}, "micro_core": {"f1": 0.8},
+            "micro_all": {"f1": 0.95}, "attributes": {"arm": {"accuracy": arm_correct / 10, "correct": arm_correct}},
+            "blocks": {"spans_accuracy": 0.9, "condition_accuracy": 0.6}}
+
+
 def test_the_ratchet_only_goes_up():
-    report = {"per_type_f1": {"dose": 0.5}, "micro_core_f1": 0.9, "micro_all_f1": 0.9,
-              "attributes": {"arm": 0.2}, "blocks": {"spans_accuracy": 1.0, "condition_accuracy": 0.5}}
-    fake = {"per_type": {"dose": {"f1": 0.7}}, "micro_core": {"f1": 0.8}, "micro_all": {"f1": 0.95},
-            "attributes": {"arm": {"accuracy": None}}, "blocks": {"spans_accuracy": 0.9, "condition_accuracy": 0.6}}
+    report = {"per_type_f1": {"dose": 0.5}, "per_type_tp": {"dose": 4}, "micro_core_f1": 0.9, "micro_all_f1": 0.9,
+              "attributes_correct": {"arm": 2}, "blocks": {"spans_accuracy": 1.0, "condition_accuracy": 0.5}}
+    fake = _fake(0.7, 3, 5)
     raised = raised_baseline({"corpora": {"c": fake, "gone": {"skipped": "absent"}}}, {"c": report, "gone": report})
-    assert raised["c"] == {"per_type_f1": {"dose": 0.7}, "micro_core_f1": 0.9, "micro_all_f1": 0.95,
-                           "attributes": {"arm": 0.2}, "blocks": {"spans_accuracy": 1.0, "condition_accuracy": 0.6}}
+    assert raised["c"] == {"per_type_f1": {"dose": 0.7}, "per_type_tp": {"dose": 4}, "micro_core_f1": 0.9, "micro_all_f1": 0.95,
+                           "attributes_correct": {"arm": 5}, "blocks": {"spans_accuracy": 1.0, "condition_accuracy": 0.6}}
     assert raised["gone"] == report
-    assert ratchet_failures(fake, report) == ["micro core F1 dropped: 0.8 < baseline 0.9",
-                                              "arm accuracy dropped: None < baseline 0.2",
+    assert ratchet_failures(fake, report) == ["dose true positives dropped: 3 < baseline 4",
+                                              "micro core F1 dropped: 0.8 < baseline 0.9",
                                               "blocks spans_accuracy dropped: 0.9 < baseline 1.0"]
+
+
+def test_the_ratchet_holds_correct_attributes_not_their_ratio():
+    base = {"per_type_f1": {"dose": 0.7}, "per_type_tp": {"dose": 3}, "micro_core_f1": 0.8, "micro_all_f1": 0.95,
+            "attributes_correct": {"arm": 5}, "blocks": {"spans_accuracy": 0.9, "condition_accuracy": 0.6}}
+    more_found = _fake(0.7, 3, 5)
+    more_found["attributes"]["arm"]["accuracy"] = 0.1  # five right of fifty: more pairs, none turned wrong
+    assert ratchet_failures(more_found, base) == []
+    assert ratchet_failures(_fake(0.7, 3, 4), base) == ["arm correct dropped: 4 < baseline 5"]
+
+
+def test_an_untuned_split_gates_micro_f1_and_true_positives_not_per_type_f1():
+    base = {"per_type_f1": {"dose": 0.9}, "per_type_tp": {"dose": 3}, "micro_core_f1": 0.8, "micro_all_f1": 0.95,
+            "attributes_correct": {"arm": 5}, "blocks": {"spans_accuracy": 0.9, "condition_accuracy": 0.6}}
+    assert ratchet_failures(_fake(0.7, 3, 5, tuning=False), base) == []
+    assert ratchet_failures(_fake(0.7, 3, 5, tuning=True), base) == ["dose F1 dropped: 0.7 < baseline 0.9"]
+    assert ratchet_failures(_fake(0.7, 2, 5, tuning=False), base) == ["dose true positives dropped: 2 < baseline 3"]
 
 
 def test_pmc_dev_gold_is_the_reconciliation_of_two_independent_passes():
