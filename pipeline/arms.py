@@ -124,14 +124,22 @@ class ArmLinker:
                     a = first[-1]
                     out.append(Mention(a[0], a[1], a[2].lower() + suffix, "group", a[1]))
             if named and text[named[-1][1]:m.start()].strip() == "":
-                name = " ".join(w[2] for w in named).lower() + suffix
-                out.append(Mention(named[0][0], m.end(), name, "group", named[-1][1]))
+                # "the frovatriptan-treated group" is the frovatriptan group.
+                treated = self.treated.fullmatch(text, named[-1][0], named[-1][1])
+                name_end = treated.end("name") if treated else named[-1][1]
+                name = (text[named[0][0]:name_end] if treated else " ".join(w[2] for w in named)).lower() + suffix
+                out.append(Mention(named[0][0], m.end(), " ".join(name.split()), "group", name_end))
         for m in self.coded.finditer(text, start, end):
             out.append(Mention(m.start(), m.end(), f"{m.group('noun').lower()} {m.group('code').lower()}", "group", m.end()))
         for m in self.treated.finditer(text, start, end):
-            name = m.group("name").lower()
+            # "Paromomycin Alone-treated patients": the word before "-treated" may name it too.
+            first = m.start("name")
+            before = regex.search(r"(?<![\w-])([^\W\d_][\w-]*) $", text[max(start, first - 40):first])
+            if before and before.group(1).lower() not in self.stop:
+                first -= len(before.group(0))
+            name = " ".join(text[first:m.end("name")].lower().split())
             if name not in self.stop:
-                out.append(Mention(m.start(), m.end(), name, "group", m.end("name")))
+                out.append(Mention(first, m.end(), name, "group", m.end("name")))
         return out
 
     def mentions(self, text: str, spans: list[tuple[int, int]]) -> list[Mention]:
@@ -285,11 +293,14 @@ class ArmLinker:
         if k < len(mentions) and mentions[k].start < end:
             return None
         start = brackets[0] if brackets else x.start
+        # The groups its own sentence names before it, else (none there) the block's:
+        # walk back only as far as two distinct groups (linear on huge blocks).
+        own = mentions[:bisect_left(mentions, start, key=_start)]
+        pool, stop = (own, 0) if own else (block.mentions, 0)
         distinct: list[str] = []
-        # Walk back from the contrast only as far as two distinct groups (linear on huge blocks).
-        for i in range(bisect_left(block.starts, start) - 1, -1, -1):
-            name = block.mentions[i].name
-            if block.mentions[i].end <= start and name not in distinct:
+        for i in range(bisect_left(pool, start, key=_start) - 1, stop - 1, -1):
+            name = pool[i].name
+            if pool[i].end <= start and name not in distinct:
                 distinct.append(name)
             if len(distinct) == 2:
                 break

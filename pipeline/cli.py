@@ -252,6 +252,8 @@ def print_corpora(report: dict, verbose: bool = False) -> None:
         attrs.add_row(a, *("-" if r["attributes"][a]["accuracy"] is None else
                            f"{r['attributes'][a]['accuracy']:.3f} ({r['attributes'][a]['correct']}/{r['attributes'][a]['total']})"
                            for r in scored.values()))
+    attrs.add_row("arm null: predicted (gold)", *(f"{r['arm_null']['null']}/{r['arm_null']['predicted']} ({r['arm_null']['gold_null']}/{r['arm_null']['gold']})"
+                                                 if "arm_null" in r else "-" for r in scored.values()))
     attrs.add_row("blocks: cell spans", *(f"{r['blocks']['spans_exact']}/{r['blocks']['gold']}" for r in scored.values()))
     attrs.add_row("blocks: condition", *(f"{r['blocks']['condition_correct']}/{r['blocks']['gold']}" for r in scored.values()))
     out.print(attrs)

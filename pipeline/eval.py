@@ -124,6 +124,12 @@ def evaluate(gold: dict[str, list[GoldBlock]], studies: list[Study], measures: l
                 extras.append({"source": source, **_record(p, block_of.get(p.study_id))})
 
     per_type = {t: {**c, **_prf(c["tp"], c["gold"], c["predicted"])} for t, c in counts.items()}
+    # How often no arm is given: the text named no group (SCHEMA: arm null rather than invented).
+    armed_types = ATTRIBUTES["arm"][1]
+    armed = [m for m in measures if m.type in armed_types and m.source in gold]
+    arm_null = {"predicted": len(armed), "null": sum(m.arm is None for m in armed),
+                "gold": sum(1 for bs in gold.values() for b in bs for m in b.measures if m.type in armed_types),
+                "gold_null": sum(1 for bs in gold.values() for b in bs for m in b.measures if m.type in armed_types and m.arm is None)}
 
     def micro(types: tuple[str, ...]) -> dict[str, Any]:
         tp = sum(counts[t]["tp"] for t in types)
@@ -136,6 +142,7 @@ def evaluate(gold: dict[str, list[GoldBlock]], studies: list[Study], measures: l
         "micro_core": micro(CORE_TYPES),
         "micro_all": micro(MEASURE_TYPES),
         "attributes": {a: {"correct": c, "total": n, "accuracy": round(c / n, 4) if n else None} for a, (c, n) in attr_hits.items()},
+        "arm_null": arm_null,
         "blocks": {**block_stats,
                    "spans_accuracy": round(block_stats["spans_exact"] / block_stats["gold"], 4) if block_stats["gold"] else None,
                    "condition_accuracy": round(block_stats["condition_correct"] / block_stats["gold"], 4) if block_stats["gold"] else None},
