@@ -109,6 +109,9 @@ def reconcile() -> tuple[list[dict], list[str], set]:
     # SCHEMA v1.1: `drug` on every dose and route, from the two v1.1 drug passes.
     drugs = runpy.run_path(str(HERE / "v1.1" / "drugs.py"))
     out = drugs["apply"](out, "seed", drugs["reconciled"]())
+    # ANNOTATION v1.1's other new lines, from two independent reviews of the whole page.
+    review = runpy.run_path(str(HERE / "v1.1" / "review.py"))
+    out = review["apply"](out, SOURCE.read_bytes().decode("utf-8"))
     return out, undecided, stale
 
 
