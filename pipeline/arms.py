@@ -22,8 +22,9 @@ draft of one sentence:
    on a clinic's page, the study-drug family of the vocabulary) — a block that names
    no group takes its page's treatment; null when the text does not say.
 
-Effects and ratios take the treatment compared: the first group of the sentence's
-first comparison segment, else their own group, else the default. Names are lower case.
+Effects, ratios and NNT take the treatment compared: the first group of the sentence's
+first comparison segment, else their own group (never a comparator), else the default.
+Names are lower case.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from pipeline.normalize import Draft
 from pipeline.rules import Rules
 from pipeline.spans import DisjointSpans, Partition, enclosing_brackets
 
-ARMED_TYPES = {"response_rate", "remission_rate", "other_rate", "effect_size", "odds_ratio", "hazard_ratio", "risk_ratio"}
+ARMED_TYPES = {"response_rate", "remission_rate", "other_rate", "effect_size", "odds_ratio", "hazard_ratio", "risk_ratio", "nnt"}
 # How far (characters) a value looks for its group: keeps linking linear on huge sentences.
 CONTEXT = 300
 

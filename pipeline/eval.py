@@ -20,7 +20,7 @@ from pipeline.models import CORE_TYPES, MEASURE_TYPES, RATIO_TYPES, Measure, Stu
 
 ATTRIBUTES: dict[str, tuple[tuple[str, ...], set[str]]] = {
     # attribute: (fields compared together, types it applies to)
-    "arm": (("arm",), {"response_rate", "remission_rate", "other_rate", "effect_size", *RATIO_TYPES}),
+    "arm": (("arm",), {"response_rate", "remission_rate", "other_rate", "effect_size", "nnt", *RATIO_TYPES}),
     "drug": (("drug",), {"dose", "route"}),
     "timepoint_days": (("timepoint_days",), {"response_rate", "remission_rate", "other_rate", "effect_size", "nnt", *RATIO_TYPES}),
     "label": (("label",), {"route", "effect_size", "other_rate"}),

@@ -250,7 +250,7 @@ class Linker:
 
     def _attach_p_values(self, text: str, items: list[Draft], clauses: Partition) -> None:
         """p for an effect or ratio that has none yet: from its parenthesis (nearest wins), else from its clause when it is the clause's only effect or ratio."""
-        stats = [x for x in items if x.type in ARMED_TYPES and not x.type.endswith("_rate")]
+        stats = [x for x in items if x.type in ARMED_TYPES and x.type != "nnt" and not x.type.endswith("_rate")]
         if all(x.p_value is not None for x in stats):
             return  # no effect or ratio lacks its p
         per_clause = Counter(clauses.index(x.start) for x in stats)
