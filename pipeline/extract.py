@@ -22,14 +22,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import regex
-import spacy
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pipeline.drugs import DrugLinker
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
 from pipeline.prefilter import Trigger, TriggerSet, literal_automaton
-from pipeline.rules import MATCH_TIMEOUT_S, Compiled, Rules, TokenPattern, word_alternation
+from pipeline.rules import (
+    MATCH_TIMEOUT_S,
+    Compiled,
+    Rules,
+    TokenPattern,
+    tokenizer_nlp,
+    word_alternation,
+)
 from pipeline.segment import Block
 from pipeline.spans import DisjointSpans, SpanIndex
 
@@ -196,7 +202,7 @@ class Extractor:
 
     def __init__(self, rules: Rules):
         self.rules = rules
-        self.nlp = spacy.blank("en")
+        self.nlp = tokenizer_nlp(rules.tokenizer_special_cases)  # "i.v." stays one token
         self.nlp.max_length = 10**9  # tokenizer only (no parser): long sentences are cheap
         self.matcher = Matcher(self.nlp.vocab, validate=True)
         self.route_patterns = {p.id: p for p in rules.token_patterns}

@@ -332,6 +332,7 @@ class Rules(BaseModel):
     exclusions: list[Compiled]
     damage: list[Compiled]
     token_patterns: list[TokenPattern]
+    tokenizer_special_cases: list[str]
     conditions: dict[str, ConditionVocab]
     document_condition_min_score: float
     arms: dict[str, ArmVocab]
@@ -500,7 +501,41 @@ def _regex_entries(path: Path, key: str, model: type[RegexEntry], fragments: dic
     return out
 
 
-def _token_patterns(path: Path) -> list[TokenPattern]:
+def tokenizer_nlp(special_cases: list[str]) -> Any:
+    """A blank English spaCy pipeline whose tokenizer keeps each special case as one token."""
+    import spacy
+    from spacy.symbols import ORTH
+
+    nlp = spacy.blank("en")
+    for case in special_cases:
+        nlp.tokenizer.add_special_case(case, [{ORTH: case}])
+    return nlp
+
+
+def _token_values(token: dict[str, Any]) -> list[tuple[str, str]]:
+    """(attribute, literal) for every literal a token spec compares a whole token's text to."""
+    out = []
+    for attr in ("TEXT", "ORTH", "LOWER", "NORM"):
+        spec = token.get(attr)
+        if isinstance(spec, str):
+            out.append((attr, spec))
+        elif isinstance(spec, dict):
+            out += [(attr, v) for v in spec.get("IN", []) if isinstance(v, str)]
+    return out
+
+
+def _producible(nlp: Any, path: Path, lineno: int, pattern: TokenPattern) -> None:
+    """Refuse a literal the tokenizer never yields as one token ("i.v." unless a special case, "intra venous")."""
+    for token in pattern.pattern:
+        for attr, literal in _token_values(token):
+            pieces = [t.text for t in nlp.tokenizer(literal)]
+            if len(pieces) != 1 or pieces[0] != literal:
+                raise RuleError(path, lineno, pattern.id,
+                                f"token pattern {attr} {literal!r} can never match: the tokenizer makes it {pieces}; "
+                                "write one token per part, or add it to patterns/tokenizer.yaml special_cases")
+
+
+def _token_patterns(path: Path, nlp: Any = None) -> list[TokenPattern]:
     out, seen = [], set()
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("//"):
@@ -516,6 +551,8 @@ def _token_patterns(path: Path) -> list[TokenPattern]:
         if pattern.id in seen:
             raise RuleError(path, lineno, pattern.id, "duplicate id")
         seen.add(pattern.id)
+        if nlp is not None:
+            _producible(nlp, path, lineno, pattern)
         for token in pattern.pattern:
             for spec in token.values():
                 if isinstance(spec, dict) and "REGEX" in spec:
@@ -586,9 +623,15 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     exclusions = _regex_entries(regex_dir / "exclusions.yaml", "exclusions", Exclusion, fragments, False)
     damage = _regex_entries(regex_dir / "damage.yaml", "damage", DamageSign, fragments, False)
     ids = [c.id for c in (*recognizers, *exclusions, *damage)]
+    token_path = rules_dir / "patterns" / "tokenizer.yaml"
+    special_cases = _strip_lines(_read_yaml(token_path)).get("special_cases", []) if token_path.exists() else []
+    bad = [c for c in special_cases if not isinstance(c, str) or not c or any(ch.isspace() for ch in c)]
+    if bad:
+        raise RuleError(token_path, None, None, f"a special case is one token, a string without spaces: {bad[0]!r}")
+    nlp = tokenizer_nlp(special_cases)
     token_patterns = []
     for path in sorted((rules_dir / "patterns").glob("*.jsonl")):
-        token_patterns += _token_patterns(path)
+        token_patterns += _token_patterns(path, nlp)
     ids += [p.id for p in token_patterns]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
@@ -617,6 +660,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
         exclusions=exclusions,
         damage=damage,
         token_patterns=token_patterns,
+        tokenizer_special_cases=special_cases,
         conditions=condition_vocab,
         document_condition_min_score=float(conditions.get("document_min_score", 3)),
         arms=arm_vocab,

@@ -131,3 +131,31 @@ def test_dose_unit_spellings_must_not_capture(rules_copy):
     with pytest.raises(RuleError) as err:
         load_rules(rules_copy)
     assert "must not capture" in str(err.value)
+
+
+def test_token_pattern_the_tokenizer_splits_is_refused(rules_copy):
+    """'i.v.' is two tokens for spaCy's blank English tokenizer unless it is a special case."""
+    _edit(rules_copy / "patterns" / "tokenizer.yaml", '"i.v.", ', "")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert err.value.rule_id == "route.iv" and "route.jsonl" in str(err.value)
+    assert err.value.line == _line_of(rules_copy / "patterns" / "route.jsonl", '"id": "route.iv"')
+    assert "'i.v.' can never match" in str(err.value) and "['i.v', '.']" in str(err.value)
+
+
+def test_token_pattern_holding_a_space_is_refused(rules_copy):
+    path = rules_copy / "patterns" / "route.jsonl"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('{"id": "route.intra_venous", "label": "IV", "pattern": [{"LOWER": "intra venous"}], '
+                 '"examples": {"match": [], "no_match": ["intra venous"]}}\n')
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert err.value.rule_id == "route.intra_venous" and err.value.line == _line_of(path, "route.intra_venous")
+    assert "'intra venous' can never match" in str(err.value)
+
+
+def test_special_cases_make_dotted_routes_match(rules):
+    from pipeline.build import process_text
+
+    measures = process_text("x.txt", "Maintenance was 1 mg/kg s.c. weekly, then 25 mg p.o. daily.", rules).measures
+    assert [(m.text, m.label) for m in measures if m.type == "route"] == [("s.c.", "SC"), ("p.o.", "ORAL")]
