@@ -138,22 +138,23 @@ class Linker:
             return "response_rate", None
         right_hay = _Haystack(right)
         best = None
+        # A cue after the share looks left to it; one before it looks right.
         for pattern, cue, needles in self.cue_res:
-            if not right_hay.may_match(needles, 0, len(right)):
+            if cue.direction == "right" or not right_hay.may_match(needles, 0, len(right)):
                 continue
             m = pattern.search(right)
-            if m and (best is None or m.start() < best[0]):
+            if m and (cue.max_scope is None or m.start() <= cue.max_scope) and (best is None or m.start() < best[0]):
                 best = (m.start(), cue)
         if best:
             return best[1].type, best[1].label
         left = self._mask_thresholds(hay, max(sentence.start, d.start - CONTEXT), d.start)
         left_hay = _Haystack(left)
         for pattern, cue, needles in self.cue_res:
-            if not left_hay.may_match(needles, 0, len(left)):
+            if cue.direction == "left" or not left_hay.may_match(needles, 0, len(left)):
                 continue
             for m in pattern.finditer(left):
                 dist = len(left) - m.end()
-                if best is None or dist < best[0]:
+                if (cue.max_scope is None or dist <= cue.max_scope) and (best is None or dist < best[0]):
                     best = (dist, cue)
         if best:
             return best[1].type, best[1].label
@@ -169,7 +170,7 @@ class Linker:
             return None
         left = hay.text[start:end]
         for pattern, cue, needles in self.tight_left:
-            if hay.may_match(needles, start, end) and pattern.search(left):
+            if cue.direction != "left" and hay.may_match(needles, start, end) and pattern.search(left):
                 return cue.type, cue.label
         return None
 

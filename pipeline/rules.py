@@ -197,6 +197,12 @@ class OutcomeCue(Strict):
     pattern: str
     type: Literal["response_rate", "remission_rate", "other_rate"]
     label: Literal[RATE_OUTCOMES] | None = None  # type: ignore[valid-type]
+    # Where the cue looks for its share (medspaCy ConText's `direction`): "right" — the share
+    # follows the cue ("remission rate 41.5%"); "left" — it precedes it ("41.5% remitted");
+    # "both". `max_scope`: the most characters between cue and share (None: the clause or
+    # sentence the linker searches).
+    direction: Literal["both", "left", "right"] = "both"
+    max_scope: int | None = Field(default=None, gt=0)
 
 
 class TimeUnit(Strict):

@@ -159,3 +159,28 @@ def test_special_cases_make_dotted_routes_match(rules):
 
     measures = process_text("x.txt", "Maintenance was 1 mg/kg s.c. weekly, then 25 mg p.o. daily.", rules).measures
     assert [(m.text, m.label) for m in measures if m.type == "route"] == [("s.c.", "SC"), ("p.o.", "ORAL")]
+
+
+def test_an_outcome_cue_that_only_looks_left_is_a_rules_edit(rules_copy):
+    """Issue #17's newcomer edit: a cue with `direction: left` types the share before it, not after."""
+    from pipeline.build import process_text
+
+    _edit(rules_copy / "vocab" / "outcomes.yaml", "cues:\n",
+          "cues:\n  - {pattern: '\\bbenefit(?:ed|s)?\\b', type: other_rate, label: improvement, direction: left, max_scope: 40}\n")
+    rules = load_rules(rules_copy)
+
+    def label(text: str) -> str | None:
+        (m,) = [m for m in process_text("x.txt", text, rules).measures if m.type.endswith("_rate")]
+        return m.label
+
+    assert label("Overall, 40% of patients benefited at week 4.") == "improvement"
+    assert label("Those who benefited were few: 40% of patients at week 4.") == "other"
+    assert label("40% of the patients, all of them in the first cohort of the trial, benefited.") == "other"  # past max_scope
+
+
+def test_cue_direction_must_be_left_right_or_both(rules_copy):
+    _edit(rules_copy / "vocab" / "outcomes.yaml", "cues:\n",
+          "cues:\n  - {pattern: '\\bbenefited\\b', type: other_rate, label: improvement, direction: up}\n")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert "outcomes.yaml" in str(err.value) and "direction" in str(err.value)
