@@ -248,6 +248,9 @@ def assign_conditions(text: str, blocks: list[Block], rules: Rules) -> None:
     for i in range(len(blocks) - 1, 0, -1):
         sections.append(back[i][sections[-1]])
     sections.reverse()
+    # A run of blocks that name no condition keeps a section only between two blocks of
+    # that section; otherwise its rows are about none of the listed conditions (v1.1).
+    sections = _unnamed_runs_between(sections, scores)
     for block, section, own in zip(blocks, sections, scores, strict=True):
         if not own:
             block.condition = section
@@ -257,6 +260,25 @@ def assign_conditions(text: str, blocks: list[Block], rules: Rules) -> None:
             block.condition = section
         else:
             block.condition = top
+
+
+def _unnamed_runs_between(sections: list[str], scores: list[dict[str, float]]) -> list[str]:
+    """Sections with each run of unscored blocks set to `other` unless both its neighbours share a section."""
+    out = list(sections)
+    i = 0
+    while i < len(out):
+        if scores[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(out) and not scores[j]:
+            j += 1
+        before = sections[i - 1] if i > 0 else None
+        after = sections[j] if j < len(out) else None
+        if before is None or after is None or before != after:
+            out[i:j] = ["other"] * (j - i)
+        i = j
+    return out
 
 
 def assign_document_condition(text: str, block: Block, rules: Rules) -> None:

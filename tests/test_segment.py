@@ -121,3 +121,19 @@ def test_hard_wrapped_lines_continue_the_sentence():
     text = "relapsed over the 30 \nmonths of follow-up.\nResults were similar:\nsee below"
     got = [text[s.start:s.end] for s in split_sentences(text, 0, len(text), "findings")]
     assert got == ["relapsed over the 30 \nmonths of follow-up.", "Results were similar:", "see below"]
+
+
+def _page(rows: list[str]) -> str:
+    return "Evidence\nDepression\nStudy\nFindings\nConclusion\n" + "".join(f"{r}\nThe authors concluded as much.\n" for r in rows)
+
+
+def test_rows_about_no_condition_are_other_unless_inside_one_section(rules):
+    """ANNOTATION v1.1: such a row is `other` unless it sits between two rows of one section."""
+    smoking = "Varenicline helped smokers quit; tobacco abstinence rose at 12 weeks."
+    pain = "Ketamine reduced chronic pain scores and analgesic use after surgery."
+    cataract = "Esketamine sedation steadied patients during cataract surgery."
+    between_sections = segment(_page([smoking, smoking, cataract, cataract, pain, pain]), rules)
+    assert [b.condition for b in between_sections.blocks] == [
+        "substance_use", "substance_use", "other", "other", "pain", "pain"]
+    inside_one = segment(_page([pain, pain, cataract, pain]), rules)
+    assert [b.condition for b in inside_one.blocks] == ["pain", "pain", "pain", "pain"]
