@@ -214,10 +214,10 @@ class ArmLinker:
         mentions = block.mentions[lo:hi]
         rates = [d for d in armed if d.type.endswith("_rate")]
         position = {id(r): i for i, r in enumerate(rates)}
-        done = self._respectively(text, sentence, rates, mentions)
+        scopes = self._scopes(text, armed)
+        done = self._respectively(text, sentence, rates, mentions, scopes, segments)
         first_seg = segments[0]
         treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
-        scopes = self._scopes(text, armed)
         for d in armed:
             if d in done:
                 d.arm = done[d]
@@ -262,14 +262,18 @@ class ArmLinker:
 
     def _own(self, text: str, mentions: list[Mention], a: int, b: int, run_start: int, run_end: int) -> str | None:
         """The group of a run within [a, b): the first one after it in its clause, else the last one before it."""
+        found = self._own_mention(text, mentions, a, b, run_start, run_end)
+        return found.name if found is not None else None
+
+    def _own_mention(self, text: str, mentions: list[Mention], a: int, b: int, run_start: int, run_end: int) -> Mention | None:
         i = bisect_left(mentions, run_end, key=_start)
         if i < len(mentions) and mentions[i].start < b and not self._crosses_value(text, run_end, mentions[i].start):
-            return mentions[i].name
+            return mentions[i]
         j = bisect_left(mentions, run_start, key=_start) - 1
         while j >= 0 and mentions[j].end > run_start:
             j -= 1
         if j >= 0 and mentions[j].start >= a and not self._crosses_value(text, mentions[j].end, run_start):
-            return mentions[j].name
+            return mentions[j]
         return None
 
     def _crosses_value(self, text: str, start: int, end: int) -> bool:
@@ -313,27 +317,43 @@ class ArmLinker:
             return distinct[0] if first else block.other_than(distinct[0])
         return None
 
-    def _respectively(self, text: str, sentence: tuple[int, int], rates: list[Draft], mentions: list[Mention]) -> dict[Draft, str]:
-        """'… 10.9% and 8.9% … in the original and modified programs, respectively': rates in turn."""
+    def _respectively(self, text: str, sentence: tuple[int, int], rates: list[Draft], mentions: list[Mention],
+                      scopes: dict[Draft, tuple[int, int, int, int]], segments: Partition) -> dict[Draft, str]:
+        """'… 10.9% and 8.9% … in the original and modified programs, respectively': rates in turn.
+
+        Only rates whose own group is none or one of the list's take part: "47%, 52% and 49%
+        with iTBS, and remission was 29% and 18%, respectively, in the iTBS and rTMS arms"
+        maps the remissions, not the responses that name their own group.
+        """
         m = self.respectively.search(text, sentence[0], sentence[1])
         if m is None or len(rates) < 2:
             return {}
         groups = _coordinated(text, mentions)
         if not groups:
             return {}
-        names = max(groups, key=len)
-        return {d: names[i % len(names)] for i, d in enumerate(rates)}
+        names, listed = max(groups, key=lambda g: len(g[0]))
+        taking = []
+        for d in rates:
+            a, b, run_start, run_end = scopes[d]
+            seg = segments[segments.index(d.start)]
+            own = self._own_mention(text, mentions, max(a, seg[0]), min(b, seg[1]), run_start, run_end)
+            if own is None or any(own is x for x in listed):
+                taking.append(d)
+        if len(taking) < 2:
+            return {}
+        return {d: names[i % len(names)] for i, d in enumerate(taking)}
 
 
-def _coordinated(text: str, mentions: list[Mention]) -> list[list[str]]:
-    """Runs of distinct groups joined only by "and", "or" or commas ("the alcohol and mechanical groups")."""
+def _coordinated(text: str, mentions: list[Mention]) -> list[tuple[list[str], list[Mention]]]:
+    """Runs of distinct groups joined only by "and", "or" or commas ("the alcohol and mechanical groups"):
+    their names in order, and the mentions that make them."""
     runs: list[list[Mention]] = []
     for m in mentions:
         if runs and regex.fullmatch(r"\s*(?:,\s*)?(?:(?:and|or|versus|vs\.?)\s+)?(?:the\s+)?|\s*,\s*", text[runs[-1][-1].end:m.start]):
             runs[-1].append(m)
         else:
             runs.append([m])
-    return [list(dict.fromkeys(x.name for x in r)) for r in runs if len({x.name for x in r}) >= 2]
+    return [(list(dict.fromkeys(x.name for x in r)), r) for r in runs if len({x.name for x in r}) >= 2]
 
 
 def _start(m: Mention) -> int:

@@ -126,8 +126,10 @@ class Linker:
 
     # ----------------------------------------------------------------- rate type
 
-    def rate_type(self, hay: _Haystack, d: Draft, clause: tuple[int, int], sentence: Sentence) -> tuple[str, str | None] | None:
-        """Rate type from cues: tight left, a threshold-defined response, nearest right in the clause, nearest left in the sentence."""
+    def rate_type(self, hay: _Haystack, d: Draft, clause: tuple[int, int], sentence: Sentence,
+                  left_from: int | None = None) -> tuple[str, str | None] | None:
+        """Rate type from cues: a threshold-defined response, nearest right in the clause, nearest left back to
+        `left_from` (default: the sentence's start)."""
         right_end = min(clause[1], d.end + CONTEXT)
         raw_right = hay.text[d.end:right_end]
         if hay.may_match(self.threshold_response_needles, d.end, right_end) and self._threshold_response(raw_right):
@@ -147,7 +149,7 @@ class Linker:
                 best = (m.start(), cue)
         if best:
             return best[1].type, best[1].label
-        left = self._mask_thresholds(hay, max(sentence.start, d.start - CONTEXT), d.start)
+        left = self._mask_thresholds(hay, max(sentence.start if left_from is None else left_from, d.start - CONTEXT), d.start)
         left_hay = _Haystack(left)
         for pattern, cue, needles in self.cue_res:
             if cue.direction == "left" or not left_hay.may_match(needles, 0, len(left)):
@@ -220,7 +222,12 @@ class Linker:
             if typed is None and segments.index(d.start) > 0 and tc in first_in_clause:
                 typed = first_in_clause[tc]  # "…, versus 0% on placebo": the contrast's own measure
             if typed is None:
-                typed = self.rate_type(hay, d, clauses[clauses.index(d.start)], sentence)
+                # First the value's own coordinated clause (a cue after ", and" is the next
+                # clause's: "Response rates were 47% and 52%, and remission was 29%"), then its clause.
+                own = time_clauses[tc]
+                typed = self.rate_type(hay, d, own, sentence, left_from=own[0])
+                if typed is None:
+                    typed = self.rate_type(hay, d, clauses[clauses.index(d.start)], sentence)
             if typed is None:
                 typed = ("other_rate", self.rules.default_rate_label)
             d.type, d.label = typed
