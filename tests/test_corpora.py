@@ -11,6 +11,7 @@ import hashlib
 import json
 
 import pytest
+import yaml
 
 from pipeline.evaluation import corpus_root, eval_corpus, load_corpora, load_gold_dir
 from pipeline.gate import raised_baseline, ratchet_failures
@@ -104,3 +105,30 @@ def test_pmc_dev_gold_is_the_reconciliation_of_two_independent_passes():
     assert not undecided and not stale, undecided + stale
     for pmcid in pmcids:
         assert merged[pmcid] == json.loads((pmc / f"{pmcid}.jsonl").read_text(encoding="utf-8")), pmcid
+
+
+DEV_KNOWN = (yaml.safe_load((GOLD / "pmc-dev" / "known_failures.yaml").read_text(encoding="utf-8")) or {}).get("failures") or []
+
+
+def _dev_report(reports):
+    corpus = next(c for c in EXTRACTED_CORPORA if c.name == "pmc-dev/dev")
+    _need_texts(corpus)
+    return reports[corpus.name]
+
+
+def _keys(report, kind):
+    return {(m["source"], m["type"], m["text"]) for m in report["misses" if kind == "miss" else "extras"]}
+
+
+def test_dev_has_no_unlisted_misses_or_extras(reports):
+    """Every dev error is listed with its reason in tests/gold/pmc-dev/known_failures.yaml."""
+    report = _dev_report(reports)
+    known = {(k["kind"], k["source"], k["type"], k["text"]) for k in DEV_KNOWN}
+    unlisted = [(kind, *key) for kind in ("miss", "extra") for key in sorted(_keys(report, kind)) if (kind, *key) not in known]
+    assert not unlisted, "unlisted dev misses/extras:\n" + "\n".join(map(str, unlisted))
+
+
+@pytest.mark.parametrize("entry", [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=k["reason"]),
+                                                id=f"{k['kind']}:{k['source']}:{k['text']}") for k in DEV_KNOWN])
+def test_dev_known_failure_still_fails(reports, entry):
+    assert (entry["source"], entry["type"], entry["text"]) not in _keys(_dev_report(reports), entry["kind"])
