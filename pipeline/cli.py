@@ -260,8 +260,13 @@ def print_corpora(report: dict, verbose: bool = False) -> None:
     for name, r in scored.items():
         has_errors = any(r[k] for k in ("misses", "extras", "attribute_errors", "block_errors"))
         if has_errors and (verbose or name == "pages"):
+            if not r.get("tuning", True):
+                # A split for measuring only: its individual errors are not shown, so no rule is written from them.
+                out.print(f"[bold]{name}[/bold]: {len(r['misses'])} misses, {len(r['extras'])} extras, "
+                          f"{len(r['attribute_errors'])} attribute errors — not listed (measuring only; they are in eval.json)")
+                continue
             if len(scored) > 1:
-                out.print(f"[bold]{name}[/bold]" + ("" if r.get("tuning", True) else " (measuring only: write no rule from these)"))
+                out.print(f"[bold]{name}[/bold]")
             print_errors(r)
 
 
@@ -290,11 +295,11 @@ def print_eval(report: dict) -> None:
 def print_errors(report: dict) -> None:
     """Every miss, extra, attribute error and block error of one corpus's report."""
     for m in report["misses"]:
-        _say(out, "MISS ", "red", f"block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']}")
+        _say(out, "MISS ", "red", f"{m['source']}@{m['char_start']} block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']}")
     for m in report["extras"]:
-        _say(out, "EXTRA", "yellow", f"block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']} rule={m['rule_id']}")
+        _say(out, "EXTRA", "yellow", f"{m['source']}@{m['char_start']} block {m['block_index']} {m['type']} {m['text']!r} value={m['value']} low={m['low']} high={m['high']} label={m['label']} rule={m['rule_id']}")
     for e in report["attribute_errors"]:
-        _say(out, "ATTR ", "magenta", f"block {e['block_index']} {e['type']} {e['text']!r} {e['attribute']}: gold {e['gold']} predicted {e['predicted']}")
+        _say(out, "ATTR ", "magenta", f"{e['source']}@{e.get('char_start')} block {e['block_index']} {e['type']} {e['text']!r} {e['attribute']}: gold {e['gold']} predicted {e['predicted']}")
     for e in report["block_errors"]:
         _say(out, "BLOCK", "red", str(e))
 

@@ -118,7 +118,8 @@ def evaluate(gold: dict[str, list[GoldBlock]], studies: list[Study], measures: l
                 attr_hits[attr][1] += 1
                 if not ok:
                     attr_errors.append({"source": source, "block_index": block_index, "attribute": attr, "type": g.type,
-                                        "text": g.text, "gold": [getattr(g, f) for f in fields], "predicted": [getattr(p, f) for f in fields]})
+                                        "text": g.text, "char_start": g.char_start,
+                                        "gold": [getattr(g, f) for f in fields], "predicted": [getattr(p, f) for f in fields]})
         for i, p in enumerate(preds):
             if i not in used:
                 extras.append({"source": source, **_record(p, block_of.get(p.study_id))})

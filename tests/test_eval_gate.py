@@ -95,7 +95,8 @@ def test_breaking_a_rule_fails_the_gate_with_a_readable_miss_list(rules_copy, tm
     finally:
         cli.out = saved
     printed = buf.getvalue()
-    assert "MISS  block 18 odds_ratio 'OR = 28.94; 95% CI 3.45–242.57; p = 0.002' value=28.94" in printed
+    assert "MISS  ketamine-research.txt@" in printed
+    assert "block 18 odds_ratio 'OR = 28.94; 95% CI 3.45–242.57; p = 0.002' value=28.94" in printed
 
 
 def _broken_gold(tmp_path: Path, edit) -> Path:
