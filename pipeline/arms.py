@@ -215,7 +215,7 @@ class ArmLinker:
         rates = [d for d in armed if d.type.endswith("_rate")]
         position = {id(r): i for i, r in enumerate(rates)}
         scopes = self._scopes(text, armed)
-        done = self._respectively(text, sentence, rates, mentions, scopes, segments)
+        done = self._respectively(text, sentence, rates, mentions, scopes, segments, block.order)
         first_seg = segments[0]
         treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
         for d in armed:
@@ -318,7 +318,7 @@ class ArmLinker:
         return None
 
     def _respectively(self, text: str, sentence: tuple[int, int], rates: list[Draft], mentions: list[Mention],
-                      scopes: dict[Draft, tuple[int, int, int, int]], segments: Partition) -> dict[Draft, str]:
+                      scopes: dict[Draft, tuple[int, int, int, int]], segments: Partition, block_order: list[str]) -> dict[Draft, str]:
         """'… 10.9% and 8.9% … in the original and modified programs, respectively': rates in turn.
 
         Only rates whose own group is none or one of the list's take part: "47%, 52% and 49%
@@ -329,18 +329,32 @@ class ArmLinker:
         if m is None or len(rates) < 2:
             return {}
         groups = _coordinated(text, mentions)
-        if not groups:
-            return {}
-        names, listed = max(groups, key=lambda g: len(g[0]))
-        taking = []
+        listed: list[Mention] = []
+        names: list[str] = []
+        if groups:
+            names, listed = max(groups, key=lambda g: len(g[0]))
+        taking, owners = [], []
         for d in rates:
             a, b, run_start, run_end = scopes[d]
             seg = segments[segments.index(d.start)]
             own = self._own_mention(text, mentions, max(a, seg[0]), min(b, seg[1]), run_start, run_end)
             if own is None or any(own is x for x in listed):
                 taking.append(d)
+            elif d.end <= m.start():
+                owners.append(own.name)
         if len(taking) < 2:
             return {}
+        if not names or len(taking) % len(names):
+            # No list in the sentence that the values divide into: the groups its earlier values
+            # named, in order ("46% in the ERP group, 39% in … and 61% in …; remission 24%, 16%
+            # and 33%, respectively"), else the block's arms in the order it introduced them.
+            distinct = list(dict.fromkeys(owners))
+            if len(distinct) == len(taking):
+                names = distinct
+            elif len(block_order) >= len(taking):
+                names = block_order[:len(taking)]
+            else:
+                return {}
         return {d: names[i % len(names)] for i, d in enumerate(taking)}
 
 
