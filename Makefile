@@ -21,11 +21,13 @@ extract: $(STAMP)
 # worker, and the rest fill in (tests/conftest.py).
 test: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/python -m mypy pipeline
 	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 # Everything but the large-input tests (for quick local iterations).
 test-fast: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/python -m mypy pipeline
 	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not slow"
 
 # Regenerate docs/schema.json and the README's generated sections.
@@ -34,6 +36,7 @@ docs: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/python -m mypy pipeline
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

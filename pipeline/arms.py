@@ -120,9 +120,9 @@ class ArmLinker:
             named = self._name(words)
             joined = len(words) >= 3 and words[-2][2].lower() in ("and", "or") and plural
             if joined:  # "the alcohol and mechanical groups": two groups
-                first = self._name(words[:-2])
-                if first and named:
-                    a = first[-1]
+                first_named = self._name(words[:-2])
+                if first_named and named:
+                    a = first_named[-1]
                     out.append(Mention(a[0], a[1], a[2].lower() + suffix, "group", a[1]))
             if named and text[named[-1][1]:m.start()].strip() == "":
                 # "the frovatriptan-treated group" is the frovatriptan group.

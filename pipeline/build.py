@@ -12,12 +12,13 @@ import hashlib
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import cast
 
 import regex
 
 from pipeline.extract import NOT_REGEX_SPACE, Extractor
 from pipeline.link import Linker
-from pipeline.models import Measure, Study, Uncovered
+from pipeline.models import Bound, Condition, Measure, MeasureType, Study, Uncovered
 from pipeline.normalize import Draft
 from pipeline.rules import Rules
 from pipeline.segment import Block, segment
@@ -70,10 +71,11 @@ def _measure(d: Draft, text: str, study_id: str, source: str, block: Block, used
     if measure_id in used:  # two values starting at one offset: keep ids unique and stable
         measure_id = f"{measure_id}-{d.type}"
     used.add(measure_id)
+    # Drafts hold type and bound as plain strings; Measure validates both against their Literals.
     return Measure(
-        measure_id=measure_id, study_id=study_id, source=source, type=d.type,
+        measure_id=measure_id, study_id=study_id, source=source, type=cast(MeasureType, d.type),
         value=_clean(d.value), low=_clean(d.low), high=_clean(d.high), unit=d.unit, label=d.label,
-        approx=d.approx, bound=d.bound, arm=d.arm, drug=d.drug, timepoint_days=_clean(d.timepoint_days),
+        approx=d.approx, bound=cast("Bound | None", d.bound), arm=d.arm, drug=d.drug, timepoint_days=_clean(d.timepoint_days),
         numerator=d.numerator, denominator=d.denominator, ci_low=d.ci_low, ci_high=d.ci_high,
         p_value=d.p_value, text=text[d.start:d.end], char_start=d.start, char_end=d.end, rule_id=d.rule_id,
     )
@@ -123,8 +125,8 @@ def process_text(source: str, text: str, rules: Rules) -> SourceResult:
             result.warnings.append(f"{source}:{line}: damaged text ({rule_id}) in block {block.block_index}; nothing extracted from it")
         follow = [m.high if m.high is not None else m.value for m in measures if m.type == "follow_up"]
         routes = sorted({m.label for m in measures if m.type == "route" and m.label})
-        result.studies.append(Study(
-            study_id=study_id, source=source, block_index=block.block_index, condition=block.condition,
+        result.studies.append(Study(  # Study validates the block's condition (a plain str) against Condition
+            study_id=study_id, source=source, block_index=block.block_index, condition=cast(Condition, block.condition),
             title=text[block.title.start:block.title.end] if block.title else None,
             findings=text[block.findings.start:block.findings.end],
             conclusion=text[block.conclusion.start:block.conclusion.end] if block.conclusion else None,

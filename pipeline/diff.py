@@ -233,6 +233,7 @@ def _by_source(old: Path, new: Path) -> Iterator[tuple[str, _Rows, _Rows]]:
     o, n = next(old_it, None), next(new_it, None)
     while o is not None or n is not None:
         if n is None or (o is not None and o[0] < n[0]):
+            assert o is not None  # the loop runs while either table has rows left
             yield o[0], o[1], _NONE
             o = next(old_it, None)
         elif o is None or n[0] < o[0]:

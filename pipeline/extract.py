@@ -26,6 +26,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pipeline.drugs import DrugLinker
+from pipeline.models import UncoveredReason
 from pipeline.normalize import Draft, NormalizationError, normalize_hit
 from pipeline.prefilter import Trigger, TriggerSet, literal_automaton
 from pipeline.rules import (
@@ -87,7 +88,7 @@ class UncoveredNumber:
     start: int
     end: int
     sentence: Sentence
-    reason: str  # no_rule | damaged_text | rate_without_outcome | unreadable
+    reason: UncoveredReason
 
 
 @dataclass
@@ -424,6 +425,7 @@ class Extractor:
         for a_start, a_end, plain in anchors:
             if not plain or covered.any_overlap(a_start, a_end):
                 continue
+            reason: UncoveredReason
             if damaged_index.any_overlap(a_start, a_end):
                 reason = "damaged_text"
             elif unreadable_index.any_overlap(a_start, a_end):

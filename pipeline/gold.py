@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
 
@@ -27,16 +28,16 @@ class GoldError(Exception):
 # two can never disagree on a name, a type or a vocabulary.
 _NOT_IN_GOLD = ("measure_id", "study_id", "source", "rule_id")
 _REQUIRED_IN_GOLD = ("type", "text", "char_start", "char_end")
-_GoldMeasureFields = create_model(
-    "_GoldMeasureFields",
-    __config__=ConfigDict(extra="forbid"),
-    **{
-        name: (info.annotation, ... if name in _REQUIRED_IN_GOLD else (False if name == "approx" else None))
-        for name, info in Measure.model_fields.items() if name not in _NOT_IN_GOLD
-    },
-)
+# name -> (annotation, default). Typed Any: mypy checks a `**` dict's values against
+# create_model's own keyword parameters (`__config__`, `__doc__`, ...) too.
+_gold_fields: dict[str, Any] = {
+    name: (info.annotation, ... if name in _REQUIRED_IN_GOLD else (False if name == "approx" else None))
+    for name, info in Measure.model_fields.items() if name not in _NOT_IN_GOLD
+}
+_GoldMeasureFields = create_model("_GoldMeasureFields", __config__=ConfigDict(extra="forbid"), **_gold_fields)
 
 
+# mypy cannot follow a base class made at run time; its fields are Measure's (above).
 class GoldMeasure(_GoldMeasureFields):  # type: ignore[misc, valid-type]
     """One hand-labelled measure (the `measures` columns that apply, SCHEMA.md "Gold files")."""
 

@@ -110,7 +110,7 @@ class Linker:
         self.persistence = [(regex.compile(p, regex.IGNORECASE), _needles(p)) for p in rules.not_timepoint_before]
         self.clause_opener = regex.compile(rules.clause_openers, regex.IGNORECASE)
         self.clause_opener_needles = _needles(rules.clause_openers)
-        self.drugs = DrugLinker(rules.drug_names, dict(rules.drugs.link), rules.drugs.joiner)
+        self.drugs = DrugLinker(rules.drug_names, {kind: list(steps) for kind, steps in rules.drugs.link.items()}, rules.drugs.joiner)
         self.arms = ArmLinker(rules, self.drugs)
 
     # ----------------------------------------------------------------- helpers

@@ -57,6 +57,7 @@ EFFECT_METRICS = ("cohen_d", "smd", "hedges_g", "r", "unspecified")
 RATE_OUTCOMES = ("abstinence", "relapse", "improvement", "adverse_event", "dropout", "other")
 BOUNDS = ("<", "<=", ">", ">=", "up_to", "within", "at_least", "by", "over")
 Bound = Literal["<", "<=", ">", ">=", "up_to", "within", "at_least", "by", "over"]
+UncoveredReason = Literal["no_rule", "damaged_text", "unreadable"]
 # SCHEMA v1.1: a dose unit is an amount, optionally per body weight, then optionally per
 # time ("mg", "µg/kg/min", "mg/day") — a grammar, not a closed list.
 DOSE_AMOUNTS = ("g", "mg", "µg", "ng", "mL", "IU")
@@ -173,7 +174,7 @@ class Uncovered(Row):
     text: str = col("The number as written.")
     char_start: int = col("Start of the number.", unit="character offset")
     char_end: int = col("End (exclusive) of the number.", unit="character offset")
-    reason: Literal["no_rule", "damaged_text", "unreadable"] = col(
+    reason: UncoveredReason = col(
         "Why it is listed: no rule reads it; it sits in damaged text; a rule matched but its value could not be read."
     )
     sentence: str = col("The sentence around it, for review.")

@@ -125,40 +125,46 @@ def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Ru
     start, end = m.start() + offset, m.end() + offset
     d = Draft(type=type_, start=start, end=end, rule_id=rule_id)
     d.approx = bool(g.get("approx"))
-    if g.get("bound"):
-        d.bound = rules.bound_symbols.get(g["bound"].strip())
+    if bound := g.get("bound"):
+        d.bound = rules.bound_symbols.get(bound.strip())
 
     if g.get("list"):
         return _list_drafts(m, type_, rule_id, text, rules, offset)
 
-    if g.get("fraction"):
-        key = " ".join(g["fraction"].lower().split())
+    numerator, denominator = g.get("numerator"), g.get("denominator")
+    if fraction := g.get("fraction"):
+        key = " ".join(fraction.lower().split())
         d.value = rules.fraction_words[key]
-    elif g.get("numerator") and g.get("denominator") and not g.get("value"):
-        num, den = int(parse_number(g["numerator"], rules)), int(parse_number(g["denominator"], rules))
+    elif numerator and denominator and not g.get("value"):
+        num, den = int(parse_number(numerator, rules)), int(parse_number(denominator, rules))
         if den <= 0 or num > den:
             raise NormalizationError(f"not a share: {num}/{den}")
         d.numerator, d.denominator = num, den
         d.value = 100.0 * num / den
     else:
-        if g.get("value"):
-            d.value = parse_number(g["value"], rules)
-        if g.get("low") and g.get("high"):
-            d.low, d.high = parse_number(g["low"], rules), parse_number(g["high"], rules)
+        if value := g.get("value"):
+            d.value = parse_number(value, rules)
+        low, high = g.get("low"), g.get("high")
+        if low and high:
+            d.low, d.high = parse_number(low, rules), parse_number(high, rules)
             if d.low > d.high:
-                raise NormalizationError(f"range out of order: {g['low']}–{g['high']}")
-        elif g.get("high") and d.value is not None:  # "Day 1–3": value is the low end
-            d.low, d.high, d.value = d.value, parse_number(g["high"], rules), None
-        if g.get("numerator") and g.get("denominator"):
-            d.numerator = int(parse_number(g["numerator"], rules))
-            d.denominator = int(parse_number(g["denominator"], rules))
+                raise NormalizationError(f"range out of order: {low}–{high}")
+        elif high and d.value is not None:  # "Day 1–3": value is the low end
+            d.low, d.high, d.value = d.value, parse_number(high, rules), None
+        if numerator and denominator:
+            d.numerator = int(parse_number(numerator, rules))
+            d.denominator = int(parse_number(denominator, rules))
 
     if type_ == "rate" or type_.endswith("_rate"):
         d.unit = "%"
     elif type_ == "dose":
-        d.unit = dose_unit(g["unit"], rules)
+        unit = g["unit"]
+        assert unit is not None, f"{rule_id}: dose rules always capture a unit"
+        d.unit = dose_unit(unit, rules)
     elif type_ == "follow_up":
-        factor = days_per(g["unit"], rules)
+        unit = g["unit"]
+        assert unit is not None, f"{rule_id}: follow_up rules always capture a unit"
+        factor = days_per(unit, rules)
         d.value = d.value * factor if d.value is not None else None
         d.low = d.low * factor if d.low is not None else None
         d.high = d.high * factor if d.high is not None else None
@@ -167,10 +173,11 @@ def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Ru
         d.label = effect_metric(g.get("metric") or "")
     if type_ in ("follow_up", "dose") and d.bound is None:
         d.bound = bound_before(text, start, rules)
-    if g.get("ci_low") and g.get("ci_high"):
-        d.ci_low, d.ci_high = parse_number(g["ci_low"], rules), parse_number(g["ci_high"], rules)
-    if g.get("p_value"):
-        d.p_value = parse_number(g["p_value"], rules)
+    ci_low, ci_high = g.get("ci_low"), g.get("ci_high")
+    if ci_low and ci_high:
+        d.ci_low, d.ci_high = parse_number(ci_low, rules), parse_number(ci_high, rules)
+    if p_value := g.get("p_value"):
+        d.p_value = parse_number(p_value, rules)
     return [d]
 
 

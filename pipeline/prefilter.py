@@ -32,8 +32,8 @@ regex decides.
 from __future__ import annotations
 
 import re
-import re._constants as sre  # noqa: PLC2701 - the stable parse-tree opcodes of `re`
-import re._parser as sre_parse  # noqa: PLC2701
+import re._constants as sre  # type: ignore[import-not-found]  # noqa: PLC2701 - the stable parse-tree opcodes of `re`; typeshed stubs only their deprecated `sre_*` aliases
+import re._parser as sre_parse  # type: ignore[import-not-found]  # noqa: PLC2701 - no stubs, as above
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -125,17 +125,17 @@ def _node(op: Any, arg: Any, folded: bool) -> _Info:
         exact = all(b.exact for b in branches)
         alternatives = None
         if all(b.alternatives is not None for b in branches):
-            union = frozenset().union(*(b.alternatives for b in branches))  # type: ignore[arg-type]
+            union = frozenset[Needle]().union(*(b.alternatives for b in branches if b.alternatives is not None))
             alternatives = union if len(union) <= MAX_LITERALS else None
         required = None
         if all(b.required is not None for b in branches):
-            union = frozenset().union(*(b.required for b in branches))  # type: ignore[arg-type]
+            union = frozenset[Needle]().union(*(b.required for b in branches if b.required is not None))
             required = union if len(union) <= MAX_LITERALS else None
         return _Info(alternatives, required, exact)
     if op is sre.SUBPATTERN:
         _group, add_flags, del_flags, items = arg
-        inner = (folded or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-        return _sequence(items, inner)
+        inner_folded = (folded or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+        return _sequence(items, inner_folded)
     if op is getattr(sre, "ATOMIC_GROUP", None):
         return _sequence(arg, folded)
     if op in _REPEATS:
@@ -242,9 +242,9 @@ class TriggerSet:
 
     def holding(self, text: str, spans: list[tuple[int, int]]) -> dict[str, list[int]]:
         """{trigger key: indexes of the spans of `text` it matches in}; absent triggers are left out."""
-        folded: str | None = text.casefold()
-        if len(folded) != len(text):  # offsets would not line up: case-insensitive literals cannot be trusted
-            folded = None
+        casefolded = text.casefold()
+        # Offsets would not line up: case-insensitive literals cannot be trusted.
+        folded = casefolded if len(casefolded) == len(text) else None
         candidates: dict[str, set[int]] = {}
         for k, (a, b) in enumerate(spans):
             # A literal found many times yields the same key tuple each time: dedupe first.

@@ -300,7 +300,7 @@ def render_report(studies: list[Study], measures: list[Measure], uncovered: list
         misses = [g for g in misses_by_source.get(s.source, []) if s.char_start <= g["char_start"] < s.char_end]
         cls = "card damaged" if "damaged_text" in flags else "card"
         unc = unc_by_study[s.study_id]
-        if s.title is not None and text:
+        if s.title is not None and s.title_start is not None and s.title_end is not None and text:
             head = highlight(text, s.title_start, s.title_end, ms, extras, misses, unc)
         else:
             head = html.escape(s.title) if s.title else f"Block {s.block_index}"
@@ -309,7 +309,7 @@ def render_report(studies: list[Study], measures: list[Measure], uncovered: list
                      + (f" · duplicate of {html.escape(s.duplicate_of)}" if s.duplicate_of else "")
                      + "".join(f'<span class="flag">{html.escape(f)}</span>' for f in flags) + "</div>")
         cells = [("findings", s.findings_start, s.findings_end)]
-        if s.conclusion_start is not None:
+        if s.conclusion_start is not None and s.conclusion_end is not None:
             cells.append(("conclusion", s.conclusion_start, s.conclusion_end))
         for name, a, b in cells:
             if text:

@@ -492,7 +492,8 @@ def _regex_entries(path: Path, key: str, model: type[RegexEntry], fragments: dic
     items = data.get(key)
     if not isinstance(items, list):
         raise RuleError(path, 1, None, f"expected a list under `{key}`")
-    out, seen = [], {}
+    out: list[Compiled] = []
+    seen: dict[str, int] = {}  # id -> line of its first entry
     for raw in items:
         if not isinstance(raw, dict):
             raise RuleError(path, None, None, f"`{key}` entries must be mappings")

@@ -18,12 +18,14 @@ import gc
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from pipeline import __version__
 from pipeline.build import SourceResult, engines, process_text
@@ -102,7 +104,7 @@ Tables = dict[str, RenderedRows]  # one source's rows, per table
 
 
 def _rendered(result: SourceResult) -> Tables:
-    records = {"studies": result.studies, "measures": result.measures, "uncovered": result.uncovered}
+    records: dict[str, Sequence[BaseModel]] = {"studies": result.studies, "measures": result.measures, "uncovered": result.uncovered}
     return {name: render_records(rows, TABLES[name][0]) for name, rows in records.items()}
 
 
@@ -182,7 +184,7 @@ def _source_digest(path: Path) -> str:
 
 
 def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | None, jobs: int, read_cache: bool = True
-             ) -> Iterator[tuple[SourceOutcome, Tables | None]]:
+             ) -> Generator[tuple[SourceOutcome, Tables | None], None, None]:
     """Outcomes in source order; cached ones are read back (unless read_cache is off), the rest processed (maybe in parallel)."""
     todo: list[tuple[int, Path]] = []
     cached: dict[int, Path] = {}  # read when its turn comes: memory stays flat in N
@@ -334,11 +336,14 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
     return RunSummary(out_dir=out_dir, outcomes=outcomes, rules_sha256=rules.digest, changes=changes)
 
 
+_Row = TypeVar("_Row", bound=BaseModel)
+
+
 def read_tables(out_dir: Path) -> tuple[list[Study], list[Measure], list[Uncovered]]:
     """Read the Parquet tables back into models (for eval and report)."""
     import pyarrow.parquet as pq
 
-    def load(name: str, model: type) -> list:
+    def load(name: str, model: type[_Row]) -> list[_Row]:
         path = out_dir / f"{name}.parquet"
         if not path.exists():
             return []
