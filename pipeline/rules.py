@@ -511,11 +511,11 @@ def _regex_entries(path: Path, key: str, model: type[RegexEntry], fragments: dic
 def tokenizer_nlp(special_cases: list[str]) -> Any:
     """A blank English spaCy pipeline whose tokenizer keeps each special case as one token."""
     import spacy
-    from spacy.symbols import ORTH
 
     nlp = spacy.blank("en")
+    tokenizer: Any = nlp.tokenizer  # spaCy's compiled Tokenizer: typed only as a callable
     for case in special_cases:
-        nlp.tokenizer.add_special_case(case, [{ORTH: case}])
+        tokenizer.add_special_case(case, [{"ORTH": case}])
     return nlp
 
 
