@@ -15,12 +15,12 @@ from pathlib import PurePosixPath
 
 import regex
 
-from pipeline.extract import NOT_REGEX_SPACE, Extractor
-from pipeline.link import Linker
-from pipeline.models import Measure, Study, Uncovered
-from pipeline.normalize import Draft
-from pipeline.rules import Rules
-from pipeline.segment import Block, segment
+from .extract import NOT_REGEX_SPACE, Extractor
+from .link import Linker
+from .models import Measure, Study, Uncovered
+from .normalize import Draft
+from .rules import Rules
+from .segment import Block, segment
 
 WHITESPACE = regex.compile(r"\s+")
 

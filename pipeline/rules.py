@@ -19,8 +19,8 @@ import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipeline.drugs import drug_spellings
-from pipeline.models import (
+from .drugs import drug_spellings
+from .models import (
     BOUNDS,
     DOSE_AMOUNTS,
     DOSE_PER_TIME,
@@ -29,7 +29,7 @@ from pipeline.models import (
     RATE_OUTCOMES,
     ROUTE_CODES,
 )
-from pipeline.prefilter import Trigger
+from .prefilter import Trigger
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 # A pattern that takes longer than this on a probe string is rejected as catastrophic.

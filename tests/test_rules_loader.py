@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.rules import RuleError, load_rules
-from pipeline.runner import run
+from evidex.rules import RuleError, load_rules
+from evidex.runner import run
 
 ROOT = Path(__file__).resolve().parent.parent
 
