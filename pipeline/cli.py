@@ -43,7 +43,7 @@ out = Console()
 
 RawDir = Annotated[Path, typer.Argument(help="Directory of *.txt source pages.")]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory for the tables.")]
-RulesDir = Annotated[Path | None, typer.Option("--rules", help="Rules directory (default: the project's rules/).")]
+RulesDir = Annotated[Path | None, typer.Option("--rules", help="Rules directory (default: $EVIDEX_RULES, else the rules shipped with evidex).")]
 
 
 def _say(target: Console, label: str, style: str, message: str) -> None:
