@@ -32,7 +32,7 @@ test-fast: $(STAMP)
 
 # Regenerate docs/schema.json and the README's generated sections.
 docs: $(STAMP)
-	$(BIN)/python -m pipeline.docgen
+	$(BIN)/python -m evidex.docgen
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench

@@ -38,9 +38,9 @@ def main() -> int:
             pass
     else:
         sys.path.insert(0, str(ROOT))
-        from pipeline.build import engines, process_text
-        from pipeline.rules import load_rules
-        from pipeline.runner import _rendered
+        from evidex.build import engines, process_text
+        from evidex.rules import load_rules
+        from evidex.runner import _rendered
 
         rules = load_rules(ROOT / "rules")
         engines(rules)

@@ -61,7 +61,7 @@ def child(task: str, corpus: str, out: str, sample: int) -> dict:
     corpus_dir, out_dir = Path(corpus), Path(out)
     result: dict = {}
     if task in ("run", "run_jobs2", "incremental"):
-        from pipeline.runner import run
+        from evidex.runner import run
 
         t0 = time.perf_counter()  # after imports: both sides are timed on the work alone
         summary = run(corpus_dir, out_dir, force=task != "incremental", jobs=2 if task == "run_jobs2" else 1)
@@ -69,7 +69,7 @@ def child(task: str, corpus: str, out: str, sample: int) -> dict:
         result["measures"] = sum(o.measures for o in summary.outcomes)
         result["re_extracted"] = sum(not o.cached for o in summary.outcomes)
     elif task == "bigpage":
-        from pipeline.runner import run
+        from evidex.runner import run
 
         t0 = time.perf_counter()
         summary = run(corpus_dir, out_dir, force=True)

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 
 import regex
 
-from pipeline.drugs import DrugLinker
-from pipeline.normalize import Draft
-from pipeline.rules import Rules
-from pipeline.spans import DisjointSpans, Partition, enclosing_brackets
+from .drugs import DrugLinker
+from .normalize import Draft
+from .rules import Rules
+from .spans import DisjointSpans, Partition, enclosing_brackets
 
 ARMED_TYPES = {"response_rate", "remission_rate", "other_rate", "effect_size", "odds_ratio", "hazard_ratio", "risk_ratio", "nnt"}
 # How far (characters) a value looks for its group: keeps linking linear on huge sentences.

@@ -16,12 +16,12 @@ from typing import cast
 
 import regex
 
-from pipeline.extract import NOT_REGEX_SPACE, Extractor
-from pipeline.link import Linker
-from pipeline.models import Bound, Condition, Measure, MeasureType, Study, Uncovered
-from pipeline.normalize import Draft
-from pipeline.rules import Rules
-from pipeline.segment import Block, segment
+from .extract import NOT_REGEX_SPACE, Extractor
+from .link import Linker
+from .models import Bound, Condition, Measure, MeasureType, Study, Uncovered
+from .normalize import Draft
+from .rules import Rules
+from .segment import Block, segment
 
 WHITESPACE = regex.compile(r"\s+")
 

@@ -24,12 +24,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from pipeline import __version__
-from pipeline.export import OutputBusy, dump_json, write_text_atomic
-from pipeline.gold import GoldError
-from pipeline.ingest import InputError, decode_source
-from pipeline.models import MEASURE_TYPES
-from pipeline.rules import RuleError, load_rules
+from . import __version__
+from .export import OutputBusy, dump_json, write_text_atomic
+from .gold import GoldError
+from .ingest import InputError, decode_source
+from .models import MEASURE_TYPES
+from .rules import RuleError, load_rules
 
 app = typer.Typer(
     help="evidex — turn clinical-evidence pages into grounded, analysis-ready tables.\n\n"
@@ -43,7 +43,7 @@ out = Console()
 
 RawDir = Annotated[Path, typer.Argument(help="Directory of *.txt source pages.")]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory for the tables.")]
-RulesDir = Annotated[Path | None, typer.Option("--rules", help="Rules directory (default: the project's rules/).")]
+RulesDir = Annotated[Path | None, typer.Option("--rules", help="Rules directory (default: $EVIDEX_RULES, else the rules shipped with evidex).")]
 
 
 def _say(target: Console, label: str, style: str, message: str) -> None:
@@ -82,8 +82,8 @@ def run(
     (or --force). Writes changes.json against the previous outputs. Outputs are
     published atomically; a rejected file is reported and the others still processed.
     """
-    from pipeline.ingest import list_sources
-    from pipeline.runner import run as do_run
+    from .ingest import list_sources
+    from .runner import run as do_run
 
     if not raw_dir.is_dir():
         raise _fail(2, f"{raw_dir}: raw directory not found")
@@ -140,7 +140,7 @@ def extract(
     rules: RulesDir = None,
 ) -> None:
     """Extract one text and print one JSON object per measure (offsets into that text)."""
-    from pipeline.build import process_text
+    from .build import process_text
 
     try:
         loaded = load_rules(rules)
@@ -178,8 +178,8 @@ def eval_cmd(
     raise_baseline: Annotated[bool, typer.Option("--raise-baseline", help="Raise the ratchet (baseline.json beside --corpora) to every score that improved; never lowers one.")] = False,
 ) -> None:
     """Score every gold corpus (pages, held-out page, pmc-dev dev and test) per type; writes EXTRACTED/eval.json."""
-    from pipeline.evaluation import corpus_root, load_corpora, run_eval_corpora
-    from pipeline.gate import corpora_failures, load_thresholds, raised_baseline
+    from .evaluation import corpus_root, load_corpora, run_eval_corpora
+    from .gate import corpora_failures, load_thresholds, raised_baseline
 
     project = corpora_file.resolve().parent.parent.parent
     try:
@@ -315,7 +315,7 @@ def diff(
 
     Exit 0 when nothing changed, 1 when something did.
     """
-    from pipeline.diff import UnreadableTables, diff_dirs, extracted_at_rev
+    from .diff import UnreadableTables, diff_dirs, extracted_at_rev
 
     with tempfile.TemporaryDirectory(prefix="evidex-rev-") as at_rev:  # removed however the diff ends
         if rev is not None:
@@ -375,7 +375,7 @@ def report(
 
     Gold misses and extras are marked from OUT_DIR/eval.json (run `evidex eval` first).
     """
-    from pipeline.report import write_report
+    from .report import write_report
 
     path = write_report(out_dir, raw_dir)
     out.print(f"wrote {path}")

@@ -43,7 +43,7 @@ from typing import Any, BinaryIO
 
 import regex
 
-from pipeline.export import CsvSlice
+from .export import CsvSlice
 
 SIMILARITY_THRESHOLD = 0.6
 MEASURE_FIELDS = ("value", "low", "high", "unit", "label", "approx", "bound", "arm", "timepoint_days",

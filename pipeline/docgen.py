@@ -1,6 +1,6 @@
 """Generated documentation: docs/schema.json and the README's generated sections.
 
-`python -m pipeline.docgen` rewrites them; `tests/test_schema.py` fails when they are
+`python -m evidex.docgen` rewrites them; `tests/test_schema.py` fails when they are
 stale, so the data dictionary and the eval table in the README always say what the
 code does. Sections live between `<!-- NAME:start -->` and `<!-- NAME:end -->`.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import regex
 
-from pipeline.export import dump_json
-from pipeline.models import MEASURE_TYPES, data_dictionary_markdown, json_schema
+from .export import dump_json
+from .models import MEASURE_TYPES, data_dictionary_markdown, json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 

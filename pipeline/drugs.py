@@ -29,7 +29,7 @@ import ahocorasick
 import regex
 
 if TYPE_CHECKING:  # rules.py imports this module's pure helpers; Draft would import rules.py back
-    from pipeline.normalize import Draft
+    from .normalize import Draft
 
 DRUG_TYPES = ("dose", "route")
 

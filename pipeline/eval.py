@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.gold import GoldBlock, GoldMeasure
-from pipeline.models import CORE_TYPES, MEASURE_TYPES, RATIO_TYPES, Measure, Study
+from .gold import GoldBlock, GoldMeasure
+from .models import CORE_TYPES, MEASURE_TYPES, RATIO_TYPES, Measure, Study
 
 ATTRIBUTES: dict[str, tuple[tuple[str, ...], set[str]]] = {
     # attribute: (fields compared together, types it applies to)

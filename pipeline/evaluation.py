@@ -19,12 +19,12 @@ from typing import Any
 
 import yaml
 
-from pipeline.eval import evaluate
-from pipeline.gold import GoldBlock, GoldError, load_gold
-from pipeline.ingest import list_sources, read_source
-from pipeline.models import Measure, Study
-from pipeline.rules import Rules
-from pipeline.runner import read_tables
+from .eval import evaluate
+from .gold import GoldBlock, GoldError, load_gold
+from .ingest import list_sources, read_source
+from .models import Measure, Study
+from .rules import Rules
+from .runner import read_tables
 
 DEFAULT_CORPUS_ROOT = Path("../shared/corpus")
 
@@ -127,7 +127,7 @@ def run_eval(gold_dir: Path, extracted_dir: Path, raw_dir: Path) -> dict[str, An
 
 
 def _extract_sources(texts: Path, sources: list[str], rules: Rules) -> tuple[list[Study], list[Measure]]:
-    from pipeline.build import process_text
+    from .build import process_text
 
     studies: list[Study] = []
     measures: list[Measure] = []

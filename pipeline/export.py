@@ -32,8 +32,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel
 
-from pipeline import __version__
-from pipeline.models import (
+from . import __version__
+from .models import (
     CONDITIONS,
     MEASURE_TYPES,
     ROUTE_CODES,

@@ -25,20 +25,13 @@ import regex
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from pipeline.drugs import DrugLinker
-from pipeline.models import UncoveredReason
-from pipeline.normalize import Draft, NormalizationError, normalize_hit
-from pipeline.prefilter import Trigger, TriggerSet, literal_automaton
-from pipeline.rules import (
-    MATCH_TIMEOUT_S,
-    Compiled,
-    Rules,
-    TokenPattern,
-    tokenizer_nlp,
-    word_alternation,
-)
-from pipeline.segment import Block
-from pipeline.spans import DisjointSpans, SpanIndex
+from .drugs import DrugLinker
+from .models import UncoveredReason
+from .normalize import Draft, NormalizationError, normalize_hit
+from .prefilter import Trigger, TriggerSet, literal_automaton
+from .rules import MATCH_TIMEOUT_S, Compiled, Rules, TokenPattern, tokenizer_nlp, word_alternation
+from .segment import Block
+from .spans import DisjointSpans, SpanIndex
 
 ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "al.", "approx.", "Dr.", "cf.", "Fig.", "ca.")
 OPENERS, CLOSERS = "([{", ")]}"

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
 
-from pipeline.models import CONDITIONS, LABELS_BY_TYPE, Measure, unit_problem
+from .models import CONDITIONS, LABELS_BY_TYPE, Measure, unit_problem
 
 
 class GoldError(Exception):

@@ -28,13 +28,13 @@ from collections import Counter
 
 import regex
 
-from pipeline.arms import ARMED_TYPES, ArmLinker, BlockArms
-from pipeline.drugs import DrugLinker
-from pipeline.extract import Sentence, clause_spans
-from pipeline.normalize import Draft
-from pipeline.prefilter import Trigger
-from pipeline.rules import Rules
-from pipeline.spans import Partition, SpanIndex, enclosing_brackets
+from .arms import ARMED_TYPES, ArmLinker, BlockArms
+from .drugs import DrugLinker
+from .extract import Sentence, clause_spans
+from .normalize import Draft
+from .prefilter import Trigger
+from .rules import Rules
+from .spans import Partition, SpanIndex, enclosing_brackets
 
 TIMED_TYPES = ARMED_TYPES | {"nnt"}
 NOT_TIMEPOINT_BOUNDS = {"over", "up_to", "at_least"}

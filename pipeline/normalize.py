@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from pipeline.rules import Rules
+from .rules import Rules
 
 EFFECT_METRICS = {"d": "cohen_d", "r": "r", "g": "hedges_g"}
 METRIC_LETTER = regex.compile(r"\(?\b([rdg])\)?$")

@@ -22,9 +22,9 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline.export import write_text_atomic
-from pipeline.ingest import list_sources, read_source
-from pipeline.models import MEASURE_TYPES, Measure, Study, Uncovered
+from .export import write_text_atomic
+from .ingest import list_sources, read_source
+from .models import MEASURE_TYPES, Measure, Study, Uncovered
 
 COLOURS = {
     "response_rate": "#1b9e77", "remission_rate": "#117a65", "other_rate": "#66a61e", "dose": "#d95f02",
@@ -335,7 +335,7 @@ def render_report(studies: list[Study], measures: list[Measure], uncovered: list
 
 def write_report(out_dir: Path, raw_dir: Path) -> Path:
     """Read the tables (and eval.json, changes.json, manifest.json when present) and write out_dir/report.html."""
-    from pipeline.runner import read_tables
+    from .runner import read_tables
 
     studies, measures, uncovered = read_tables(out_dir)
     texts = {}

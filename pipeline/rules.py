@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,8 +21,8 @@ import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipeline.drugs import drug_spellings
-from pipeline.models import (
+from .drugs import drug_spellings
+from .models import (
     BOUNDS,
     DOSE_AMOUNTS,
     DOSE_PER_TIME,
@@ -29,7 +31,7 @@ from pipeline.models import (
     RATE_OUTCOMES,
     ROUTE_CODES,
 )
-from pipeline.prefilter import Trigger
+from .prefilter import Trigger
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 # A pattern that takes longer than this on a probe string is rejected as catastrophic.
@@ -584,9 +586,24 @@ def _with_lexicon(digest: str, lexicon: str) -> str:
     return hashlib.sha256(f"{digest}\0{lexicon}=={installed}".encode()).hexdigest()
 
 
+def default_rules_dir() -> Path:
+    """The rules directory used when none is given: `$EVIDEX_RULES` when set, else the
+    default rules shipped inside the installed package (`evidex/_rules`, package data),
+    else, in the checkout or an editable install, the repository's top-level `rules/`."""
+    env = os.environ.get("EVIDEX_RULES")
+    if env:
+        return Path(env)
+    shipped = resources.files(__package__).joinpath("_rules")
+    if shipped.is_dir():
+        if not isinstance(shipped, Path):  # a zipped install: rules must be real files
+            raise RuleError(str(shipped), None, None, "default rules are not on the file system; pass --rules DIR")
+        return shipped
+    return DEFAULT_RULES_DIR
+
+
 def load_rules(rules_dir: Path | None = None) -> Rules:
-    """Load, validate and compile every rule file under rules_dir."""
-    rules_dir = Path(rules_dir or DEFAULT_RULES_DIR)
+    """Load, validate and compile every rule file under rules_dir (default: `default_rules_dir()`)."""
+    rules_dir = Path(rules_dir or default_rules_dir())
     if not rules_dir.is_dir():
         raise RuleError(rules_dir, None, None, "rules directory not found")
     vocab = rules_dir / "vocab"

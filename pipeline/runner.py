@@ -27,10 +27,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from pipeline import __version__
-from pipeline.build import SourceResult, engines, process_text
-from pipeline.diff import UnreadableTables, diff_dirs
-from pipeline.export import (
+from . import __version__
+from .build import SourceResult, engines, process_text
+from .diff import UnreadableTables, diff_dirs
+from .export import (
     TABLES,
     CsvSlice,
     OutputLock,
@@ -43,9 +43,9 @@ from pipeline.export import (
     render_records,
     unpack,
 )
-from pipeline.ingest import InputError, list_sources, read_source
-from pipeline.models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
-from pipeline.rules import Rules, load_rules
+from .ingest import InputError, list_sources, read_source
+from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
+from .rules import Rules, load_rules
 
 CACHE_DIR = ".cache"
 LOCAL_ARTEFACTS = ("changes.json", "report.html")  # describe this run vs the previous local state

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import regex
 
-from pipeline.prefilter import Trigger, TriggerSet
-from pipeline.rules import Rules
+from .prefilter import Trigger, TriggerSet
+from .rules import Rules
 
 HEADER = ("study", "findings", "conclusion")
 # A title is a short line without final punctuation; longer lines are cells.

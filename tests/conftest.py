@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import read_source
-from pipeline.rules import load_rules
-from pipeline.runner import RunSummary, run
+from evidex.ingest import read_source
+from evidex.rules import load_rules
+from evidex.runner import RunSummary, run
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.arms import ArmLinker
-from pipeline.build import process_text
-from pipeline.drugs import DrugLinker
-from pipeline.rules import load_rules
+from evidex.arms import ArmLinker
+from evidex.build import process_text
+from evidex.drugs import DrugLinker
+from evidex.rules import load_rules
 
 from conftest import ROOT
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.build import process_text
-from pipeline.eval import agree
+from evidex.build import process_text
+from evidex.eval import agree
 
 CASES_DIR = Path(__file__).parent / "cases"
 # Batch 2 was written later by another annotator and first run untuned (docs/performance.md).

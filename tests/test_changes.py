@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.diff import diff_dirs, extracted_at_rev, verified_indexes
-from pipeline.runner import run
+from evidex.cli import app
+from evidex.diff import diff_dirs, extracted_at_rev, verified_indexes
+from evidex.runner import run
 
 from conftest import ROOT, SEED
 

@@ -7,9 +7,9 @@ import shutil
 
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.models import Measure
-from pipeline.runner import run
+from evidex.cli import app
+from evidex.models import Measure
+from evidex.runner import run
 
 from conftest import RAW, ROOT, SEED
 

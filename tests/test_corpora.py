@@ -13,8 +13,8 @@ import json
 import pytest
 import yaml
 
-from pipeline.evaluation import corpus_root, eval_corpus, load_corpora, load_gold_dir
-from pipeline.gate import raised_baseline, ratchet_failures
+from evidex.evaluation import corpus_root, eval_corpus, load_corpora, load_gold_dir
+from evidex.gate import raised_baseline, ratchet_failures
 
 from conftest import GOLD, ROOT
 

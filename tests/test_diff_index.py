@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.diff as diff_mod
-from pipeline.diff import diff_dirs, verified_indexes
-from pipeline.export import TABLES
-from pipeline.runner import run
+import evidex.diff as diff_mod
+from evidex.diff import diff_dirs, verified_indexes
+from evidex.export import TABLES
+from evidex.runner import run
 
 from conftest import ROOT, SEED
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.build import process_text
-from pipeline.drugs import DrugLinker, drug_spellings, fold
-from pipeline.rules import load_rules
+from evidex.build import process_text
+from evidex.drugs import DrugLinker, drug_spellings, fold
+from evidex.rules import load_rules
 
 from conftest import ROOT
 

@@ -17,11 +17,11 @@ import pytest
 import yaml
 from rich.console import Console
 
-from pipeline import cli
-from pipeline.evaluation import load_gold_dir, run_eval
-from pipeline.gate import gate_failures, load_thresholds, ratchet_failures
-from pipeline.gold import GoldError, load_gold
-from pipeline.runner import run
+from evidex import cli
+from evidex.evaluation import load_gold_dir, run_eval
+from evidex.gate import gate_failures, load_thresholds, ratchet_failures
+from evidex.gold import GoldError, load_gold
+from evidex.runner import run
 
 from conftest import GOLD, RAW, ROOT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 
-from pipeline.ingest import list_sources, read_source
+from evidex.ingest import list_sources, read_source
 
 from conftest import RAW
 

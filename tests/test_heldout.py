@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.evaluation import run_eval
-from pipeline.runner import run
+from evidex.evaluation import run_eval
+from evidex.runner import run
 
 from conftest import ROOT
 

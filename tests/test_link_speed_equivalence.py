@@ -15,8 +15,8 @@ import pytest
 import regex
 import yaml
 
-from pipeline.link import Linker, _Haystack
-from pipeline.prefilter import Trigger
+from evidex.link import Linker, _Haystack
+from evidex.prefilter import Trigger
 
 CASE_DIRS = [Path(__file__).parent / "cases", Path(__file__).parent / "cases_heldout"]
 

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.extract import split_sentences
-from pipeline.prefilter import Trigger, TriggerSet, required_literals
-from pipeline.rules import load_rules
+from evidex.extract import split_sentences
+from evidex.prefilter import Trigger, TriggerSet, required_literals
+from evidex.rules import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules(ROOT / "rules")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.build import process_text
-from pipeline.ingest import decode_source
-from pipeline.models import is_dose_unit
-from pipeline.normalize import days_per, dose_unit, parse_number
-from pipeline.rules import load_rules
+from evidex.build import process_text
+from evidex.ingest import decode_source
+from evidex.models import is_dose_unit
+from evidex.normalize import days_per, dose_unit, parse_number
+from evidex.rules import load_rules
 
 RULES = load_rules()
 PIECES = ["45%", "(9/20)", " vs ", "0.5 mg/kg", "IV", "OR = 2.1; 95% CI 1.1–4.0; p = 0.02", "d≈0.5", "NNT ~5",

@@ -22,10 +22,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.export import OutputBusy, OutputLock
-from pipeline.ingest import InputError, decode_source
-from pipeline.runner import run
+from evidex.cli import app
+from evidex.export import OutputBusy, OutputLock
+from evidex.ingest import InputError, decode_source
+from evidex.runner import run
 
 from conftest import RAW, ROOT, SEED
 
@@ -231,7 +231,7 @@ def test_byte_identical_across_hash_seeds_and_file_order(tmp_path):
     for seed, order in (("1", "forward"), ("987654", "reverse")):
         out = tmp_path / f"out-{seed}"
         code = (
-            "import sys; from pathlib import Path; from pipeline.runner import run; from pipeline.ingest import list_sources;"
+            "import sys; from pathlib import Path; from evidex.runner import run; from evidex.ingest import list_sources;"
             f"raw=Path({str(raw)!r}); paths=list_sources(raw);"
             f"paths=paths[::-1] if {order!r}=='reverse' else paths;"
             f"run(raw, Path({str(out)!r}), Path({str(ROOT / 'rules')!r}), force=True, paths=paths)"
@@ -267,8 +267,8 @@ def test_lock_file_does_not_block_after_crash(tmp_path):
 def test_rule_timing_out_on_a_cell_is_reported_and_others_still_read(seed_text):
     """A rule that stalls on one cell loses only its own values there: the warning names
     the cell's line and the rule, and every other rule's values are still extracted."""
-    from pipeline.build import process_text
-    from pipeline.rules import load_rules
+    from evidex.build import process_text
+    from evidex.rules import load_rules
 
     rules = load_rules(ROOT / "rules")
     stalled = next(r for r in rules.recognizers if r.id == "rate.percent")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.evaluation import run_eval
-from pipeline.report import render_report, write_report
-from pipeline.runner import read_tables
+from evidex.evaluation import run_eval
+from evidex.report import render_report, write_report
+from evidex.runner import read_tables
 
 from conftest import GOLD, RAW
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.extract import Extractor, split_sentences, token_reach
-from pipeline.rules import TokenPattern
-from pipeline.segment import segment
+from evidex.extract import Extractor, split_sentences, token_reach
+from evidex.rules import TokenPattern
+from evidex.segment import segment
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE_DIRS = [ROOT / "tests" / "cases", ROOT / "tests" / "cases_heldout"]

@@ -16,9 +16,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.extract import Extractor
-from pipeline.rules import load_rules
-from pipeline.segment import Block, Span
+from evidex.extract import Extractor
+from evidex.rules import load_rules
+from evidex.segment import Block, Span
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules(ROOT / "rules")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.rules import RuleError, load_rules
-from pipeline.runner import run
+from evidex.rules import RuleError, load_rules
+from evidex.runner import run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,7 +155,7 @@ def test_token_pattern_holding_a_space_is_refused(rules_copy):
 
 
 def test_special_cases_make_dotted_routes_match(rules):
-    from pipeline.build import process_text
+    from evidex.build import process_text
 
     measures = process_text("x.txt", "Maintenance was 1 mg/kg s.c. weekly, then 25 mg p.o. daily.", rules).measures
     assert [(m.text, m.label) for m in measures if m.type == "route"] == [("s.c.", "SC"), ("p.o.", "ORAL")]
@@ -163,7 +163,7 @@ def test_special_cases_make_dotted_routes_match(rules):
 
 def test_an_outcome_cue_that_only_looks_left_is_a_rules_edit(rules_copy):
     """Issue #17's newcomer edit: a cue with `direction: left` types the share before it, not after."""
-    from pipeline.build import process_text
+    from evidex.build import process_text
 
     _edit(rules_copy / "vocab" / "outcomes.yaml", "cues:\n",
           "cues:\n  - {pattern: '\\bbenefit(?:ed|s)?\\b', type: other_rate, label: improvement, direction: left, max_scope: 40}\n")

@@ -1,7 +1,7 @@
 """`run` keeps the collector off its long-lived objects only while it runs.
 
 The rules and engines are frozen out of the garbage collector's generations for the
-run (`pipeline.runner._long_lived`); afterwards everything is handed back, and a
+run (`evidex.runner._long_lived`); afterwards everything is handed back, and a
 process that froze objects itself keeps exactly its own freeze.
 """
 
@@ -11,7 +11,7 @@ import gc
 
 import pytest
 
-from pipeline.runner import run
+from evidex.runner import run
 
 
 def _run_and_watch(seed_text, tmp_path) -> list[int]:
@@ -53,7 +53,7 @@ def test_a_fully_cached_run_builds_and_freezes_nothing(seed_text, tmp_path):
 
 
 def test_a_failing_write_still_unfreezes(seed_text, tmp_path, monkeypatch):
-    from pipeline import runner
+    from evidex import runner
 
     def broken_write(self, rendered):
         raise OSError("disk full")

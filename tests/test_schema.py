@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.docgen import render_readme
-from pipeline.export import TABLES, datapackage
-from pipeline.models import Measure, Study, arrow_schema, json_schema
+from evidex.docgen import render_readme
+from evidex.export import TABLES, datapackage
+from evidex.models import Measure, Study, arrow_schema, json_schema
 
 from conftest import ROOT
 
@@ -30,13 +30,13 @@ def test_models_carry_every_contract_column():
 
 def test_docs_schema_json_in_sync():
     committed = json.loads((ROOT / "docs" / "schema.json").read_text(encoding="utf-8"))
-    assert committed == json.loads(json.dumps(json_schema())), "run `python -m pipeline.docgen`"
+    assert committed == json.loads(json.dumps(json_schema())), "run `python -m evidex.docgen`"
 
 
 def test_readme_generated_sections_in_sync():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     report = json.loads((ROOT / "extracted" / "eval.json").read_text(encoding="utf-8"))
-    assert render_readme(readme, report) == readme, "README is stale: run `python -m pipeline.docgen`"
+    assert render_readme(readme, report) == readme, "README is stale: run `python -m evidex.docgen`"
 
 
 def test_committed_datapackage_matches_models():
@@ -52,7 +52,7 @@ def test_parquet_types_are_the_models(seed_run, name):
 
 
 def test_all_null_column_keeps_its_type(tmp_path):
-    from pipeline.export import TableWriter
+    from evidex.export import TableWriter
 
     w = TableWriter(tmp_path, "measures", Measure)
     w.write([{**{f: None for f in Measure.model_fields}, "measure_id": "x-0", "study_id": "x", "source": "s.txt",
@@ -84,9 +84,9 @@ def test_duckdb_reads_parquet_typed(seed_run):
 def test_render_records_equals_render_of_dumps(rules):
     """The runner renders records column by column from their attributes; that must be
     exactly what rendering their pydantic dumps gives (CSV text and Arrow table)."""
-    from pipeline.build import process_text
-    from pipeline.export import render, render_records
-    from pipeline.models import Measure, Study, Uncovered
+    from evidex.build import process_text
+    from evidex.export import render, render_records
+    from evidex.models import Measure, Study, Uncovered
 
     path = sorted((ROOT / "raw").glob("*.txt"))[0]
     result = process_text(path.name, path.read_text(encoding="utf-8"), rules)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.segment import segment, split_lines
+from evidex.segment import segment, split_lines
 
 from conftest import GOLD
 
@@ -116,7 +116,7 @@ def test_split_lines_offsets():
 
 def test_hard_wrapped_lines_continue_the_sentence():
     """A line break before a lower-case word is a wrap, not a sentence end ("over the 30\\nmonths")."""
-    from pipeline.extract import split_sentences
+    from evidex.extract import split_sentences
 
     text = "relapsed over the 30 \nmonths of follow-up.\nResults were similar:\nsee below"
     got = [text[s.start:s.end] for s in split_sentences(text, 0, len(text), "findings")]
