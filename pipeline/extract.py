@@ -394,7 +394,12 @@ class Extractor:
                     if d.end > ends[i]:
                         continue  # a hit across a sentence boundary is not one value
                     if not _token_aligned(c_text, d.start, d.end):
+                        hit_start, hit_end = d.start, d.end
                         self._snap(cell.doc(i), starts[i], d)
+                        if _adds_digits(c_text, d.start, hit_start, hit_start) or _adds_digits(c_text, hit_end, d.end, hit_end - 1):
+                            # "45\u00ad5%", "45~50%": the token holds digits of the number the value never read
+                            unreadable.append((d.start, d.end))
+                            continue
                     candidates.append((rec.entry.priority, d))
         for w_start, w_end in self._route_windows(c_text, starts, ends) if route_words else ():
             for d in self._routes(self.nlp.make_doc(c_text[w_start:w_end]), w_start):
@@ -632,6 +637,13 @@ _RIGHT_EDGE = set(" \t\n)]}.,;:!?\"”’'/%")
 def _token_aligned(text: str, start: int, end: int) -> bool:
     """True when a span starts and ends where spaCy's tokenizer splits anyway (no Doc needed)."""
     return (start == 0 or text[start - 1] in _LEFT_EDGE) and (end == len(text) or text[end] in _RIGHT_EDGE)
+
+
+def _adds_digits(text: str, start: int, end: int, edge: int) -> bool:
+    """True when text[start:end], what snapping added beside the hit's character at `edge`,
+    holds a decimal digit that may belong to the hit's number: the edge is no letter (the
+    "-1" of "μg/kg-1" is the unit's exponent)."""
+    return not text[edge].isalpha() and any(ch.isdecimal() for ch in text[start:end])
 
 
 def _overlaps(a1: int, b1: int, a2: int, b2: int) -> bool:

@@ -301,3 +301,33 @@ def test_rule_timing_out_on_a_cell_is_reported_and_others_still_read(seed_text):
     away = [(m.rule_id, m.char_start, m.char_end) for m in baseline.measures
             if m.rule_id != "rate.percent" and not any(a < m.char_end and m.char_start < b for a, b in lost)]
     assert len(away) > 100 and all(a in kept for a in away)
+
+
+# ------------------------------------------------------------------ round two (issue 21)
+
+
+@pytest.mark.parametrize(("sentence", "text", "value"), [
+    ("Patients received ketamine 0\u00b75 mg/kg IV.", "0\u00b75 mg/kg", 0.5),
+    ("Response was higher (OR 2\u00b71, 95% CI 1\u00b72-3\u00b74).", "OR 2\u00b71, 95% CI 1\u00b72-3\u00b74", 2.1),
+])
+def test_middle_dot_is_a_decimal_point(rules, sentence, text, value):
+    from pipeline.build import process_text
+
+    result = process_text("t.txt", f"{sentence}\n", rules)
+    (m,) = [m for m in result.measures if m.text == text]
+    assert m.value == value
+
+
+@pytest.mark.parametrize("number", ["45\u00ad5%", "45~50%"])
+def test_widening_that_adds_digits_never_yields_a_partial_value(rules, number):
+    """A hit on "5%" inside "45\u00ad5%" (soft hyphen) or on "~50%" inside "45~50%" is widened to
+    whole tokens; the widened span holds digits the value never read, so no measure comes
+    from it and its numbers are listed as unreadable."""
+    from pipeline.build import process_text
+
+    text = f"Response was {number} at day 7.\n"
+    start = text.index(number)
+    result = process_text("t.txt", text, rules)
+    assert not [m for m in result.measures if m.char_start < start + len(number) and start < m.char_end]
+    reasons = {u.text: u.reason for u in result.uncovered if start <= u.char_start < start + len(number)}
+    assert reasons and set(reasons.values()) == {"unreadable"}, reasons
