@@ -9,6 +9,7 @@ file, the line and the problem.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,10 +114,19 @@ def read_source(path: Path, raw_dir: Path) -> SourceText:
     """Read and decode one file; `source` is its path relative to raw_dir."""
     rel = path.relative_to(raw_dir).as_posix() if path.is_relative_to(raw_dir) else path.name
     try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name, kept by Python as surrogates
+        raise InputError(printable_name(rel), None, "file name is not valid UTF-8; rename it to process it") from None
+    try:
         data = path.read_bytes()
     except OSError as err:
         raise InputError(rel, None, f"cannot read: {err.strerror}") from err
     return decode_source(data, rel)
+
+
+def printable_name(name: str) -> str:
+    """A file name fit for a message: bytes that are not UTF-8 as `\\xff`."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def list_sources(raw_dir: Path) -> list[Path]:

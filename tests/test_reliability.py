@@ -331,3 +331,22 @@ def test_widening_that_adds_digits_never_yields_a_partial_value(rules, number):
     assert not [m for m in result.measures if m.char_start < start + len(number) and start < m.char_end]
     reasons = {u.text: u.reason for u in result.uncovered if start <= u.char_start < start + len(number)}
     assert reasons and set(reasons.values()) == {"unreadable"}, reasons
+
+
+def test_file_name_not_valid_utf8_is_reported_and_the_rest_published(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "good.txt").write_bytes(SEED_BYTES)
+    bad = os.path.join(os.fsencode(raw), b"bad-\xff\xfe name.txt")
+    with open(bad, "wb") as fh:
+        fh.write(SEED_BYTES[:4000])
+    out = tmp_path / "out"
+    summary = run(raw, out, ROOT / "rules")
+    errors = {o.source: o.error for o in summary.outcomes if o.error}
+    assert list(errors.values()) == ["bad-\\xff\\xfe name.txt: file name is not valid UTF-8; rename it to process it"]
+    ok = [o for o in summary.outcomes if not o.error]
+    assert [o.source for o in ok] == ["good.txt"] and ok[0].blocks == 52
+    assert (out / "measures.csv").exists()
+    result = CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out2"), "--quiet"])
+    assert result.exit_code == 1 and "file name is not valid UTF-8" in result.output
+    assert (tmp_path / "out2" / "measures.csv").exists()
