@@ -118,6 +118,12 @@ def read_source(path: Path, raw_dir: Path) -> SourceText:
     except UnicodeEncodeError:  # undecodable bytes in the name, kept by Python as surrogates
         raise InputError(printable_name(rel), None, "file name is not valid UTF-8; rename it to process it") from None
     try:
+        inside = path.resolve().is_relative_to(Path(raw_dir).resolve())
+    except (OSError, RuntimeError) as err:  # a symlink loop
+        raise InputError(rel, None, f"cannot resolve: {err}") from err
+    if not inside:  # raw/p.txt -> /etc/passwd must not reach the tables
+        raise InputError(rel, None, "refused: it resolves to a file outside the raw directory (a symbolic link?)")
+    try:
         data = path.read_bytes()
     except OSError as err:
         raise InputError(rel, None, f"cannot read: {err.strerror}") from err

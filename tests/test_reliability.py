@@ -350,3 +350,28 @@ def test_file_name_not_valid_utf8_is_reported_and_the_rest_published(tmp_path):
     result = CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out2"), "--quiet"])
     assert result.exit_code == 1 and "file name is not valid UTF-8" in result.output
     assert (tmp_path / "out2" / "measures.csv").exists()
+
+
+def test_source_resolving_outside_raw_is_refused(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "sub").mkdir(parents=True)
+    sibling = tmp_path / "private"
+    sibling.mkdir()
+    (sibling / "secret.txt").write_text("Study\nFindings\nConclusion\nSECRET 99% responded.\nIt worked.\n", encoding="utf-8")
+    (raw / "good.txt").write_bytes(SEED_BYTES)
+    (raw / "inner.txt").write_bytes(SEED_BYTES[:4000])
+    (raw / "passwd.txt").symlink_to("/etc/passwd")
+    (raw / "sibling.txt").symlink_to(sibling / "secret.txt")
+    (raw / "sub" / "inside.txt").symlink_to(raw / "inner.txt")  # stays inside raw/: fine
+    (raw / "linked").symlink_to(sibling, target_is_directory=True)
+    out = tmp_path / "out"
+    summary = run(raw, out, ROOT / "rules")
+    errors = {o.source: o.error for o in summary.outcomes if o.error}
+    assert errors.keys() >= {"passwd.txt", "sibling.txt"}
+    for name, error in errors.items():
+        assert error == f"{name}: refused: it resolves to a file outside the raw directory (a symbolic link?)"
+    assert {o.source for o in summary.outcomes if not o.error} == {"good.txt", "inner.txt", "sub/inside.txt"}
+    published = b"".join(p.read_bytes() for p in out.iterdir() if p.is_file())
+    assert b"SECRET" not in published and b"root:" not in published
+    result = CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out2"), "--quiet"])
+    assert result.exit_code == 1 and "passwd.txt: refused" in result.output
