@@ -100,7 +100,7 @@ class BlockExtraction:
     warnings: list[str] = field(default_factory=list)
 
 
-_SENTENCE_SIGNS = regex.compile(r"[()\[\]{}\n.!?]")
+_SENTENCE_SIGNS = regex.compile(r"[()\[\]{}\n\r.!?]")
 
 
 def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence]:
@@ -122,7 +122,9 @@ def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence
             depth += 1
         elif ch in CLOSERS:
             depth = max(0, depth - 1)
-        elif ch == "\n":
+        elif ch in "\r\n":  # a lone \r breaks a line too
+            if ch == "\r" and text.startswith("\n", i + 1):
+                continue  # \r\n: the \n breaks it
             if _soft_wrap(text, i, end):
                 continue  # a hard-wrapped line ("over the 30\nmonths of"): the sentence goes on
             depth = 0

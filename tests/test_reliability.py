@@ -375,3 +375,39 @@ def test_source_resolving_outside_raw_is_refused(tmp_path):
     assert b"SECRET" not in published and b"root:" not in published
     result = CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out2"), "--quiet"])
     assert result.exit_code == 1 and "passwd.txt: refused" in result.output
+
+
+def test_cr_only_and_mixed_line_endings_give_the_lf_blocks(rules, seed_text):
+    """`\\r` alone is a line break: a CR-only copy of a small table page has the LF page's
+    blocks at the same offsets (one character per break either way), and a page mixing
+    `\\n`, `\\r\\n` and `\\r` has the same cells; every span indexes the text as given."""
+    from pipeline.build import process_text
+
+    lf = "\n".join(seed_text.split("\n")[:40]) + "\n"
+    cr = lf.replace("\n", "\r")
+    endings = ["\n", "\r\n", "\r"]
+    mixed = "".join(line + endings[i % 3] for i, line in enumerate(lf.split("\n")[:-1]))
+    base = process_text("page.txt", lf, rules)
+    assert base.layout == "table" and len(base.studies) >= 8
+    crr = process_text("page.txt", cr, rules)
+    assert crr.layout == "table" and not [w for w in crr.warnings if "header row" in w]
+    # the same rows; a quoted cell over several lines holds its own line breaks
+    as_lf = lambda rows: [{k: v.replace("\r", "\n") if isinstance(v, str) else v for k, v in r.model_dump().items()}  # noqa: E731
+                          for r in rows]
+    assert as_lf(crr.studies) == as_lf(base.studies)
+    assert as_lf(crr.measures) == as_lf(base.measures)
+    assert as_lf(crr.uncovered) == as_lf(base.uncovered)
+    # a quoted cell over several lines has the LF cell's sentences
+    from pipeline.extract import split_sentences
+
+    cell = '"Better within 1 hour of the first dose.\nIt held at 2 weeks.\nOnly mild, transient effects."'
+    for variant in (cell, cell.replace("\n", "\r"), cell.replace("\n", "\r\n")):
+        sentences = [variant[s.start:s.end] for s in split_sentences(variant, 0, len(variant), "findings")]
+        assert sentences == ['"Better within 1 hour of the first dose.', "It held at 2 weeks.", 'Only mild, transient effects."']
+    mix = process_text("page.txt", mixed, rules)
+    cells = lambda r: [tuple(v.replace("\r\n", "\n").replace("\r", "\n") if v else v  # noqa: E731
+                             for v in (s.title, s.findings, s.conclusion, s.condition)) for s in r.studies]
+    assert mix.layout == "table" and cells(mix) == cells(base)
+    assert [(m.type, m.text, m.value) for m in mix.measures] == [(m.type, m.text, m.value) for m in base.measures]
+    for s in mix.studies:
+        assert mixed[s.findings_start:s.findings_end] == s.findings and not s.findings.endswith(("\r", "\n"))
