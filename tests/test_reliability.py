@@ -411,3 +411,24 @@ def test_cr_only_and_mixed_line_endings_give_the_lf_blocks(rules, seed_text):
     assert [(m.type, m.text, m.value) for m in mix.measures] == [(m.type, m.text, m.value) for m in base.measures]
     for s in mix.studies:
         assert mixed[s.findings_start:s.findings_end] == s.findings and not s.findings.endswith(("\r", "\n"))
+
+
+def test_extract_never_prints_infinity_or_nan():
+    """A number too large for a float (400 digits) is unreadable, not `Infinity`: every line
+    `evidex extract` prints is strict JSON, and the values nearby are still read."""
+    import json
+    import math
+
+    def strict(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    big = "9" * 400
+    text = (f"Response was {big}% at day 7. Response in {big} of {big}9 patients. Follow-up was {big[:306]} weeks. "
+            f"OR {big} (95% CI 1.2-{big}). Ketamine {big} mg/kg IV. Remission was 30% at 2 weeks.\n")
+    result = CliRunner().invoke(app, ["extract", "-"], input=text)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line, parse_constant=strict) for line in result.stdout.splitlines()]
+    for r in rows:
+        for key in ("value", "low", "high", "ci_low", "ci_high", "p_value", "timepoint_days"):
+            assert r[key] is None or math.isfinite(r[key]), r
+    assert {(r["type"], r["text"]) for r in rows} >= {("remission_rate", "30%"), ("route", "IV")}
