@@ -116,7 +116,7 @@ def read_source(path: Path, raw_dir: Path) -> SourceText:
     try:
         rel.encode("utf-8")
     except UnicodeEncodeError:  # undecodable bytes in the name, kept by Python as surrogates
-        raise InputError(printable_name(rel), None, "file name is not valid UTF-8; rename it to process it") from None
+        raise InputError(printable(rel), None, "file name is not valid UTF-8; rename it to process it") from None
     try:
         inside = path.resolve().is_relative_to(Path(raw_dir).resolve())
     except (OSError, RuntimeError) as err:  # a symlink loop
@@ -130,9 +130,18 @@ def read_source(path: Path, raw_dir: Path) -> SourceText:
     return decode_source(data, rel)
 
 
-def printable_name(name: str) -> str:
-    """A file name fit for a message: bytes that are not UTF-8 as `\\xff`."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
+# C0 and C1 controls, DEL, and the bidi overrides that reorder what a terminal shows.
+_UNPRINTABLE = regex.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(name: str) -> str:
+    """A file name (or a message naming one) fit for a terminal: bytes that are not UTF-8
+    as `\\xff`, control characters as `\\x1b`, `\\n`, ... (`\\u202e` for bidi overrides)."""
+    try:
+        name = os.fsencode(name).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name holds
+        name = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], name)
 
 
 def list_sources(raw_dir: Path) -> list[Path]:

@@ -432,3 +432,21 @@ def test_extract_never_prints_infinity_or_nan():
         for key in ("value", "low", "high", "ci_low", "ci_high", "p_value", "timepoint_days"):
             assert r[key] is None or math.isfinite(r[key]), r
     assert {(r["type"], r["text"]) for r in rows} >= {("remission_rate", "30%"), ("route", "IV")}
+
+
+def test_file_names_are_printed_with_control_characters_escaped(tmp_path):
+    """A name holding ESC sequences, a newline (a forged message line) or BEL is printed
+    escaped in the messages and the run table; the tables keep the path as written."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    name = "evil\x1b[2J\nerror: forged\x07.txt"
+    (raw / name).write_bytes(b"")
+    (raw / "good.txt").write_bytes(SEED_BYTES[:4000])
+    result = CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out")], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "warning: evil\\x1b[2J\\nerror: forged\\x07.txt: empty page" in result.output
+    assert not any(c in result.output for c in "\x1b\x07") and "\nerror: forged" not in result.output
+    import json
+
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert name in manifest["sources"]
