@@ -450,3 +450,21 @@ def test_file_names_are_printed_with_control_characters_escaped(tmp_path):
 
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert name in manifest["sources"]
+
+
+def test_readme_warns_that_csv_cells_can_run_as_formulas(tmp_path):
+    """Cells are the source text as written (no `'` added), so one that starts with
+    `=`, `+`, `-` or `@` can run as a formula in a spreadsheet: the README says so and
+    says how to open the CSVs safely."""
+    import csv
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Opening the CSVs in a spreadsheet"):]
+    section = section[:section.index("\n## ")]
+    for sign in ("`=`", "`+`", "`-`", "`@`"):
+        assert sign in section
+    assert "*Text*" in section and ".parquet" in section
+    page = "Study\nFindings\nConclusion\n=HYPERLINK(\"http://x\",\"45%\") responded at 2 weeks.\nIt helped.\n"
+    raw, out, _ = _run_dir(tmp_path, {"formula.txt": page.encode()})
+    (study,) = csv.DictReader((out / "studies.csv").open(encoding="utf-8", newline=""))
+    assert study["findings"] == page.splitlines()[3]  # kept equal to the source span
