@@ -27,7 +27,7 @@ from rich.text import Text
 from . import __version__
 from .export import OutputBusy, dump_json, write_text_atomic
 from .gold import GoldError
-from .ingest import InputError, decode_source
+from .ingest import InputError, decode_source, printable
 from .models import MEASURE_TYPES
 from .rules import RuleError, load_rules
 
@@ -48,7 +48,7 @@ RulesDir = Annotated[Path | None, typer.Option("--rules", help="Rules directory 
 
 def _say(target: Console, label: str, style: str, message: str) -> None:
     """Print `label message` with the message taken literally (rule ids in brackets are not markup)."""
-    target.print(Text.assemble((label, style), " ", message), soft_wrap=True, highlight=False)
+    target.print(Text.assemble((label, style), " ", printable(message)), soft_wrap=True, highlight=False)
 
 
 def _fail(code: int, message: str) -> typer.Exit:
@@ -93,7 +93,7 @@ def run(
                       console=console, disable=quiet or not console.is_terminal, transient=True) as progress:
             task = progress.add_task("extracting", total=len(paths))
             summary = do_run(raw_dir, out_dir, rules, force=force, jobs=jobs, paths=paths,
-                             on_source=lambda o: progress.update(task, advance=1, description=o.source[:40]))
+                             on_source=lambda o: progress.update(task, advance=1, description=Text(printable(o.source)[:40])))
     except RuleError as err:
         raise _fail(3, f"invalid rules, refusing to run: {err}") from err
     except OutputBusy as err:
@@ -114,7 +114,7 @@ def run(
         table.add_column("status")
         for o in summary.outcomes:
             status = "rejected" if o.error else ("cached" if o.cached else "extracted")
-            table.add_row(o.source, str(o.blocks), str(o.measures), str(o.uncovered), str(len(o.warnings)), status)
+            table.add_row(Text(printable(o.source)), str(o.blocks), str(o.measures), str(o.uncovered), str(len(o.warnings)), status)
         console.print(table)
         totals = summary.totals()
         types = Table(title="measures per type")

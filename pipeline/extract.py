@@ -94,7 +94,7 @@ class BlockExtraction:
     warnings: list[str] = field(default_factory=list)
 
 
-_SENTENCE_SIGNS = regex.compile(r"[()\[\]{}\n.!?]")
+_SENTENCE_SIGNS = regex.compile(r"[()\[\]{}\n\r.!?]")
 
 
 def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence]:
@@ -116,7 +116,9 @@ def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence
             depth += 1
         elif ch in CLOSERS:
             depth = max(0, depth - 1)
-        elif ch == "\n":
+        elif ch in "\r\n":  # a lone \r breaks a line too
+            if ch == "\r" and text.startswith("\n", i + 1):
+                continue  # \r\n: the \n breaks it
             if _soft_wrap(text, i, end):
                 continue  # a hard-wrapped line ("over the 30\nmonths of"): the sentence goes on
             depth = 0
@@ -388,7 +390,12 @@ class Extractor:
                     if d.end > ends[i]:
                         continue  # a hit across a sentence boundary is not one value
                     if not _token_aligned(c_text, d.start, d.end):
+                        hit_start, hit_end = d.start, d.end
                         self._snap(cell.doc(i), starts[i], d)
+                        if _adds_digits(c_text, d.start, hit_start, hit_start) or _adds_digits(c_text, hit_end, d.end, hit_end - 1):
+                            # "45\u00ad5%", "45~50%": the token holds digits of the number the value never read
+                            unreadable.append((d.start, d.end))
+                            continue
                     candidates.append((rec.entry.priority, d))
         for w_start, w_end in self._route_windows(c_text, starts, ends) if route_words else ():
             for d in self._routes(self.nlp.make_doc(c_text[w_start:w_end]), w_start):
@@ -627,6 +634,13 @@ _RIGHT_EDGE = set(" \t\n)]}.,;:!?\"”’'/%")
 def _token_aligned(text: str, start: int, end: int) -> bool:
     """True when a span starts and ends where spaCy's tokenizer splits anyway (no Doc needed)."""
     return (start == 0 or text[start - 1] in _LEFT_EDGE) and (end == len(text) or text[end] in _RIGHT_EDGE)
+
+
+def _adds_digits(text: str, start: int, end: int, edge: int) -> bool:
+    """True when text[start:end], what snapping added beside the hit's character at `edge`,
+    holds a decimal digit that may belong to the hit's number: the edge is no letter (the
+    "-1" of "μg/kg-1" is the unit's exponent)."""
+    return not text[edge].isalpha() and any(ch.isdecimal() for ch in text[start:end])
 
 
 def _overlaps(a1: int, b1: int, a2: int, b2: int) -> bool:

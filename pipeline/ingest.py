@@ -9,6 +9,7 @@ file, the line and the problem.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,10 +114,34 @@ def read_source(path: Path, raw_dir: Path) -> SourceText:
     """Read and decode one file; `source` is its path relative to raw_dir."""
     rel = path.relative_to(raw_dir).as_posix() if path.is_relative_to(raw_dir) else path.name
     try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name, kept by Python as surrogates
+        raise InputError(printable(rel), None, "file name is not valid UTF-8; rename it to process it") from None
+    try:
+        inside = path.resolve().is_relative_to(Path(raw_dir).resolve())
+    except (OSError, RuntimeError) as err:  # a symlink loop
+        raise InputError(rel, None, f"cannot resolve: {err}") from err
+    if not inside:  # raw/p.txt -> /etc/passwd must not reach the tables
+        raise InputError(rel, None, "refused: it resolves to a file outside the raw directory (a symbolic link?)")
+    try:
         data = path.read_bytes()
     except OSError as err:
         raise InputError(rel, None, f"cannot read: {err.strerror}") from err
     return decode_source(data, rel)
+
+
+# C0 and C1 controls, DEL, and the bidi overrides that reorder what a terminal shows.
+_UNPRINTABLE = regex.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(name: str) -> str:
+    """A file name (or a message naming one) fit for a terminal: bytes that are not UTF-8
+    as `\\xff`, control characters as `\\x1b`, `\\n`, ... (`\\u202e` for bidi overrides)."""
+    try:
+        name = os.fsencode(name).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name holds
+        name = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], name)
 
 
 def list_sources(raw_dir: Path) -> list[Path]:

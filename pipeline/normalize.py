@@ -53,14 +53,26 @@ def parse_number(token: str, rules: Rules) -> float:
     'a' → 1, 'first' → 1."""
     t = token.strip().replace(",", "").replace("−", "-").replace("·", ".")
     try:
-        return float(t)
+        value = float(t)
     except ValueError:
         pass
+    else:
+        if not _finite(value):  # 400 digits overflow to inf: JSON has no Infinity
+            raise NormalizationError(f"not a finite number: {token[:40]!r}")
+        return value
     key = " ".join(t.lower().split())
     for table in (rules.number_words, rules.article_words, rules.ordinal_words):
         if key in table:
             return table[key]
     raise NormalizationError(f"not a number: {token!r}")
+
+
+_INF = float("inf")
+
+
+def _finite(x: float) -> bool:
+    """False for inf, -inf and NaN."""
+    return -_INF < x < _INF
 
 
 def days_per(unit_text: str, rules: Rules) -> float:
@@ -178,6 +190,8 @@ def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Ru
         d.ci_low, d.ci_high = parse_number(ci_low, rules), parse_number(ci_high, rules)
     if p_value := g.get("p_value"):
         d.p_value = parse_number(p_value, rules)
+    if not all(_finite(x) for x in (d.value, d.low, d.high) if x is not None):  # 1e307 weeks in days
+        raise NormalizationError(f"value out of range: {m.group()[:40]!r}")
     return [d]
 
 
@@ -190,6 +204,8 @@ def _list_drafts(m: regex.Match, type_: str, rule_id: str, text: str, rules: Rul
         end = list_start + num.end() + offset
         if type_ == "follow_up" and parse_number(num.group(), rules) == 0:
             continue  # "weeks 0, 4 and 8": week 0 is baseline, not a follow-up (ANNOTATION v1.1)
+        if not _finite(parse_number(num.group(), rules) * factor):
+            raise NormalizationError(f"value out of range: {num.group()[:40]!r}")
         drafts.append(
             Draft(type=type_, start=start, end=end, rule_id=rule_id, value=parse_number(num.group(), rules) * factor,
                   unit="day" if type_ == "follow_up" else None, extra={"list_item": True})

@@ -198,8 +198,8 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
                 if read_cache and hit.exists():
                     cached[i] = hit
                     continue
-            except OSError:
-                pass  # unreadable file: process it normally (and report it)
+            except (OSError, UnicodeEncodeError):
+                pass  # unreadable file or name: process it normally (and report it)
         todo.append((i, path))
 
     def load(i: int) -> tuple[SourceOutcome, Tables] | None:

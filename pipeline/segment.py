@@ -10,7 +10,7 @@ conclusion), flag `layout_document`, condition its clear subject or `other`.
 
 `segment(text, rules)` is pure: it takes the decoded text and the loaded rules and
 returns `Segmentation` (blocks plus warnings with line numbers). Cell spans never
-include the line break (`\\n` or `\\r\\n`).
+include the line break (`\\n`, `\\r\\n` or a lone `\\r`).
 """
 
 from __future__ import annotations
@@ -66,8 +66,19 @@ class _Line:
     number: int
 
 
+_LINE_BREAK = regex.compile(r"\r\n?|\n")
+
+
 def split_lines(text: str) -> list[_Line]:
-    """Lines with offsets; `end` excludes `\\n` and a preceding `\\r`."""
+    """Lines with offsets; `end` excludes the line break: `\\n`, `\\r\\n` or a lone `\\r`
+    (old Mac files, or pages pasted together from several)."""
+    if "\r" in text:
+        lines, pos = [], 0
+        for number, m in enumerate(_LINE_BREAK.finditer(text), 1):
+            lines.append(_Line(pos, m.start(), number))
+            pos = m.end()
+        lines.append(_Line(pos, len(text), len(lines) + 1))
+        return lines
     lines, pos = [], 0
     for number, raw in enumerate(text.split("\n"), 1):
         end = pos + len(raw)

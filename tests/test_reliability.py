@@ -301,3 +301,170 @@ def test_rule_timing_out_on_a_cell_is_reported_and_others_still_read(seed_text):
     away = [(m.rule_id, m.char_start, m.char_end) for m in baseline.measures
             if m.rule_id != "rate.percent" and not any(a < m.char_end and m.char_start < b for a, b in lost)]
     assert len(away) > 100 and all(a in kept for a in away)
+
+
+# ------------------------------------------------------------------ round two (issue 21)
+
+
+@pytest.mark.parametrize(("sentence", "text", "value"), [
+    ("Patients received ketamine 0\u00b75 mg/kg IV.", "0\u00b75 mg/kg", 0.5),
+    ("Response was higher (OR 2\u00b71, 95% CI 1\u00b72-3\u00b74).", "OR 2\u00b71, 95% CI 1\u00b72-3\u00b74", 2.1),
+])
+def test_middle_dot_is_a_decimal_point(rules, sentence, text, value):
+    from evidex.build import process_text
+
+    result = process_text("t.txt", f"{sentence}\n", rules)
+    (m,) = [m for m in result.measures if m.text == text]
+    assert m.value == value
+
+
+@pytest.mark.parametrize("number", ["45\u00ad5%", "45~50%"])
+def test_widening_that_adds_digits_never_yields_a_partial_value(rules, number):
+    """A hit on "5%" inside "45\u00ad5%" (soft hyphen) or on "~50%" inside "45~50%" is widened to
+    whole tokens; the widened span holds digits the value never read, so no measure comes
+    from it and its numbers are listed as unreadable."""
+    from evidex.build import process_text
+
+    text = f"Response was {number} at day 7.\n"
+    start = text.index(number)
+    result = process_text("t.txt", text, rules)
+    assert not [m for m in result.measures if m.char_start < start + len(number) and start < m.char_end]
+    reasons = {u.text: u.reason for u in result.uncovered if start <= u.char_start < start + len(number)}
+    assert reasons and set(reasons.values()) == {"unreadable"}, reasons
+
+
+def test_file_name_not_valid_utf8_is_reported_and_the_rest_published(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "good.txt").write_bytes(SEED_BYTES)
+    bad = os.path.join(os.fsencode(raw), b"bad-\xff\xfe name.txt")
+    with open(bad, "wb") as fh:
+        fh.write(SEED_BYTES[:4000])
+    out = tmp_path / "out"
+    summary = run(raw, out, ROOT / "rules")
+    errors = {o.source: o.error for o in summary.outcomes if o.error}
+    assert list(errors.values()) == ["bad-\\xff\\xfe name.txt: file name is not valid UTF-8; rename it to process it"]
+    ok = [o for o in summary.outcomes if not o.error]
+    assert [o.source for o in ok] == ["good.txt"] and ok[0].blocks == 52
+    assert (out / "measures.csv").exists()
+    result = CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out2"), "--quiet"])
+    assert result.exit_code == 1 and "file name is not valid UTF-8" in result.output
+    assert (tmp_path / "out2" / "measures.csv").exists()
+
+
+def test_source_resolving_outside_raw_is_refused(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "sub").mkdir(parents=True)
+    sibling = tmp_path / "private"
+    sibling.mkdir()
+    (sibling / "secret.txt").write_text("Study\nFindings\nConclusion\nSECRET 99% responded.\nIt worked.\n", encoding="utf-8")
+    (raw / "good.txt").write_bytes(SEED_BYTES)
+    (raw / "inner.txt").write_bytes(SEED_BYTES[:4000])
+    (raw / "passwd.txt").symlink_to("/etc/passwd")
+    (raw / "sibling.txt").symlink_to(sibling / "secret.txt")
+    (raw / "sub" / "inside.txt").symlink_to(raw / "inner.txt")  # stays inside raw/: fine
+    (raw / "linked").symlink_to(sibling, target_is_directory=True)
+    out = tmp_path / "out"
+    summary = run(raw, out, ROOT / "rules")
+    errors = {o.source: o.error for o in summary.outcomes if o.error}
+    assert errors.keys() >= {"passwd.txt", "sibling.txt"}
+    for name, error in errors.items():
+        assert error == f"{name}: refused: it resolves to a file outside the raw directory (a symbolic link?)"
+    assert {o.source for o in summary.outcomes if not o.error} == {"good.txt", "inner.txt", "sub/inside.txt"}
+    published = b"".join(p.read_bytes() for p in out.iterdir() if p.is_file())
+    assert b"SECRET" not in published and b"root:" not in published
+    result = CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out2"), "--quiet"])
+    assert result.exit_code == 1 and "passwd.txt: refused" in result.output
+
+
+def test_cr_only_and_mixed_line_endings_give_the_lf_blocks(rules, seed_text):
+    """`\\r` alone is a line break: a CR-only copy of a small table page has the LF page's
+    blocks at the same offsets (one character per break either way), and a page mixing
+    `\\n`, `\\r\\n` and `\\r` has the same cells; every span indexes the text as given."""
+    from evidex.build import process_text
+
+    lf = "\n".join(seed_text.split("\n")[:40]) + "\n"
+    cr = lf.replace("\n", "\r")
+    endings = ["\n", "\r\n", "\r"]
+    mixed = "".join(line + endings[i % 3] for i, line in enumerate(lf.split("\n")[:-1]))
+    base = process_text("page.txt", lf, rules)
+    assert base.layout == "table" and len(base.studies) >= 8
+    crr = process_text("page.txt", cr, rules)
+    assert crr.layout == "table" and not [w for w in crr.warnings if "header row" in w]
+    # the same rows; a quoted cell over several lines holds its own line breaks
+    as_lf = lambda rows: [{k: v.replace("\r", "\n") if isinstance(v, str) else v for k, v in r.model_dump().items()}  # noqa: E731
+                          for r in rows]
+    assert as_lf(crr.studies) == as_lf(base.studies)
+    assert as_lf(crr.measures) == as_lf(base.measures)
+    assert as_lf(crr.uncovered) == as_lf(base.uncovered)
+    # a quoted cell over several lines has the LF cell's sentences
+    from evidex.extract import split_sentences
+
+    cell = '"Better within 1 hour of the first dose.\nIt held at 2 weeks.\nOnly mild, transient effects."'
+    for variant in (cell, cell.replace("\n", "\r"), cell.replace("\n", "\r\n")):
+        sentences = [variant[s.start:s.end] for s in split_sentences(variant, 0, len(variant), "findings")]
+        assert sentences == ['"Better within 1 hour of the first dose.', "It held at 2 weeks.", 'Only mild, transient effects."']
+    mix = process_text("page.txt", mixed, rules)
+    cells = lambda r: [tuple(v.replace("\r\n", "\n").replace("\r", "\n") if v else v  # noqa: E731
+                             for v in (s.title, s.findings, s.conclusion, s.condition)) for s in r.studies]
+    assert mix.layout == "table" and cells(mix) == cells(base)
+    assert [(m.type, m.text, m.value) for m in mix.measures] == [(m.type, m.text, m.value) for m in base.measures]
+    for s in mix.studies:
+        assert mixed[s.findings_start:s.findings_end] == s.findings and not s.findings.endswith(("\r", "\n"))
+
+
+def test_extract_never_prints_infinity_or_nan():
+    """A number too large for a float (400 digits) is unreadable, not `Infinity`: every line
+    `evidex extract` prints is strict JSON, and the values nearby are still read."""
+    import json
+    import math
+
+    def strict(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    big = "9" * 400
+    text = (f"Response was {big}% at day 7. Response in {big} of {big}9 patients. Follow-up was {big[:306]} weeks. "
+            f"OR {big} (95% CI 1.2-{big}). Ketamine {big} mg/kg IV. Remission was 30% at 2 weeks.\n")
+    result = CliRunner().invoke(app, ["extract", "-"], input=text)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line, parse_constant=strict) for line in result.stdout.splitlines()]
+    for r in rows:
+        for key in ("value", "low", "high", "ci_low", "ci_high", "p_value", "timepoint_days"):
+            assert r[key] is None or math.isfinite(r[key]), r
+    assert {(r["type"], r["text"]) for r in rows} >= {("remission_rate", "30%"), ("route", "IV")}
+
+
+def test_file_names_are_printed_with_control_characters_escaped(tmp_path):
+    """A name holding ESC sequences, a newline (a forged message line) or BEL is printed
+    escaped in the messages and the run table; the tables keep the path as written."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    name = "evil\x1b[2J\nerror: forged\x07.txt"
+    (raw / name).write_bytes(b"")
+    (raw / "good.txt").write_bytes(SEED_BYTES[:4000])
+    result = CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out")], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "warning: evil\\x1b[2J\\nerror: forged\\x07.txt: empty page" in result.output
+    assert not any(c in result.output for c in "\x1b\x07") and "\nerror: forged" not in result.output
+    import json
+
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert name in manifest["sources"]
+
+
+def test_readme_warns_that_csv_cells_can_run_as_formulas(tmp_path):
+    """Cells are the source text as written (no `'` added), so one that starts with
+    `=`, `+`, `-` or `@` can run as a formula in a spreadsheet: the README says so and
+    says how to open the CSVs safely."""
+    import csv
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Opening the CSVs in a spreadsheet"):]
+    section = section[:section.index("\n## ")]
+    for sign in ("`=`", "`+`", "`-`", "`@`"):
+        assert sign in section
+    assert "*Text*" in section and ".parquet" in section
+    page = "Study\nFindings\nConclusion\n=HYPERLINK(\"http://x\",\"45%\") responded at 2 weeks.\nIt helped.\n"
+    raw, out, _ = _run_dir(tmp_path, {"formula.txt": page.encode()})
+    (study,) = csv.DictReader((out / "studies.csv").open(encoding="utf-8", newline=""))
+    assert study["findings"] == page.splitlines()[3]  # kept equal to the source span
