@@ -20,6 +20,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
@@ -93,7 +94,7 @@ def run(
                       console=console, disable=quiet or not console.is_terminal, transient=True) as progress:
             task = progress.add_task("extracting", total=len(paths))
             summary = do_run(raw_dir, out_dir, rules, force=force, jobs=jobs, paths=paths,
-                             on_source=lambda o: progress.update(task, advance=1, description=Text(printable(o.source)[:40])))
+                             on_source=lambda o: progress.update(task, advance=1, description=escape(printable(o.source)[:40])))
     except RuleError as err:
         raise _fail(3, f"invalid rules, refusing to run: {err}") from err
     except OutputBusy as err:
