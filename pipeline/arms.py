@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 import regex
 
 from .drugs import DrugLinker
+from .models import ARMED_TYPES
 from .normalize import Draft
 from .rules import Rules
 from .spans import DisjointSpans, Partition, enclosing_brackets
 
-ARMED_TYPES = {"response_rate", "remission_rate", "other_rate", "effect_size", "odds_ratio", "hazard_ratio", "risk_ratio", "nnt"}
 # How far (characters) a value looks for its group: keeps linking linear on huge sentences.
 CONTEXT = 300
 
@@ -91,7 +91,6 @@ class ArmLinker:
         self.stop = {w.lower() for w in vocab.stop_words}
         self.respectively = regex.compile(vocab.respectively, regex.IGNORECASE)
         self.list_joiner = regex.compile(vocab.list_joiner, regex.IGNORECASE)
-        self.comparator = regex.compile("|".join(rules.comparators), regex.IGNORECASE)
         self.max_words = vocab.max_name_words
         self.versus = regex.compile(vocab.versus, regex.IGNORECASE)
         self.generic = {w.lower() for w in vocab.generic_names}

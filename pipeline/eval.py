@@ -16,11 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from .gold import GoldBlock, GoldMeasure
-from .models import CORE_TYPES, MEASURE_TYPES, RATIO_TYPES, Measure, Study
+from .models import ARMED_TYPES, CORE_TYPES, MEASURE_TYPES, RATIO_TYPES, Measure, Study
 
 ATTRIBUTES: dict[str, tuple[tuple[str, ...], set[str]]] = {
     # attribute: (fields compared together, types it applies to)
-    "arm": (("arm",), {"response_rate", "remission_rate", "other_rate", "effect_size", "nnt", *RATIO_TYPES}),
+    "arm": (("arm",), set(ARMED_TYPES)),
     "drug": (("drug",), {"dose", "route"}),
     "timepoint_days": (("timepoint_days",), {"response_rate", "remission_rate", "other_rate", "effect_size", "nnt", *RATIO_TYPES}),
     "label": (("label",), {"route", "effect_size", "other_rate"}),

@@ -28,15 +28,15 @@ from collections import Counter
 
 import regex
 
-from .arms import ARMED_TYPES, ArmLinker, BlockArms
+from .arms import ArmLinker, BlockArms
 from .drugs import DrugLinker
 from .extract import Sentence, clause_spans
+from .models import ARMED_TYPES
 from .normalize import Draft
 from .prefilter import Trigger
 from .rules import Rules
 from .spans import Partition, SpanIndex, enclosing_brackets
 
-TIMED_TYPES = ARMED_TYPES | {"nnt"}
 NOT_TIMEPOINT_BOUNDS = {"over", "up_to", "at_least"}
 # A comparator segment with its own reference time does not inherit the sentence's.
 OWN_ANCHOR = regex.compile(r"\b(?:after|following|at)\s+(?:the\s+)?(?:initial|first|single|baseline|last)\b", regex.IGNORECASE)
@@ -198,7 +198,7 @@ class Linker:
         for d in drafts:
             by_sentence.setdefault(d.extra["sentence"], []).append(d)
         for sentence, items in by_sentence.items():
-            if not any(d.type == "rate" or d.type in TIMED_TYPES for d in items):
+            if not any(d.type == "rate" or d.type in ARMED_TYPES for d in items):
                 continue  # only values linking leaves as they are (doses, routes, follow-ups)
             self._link_sentence(hay, sentence, items, arms)
         return sorted(drafts, key=lambda d: (d.start, d.end, d.type))
@@ -278,7 +278,7 @@ class Linker:
                 d.p_value = float(nearest.group("p").replace("·", "."))
 
     def _assign_timepoints(self, hay: _Haystack, sentence: Sentence, items: list[Draft], clauses: Partition, segments: Partition) -> None:
-        if not any(d.type in TIMED_TYPES for d in items):
+        if not any(d.type in ARMED_TYPES for d in items):
             return  # nothing here takes a timepoint
         text = hay.text
         times = sorted(
@@ -291,7 +291,7 @@ class Linker:
             return
         starts = [t.start for t in times]
         for d in items:
-            if d.type not in TIMED_TYPES:
+            if d.type not in ARMED_TYPES:
                 continue
             clause = clauses[clauses.index(d.start)]
             seg_i = segments.index(d.start)

@@ -72,6 +72,8 @@ def is_dose_unit(unit: str) -> bool:
     """True for a normalized SCHEMA v1.1 dose unit (`mg`, `µg/kg`, `mg/kg/h`, `mL`, `mg/day`)."""
     return DOSE_UNIT_RE.fullmatch(unit) is not None
 RATIO_TYPES = ("odds_ratio", "hazard_ratio", "risk_ratio")
+# The types that carry an arm (SCHEMA scoring: rates, effects, ratios, nnt).
+ARMED_TYPES = frozenset({"response_rate", "remission_rate", "other_rate", "effect_size", "nnt", *RATIO_TYPES})
 
 # Labels a measure of each type may carry; None means the label must be empty.
 LABELS_BY_TYPE: dict[str, tuple[str, ...] | None] = {

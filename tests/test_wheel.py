@@ -84,22 +84,26 @@ def test_cli_extract_stdin(installed):
     assert _run([str(venv / "bin" / "python"), "-m", "evidex", "--version"], work, env).startswith("evidex ")
 
 
-def test_python_api(installed):
+def _python_json(installed, code: str) -> dict:
+    """Run `code` with SENTENCE as argv[1] in the wheel's venv, outside the checkout; parse what it prints."""
     venv, work, env = installed
-    code = ("import json, sys, evidex; ms = evidex.extract_text(sys.argv[1]); "
-            "print(json.dumps({'file': evidex.__file__, 'rules': str(evidex.default_rules().rules_dir), "
-            "'rows': [[m.type, m.value, m.unit, m.label] for m in ms]}))")
     got = json.loads(_run([str(venv / "bin" / "python"), "-c", code, SENTENCE], work, env))
     assert Path(got["file"]).is_relative_to(venv), got["file"]  # the wheel, not the checkout
+    return got
+
+
+def test_python_api(installed):
+    venv = installed[0]
+    got = _python_json(installed, "import json, sys, evidex; ms = evidex.extract_text(sys.argv[1]); "
+                                  "print(json.dumps({'file': evidex.__file__, 'rules': str(evidex.default_rules().rules_dir), "
+                                  "'rows': [[m.type, m.value, m.unit, m.label] for m in ms]}))")
     assert Path(got["rules"]).is_relative_to(venv) and Path(got["rules"]).name == "_rules"
     assert got["rows"] == EXPECTED
 
 
 def test_spacy_add_pipe_without_import_evidex(installed):
-    venv, work, env = installed
-    code = ("import json, sys, spacy; nlp = spacy.blank('en'); nlp.add_pipe('evidex'); doc = nlp(sys.argv[1]); "
-            "print(json.dumps({'file': sys.modules['evidex'].__file__, "
-            "'rows': [[s.label_, s._.evidex.value, s._.evidex.unit, s._.evidex.label] for s in doc.spans['evidex']]}))")
-    got = json.loads(_run([str(venv / "bin" / "python"), "-c", code, SENTENCE], work, env))
-    assert Path(got["file"]).is_relative_to(venv), got["file"]
+    got = _python_json(installed, "import json, sys, spacy; nlp = spacy.blank('en'); nlp.add_pipe('evidex'); "
+                                  "doc = nlp(sys.argv[1]); print(json.dumps({'file': sys.modules['evidex'].__file__, "
+                                  "'rows': [[s.label_, s._.evidex.value, s._.evidex.unit, s._.evidex.label] "
+                                  "for s in doc.spans['evidex']]}))")
     assert got["rows"] == EXPECTED
