@@ -174,11 +174,11 @@ def eval_cmd(
     only: Annotated[list[str] | None, typer.Option("--only", help="Score only this corpus (repeatable).")] = None,
     rules_dir: RulesDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every miss, extra and attribute error.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every miss, extra and attribute error (source@offset); a measuring-only split gets counts only.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when a score is under its threshold or its ratchet baseline.")] = False,
     raise_baseline: Annotated[bool, typer.Option("--raise-baseline", help="Raise the ratchet (baseline.json beside --corpora) to every score that improved; never lowers one.")] = False,
 ) -> None:
-    """Score every gold corpus (pages, held-out page, pmc-dev dev and test) per type; writes EXTRACTED/eval.json."""
+    """Score every gold corpus (pages, held-out pages, pmc-dev dev and test) per type; writes EXTRACTED/eval.json."""
     from .evaluation import corpus_root, load_corpora, run_eval_corpora
     from .gate import corpora_failures, load_thresholds, raised_baseline
 
