@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 import ahocorasick
 import regex
 
+from .spans import enclosing_brackets
+
 if TYPE_CHECKING:  # rules.py imports this module's pure helpers; Draft would import rules.py back
     from .normalize import Draft
 
@@ -104,13 +106,28 @@ def fold(text: str) -> str:
     return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
 
 
+@dataclass(frozen=True)
+class AmountWordRule:
+    """What an amount is of when no drug name follows it ("118 mL placebo", "300 g of cucumber")."""
+
+    pattern: regex.Pattern[str]  # groups: noun (unless a stop word), abbr (if the text defines it), name
+    stop_words: frozenset[str]
+
+
 class DrugLinker:
     """Drug names in text, and the drug of each dose and route draft."""
 
-    def __init__(self, names: dict[str, str], order: dict[str, list[str]], joiner: str):
-        """`names`: spelling (any case) -> canonical name; `order`: per draft type, the search steps."""
+    def __init__(self, names: dict[str, str], order: dict[str, list[str]], joiner: str, *, compound: str = "(?!)",
+                 list_joiner: str = "(?!)", list_gap: str = "(?!)", amount_word: AmountWordRule | None = None):
+        """`names`: spelling (any case) -> canonical name; `order`: per draft type, the search steps;
+        `compound`: what joins the names of one combination ("fentanyl-midazolam"); `list_joiner` and
+        `list_gap`: a list of names and what stands between it and the bracket of their amounts."""
         self.order = order
         self.joiner = regex.compile(joiner, regex.IGNORECASE)
+        self.compound = regex.compile(compound, regex.IGNORECASE)
+        self.list_joiner = regex.compile(list_joiner, regex.IGNORECASE)
+        self.list_gap = regex.compile(list_gap, regex.IGNORECASE)
+        self.amount_word = amount_word
         self.automaton = ahocorasick.Automaton()
         for spelling, canonical in names.items():
             key = fold(spelling)
@@ -120,54 +137,124 @@ class DrugLinker:
         self.empty = not names
 
     def mentions(self, text: str, start: int, end: int) -> list[DrugMention]:
-        """Drug names in text[start:end] as whole words, leftmost-longest, earliest first."""
+        """Drug names in text[start:end] as whole words, leftmost-longest, earliest first.
+
+        A name glued to the word before it ("S-ketamine" holds "ketamine") is not one, unless
+        that word is a name too and `compound` joins them ("midazolam-medetomidine")."""
         if self.empty:
             return []
         hay = fold(text[start:end])
-        found: list[tuple[int, int, str]] = []
+        found: list[tuple[int, int, str, bool]] = []
         for last, (length, canonical) in self.automaton.iter(hay):
             s, e = last - length + 1, last + 1
-            if (s > 0 and (hay[s - 1].isalnum() or hay[s - 1] in "-_")) or (e < len(hay) and (hay[e].isalnum() or hay[e] == "_")):
+            if (s > 0 and hay[s - 1].isalnum()) or (e < len(hay) and (hay[e].isalnum() or hay[e] == "_")):
                 continue
-            found.append((s, e, canonical))
+            found.append((s, e, canonical, s > 0 and hay[s - 1] in "-_"))
         found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
         out: list[DrugMention] = []
-        for s, e, canonical in found:
+        for s, e, canonical, glued in found:
             if out and s < out[-1].end - start:
+                continue
+            if glued and not (out and self.compound.fullmatch(text, out[-1].end, start + s)):
                 continue
             out.append(DrugMention(start + s, start + e, canonical))
         return out
 
-    def drug_of(self, text: str, d: Draft, names: list[DrugMention], starts: list[int] | None = None) -> str | None:
-        """The drug of one dose or route among the names of its sentence (`starts`: their starts), or None."""
+    def combination(self, text: str, names: list[DrugMention], i: int) -> tuple[int, int] | None:
+        """The span of the combination ("sodium hyaluronate-chondroitin sulfate") names[i] is part of, if any."""
+        lo = hi = i
+        while lo > 0 and self.compound.fullmatch(text, names[lo - 1].end, names[lo].start):
+            lo -= 1
+        while hi + 1 < len(names) and self.compound.fullmatch(text, names[hi].end, names[hi + 1].start):
+            hi += 1
+        return (names[lo].start, names[hi].end) if hi > lo else None
+
+    def _named(self, text: str, names: list[DrugMention], i: int) -> str:
+        """The drug names[i] names: the whole combination as written when it is part of one."""
+        span = self.combination(text, names, i)
+        return " ".join(text[span[0]:span[1]].lower().split()) if span else names[i].name
+
+    def _listed(self, text: str, doses: list[Draft], names: list[DrugMention]) -> dict[int, str]:
+        """Amounts in one bracket after a list of as many names ("fentanyl-midazolam (10 μg/kg; 0.5 mg/kg)"):
+        the i-th amount is of the i-th name. Keyed by id(draft)."""
+        by_bracket: dict[tuple[int, int], list[Draft]] = {}
+        for d in doses:
+            brackets = enclosing_brackets(text, d.start, d.end)
+            if brackets is not None:
+                by_bracket.setdefault(brackets, []).append(d)
+        out: dict[int, str] = {}
+        ends = [m.end for m in names]
+        for (open_at, _close), inside in by_bracket.items():
+            if len(inside) < 2:
+                continue
+            j = bisect_right(ends, open_at) - 1
+            if j < 0 or not self.list_gap.fullmatch(text, names[j].end, open_at):
+                continue
+            first = j
+            while first > 0 and self.list_joiner.fullmatch(text, names[first - 1].end, names[first].start):
+                first -= 1
+            if j - first + 1 == len(inside):
+                for d, m in zip(sorted(inside, key=lambda x: x.start), names[first:j + 1], strict=True):
+                    out[id(d)] = m.name
+        return out
+
+    def _amount_word(self, text: str, d: Draft, taken: set[int]) -> str | None:
+        """What the amount is of when a word, not a drug name, follows it (see `AmountWordRule`)."""
+        rule = self.amount_word
+        if rule is None:
+            return None
+        m = rule.pattern.match(text, d.end)
+        if m is None:
+            return None
+        if m.group("noun") and m.group("noun").lower() not in rule.stop_words:
+            return m.group("noun").lower()
+        abbr = m.group("abbr")
+        if abbr and m.start("abbr") not in taken and f"({abbr})" in text:
+            return abbr.lower()
+        return m.group("name").lower() if m.group("name") else None
+
+    def drug_of(self, text: str, d: Draft, names: list[DrugMention], starts: list[int] | None = None,
+                listed: dict[int, str] | None = None, taken: set[int] | None = None) -> str | None:
+        """The drug of one dose or route among the names of its sentence (`starts`: their starts), or None.
+
+        `listed`: amounts mapped to a list of names (see `_listed`); `taken`: where other values start."""
         if starts is None:
             starts = [m.start for m in names]
         for step in self.order.get(d.type, ()):
-            if step == "after":
+            if step == "list":
+                if listed and id(d) in listed:
+                    return listed[id(d)]
+            elif step == "after":
                 i = bisect_left(starts, d.end)
                 if i < len(names):
-                    return names[i].name
+                    return self._named(text, names, i)
             elif step == "after_joined":
                 i = bisect_left(starts, d.end)
                 if i < len(names) and self.joiner.fullmatch(text, d.end, names[i].start):
-                    return names[i].name
+                    return self._named(text, names, i)
+            elif step == "amount_word":
+                word = self._amount_word(text, d, taken or set())
+                if word is not None:
+                    return word
             elif step == "before":
                 i = bisect_right(starts, d.start) - 1
                 while i >= 0 and names[i].end > d.start:
                     i -= 1  # a name overlapping the value ("ketamine-IV") is not before it
                 if i >= 0:
-                    return names[i].name
+                    return self._named(text, names, i)
         return None
 
     def assign(self, text: str, drafts: list[Draft]) -> None:
         """Set `drug` on every dose and route draft from its own sentence's drug names."""
-        cache: dict[tuple[int, int], tuple[list[DrugMention], list[int]]] = {}
+        by_sentence: dict[tuple[int, int], list[Draft]] = {}
         for d in drafts:
-            if d.type not in DRUG_TYPES:
-                continue
-            sentence = d.extra["sentence"]
-            key = (sentence.start, sentence.end)
-            if key not in cache:
-                names = self.mentions(text, sentence.start, sentence.end)
-                cache[key] = (names, [m.start for m in names])
-            d.drug = self.drug_of(text, d, *cache[key])
+            if d.type in DRUG_TYPES:
+                sentence = d.extra["sentence"]
+                by_sentence.setdefault((sentence.start, sentence.end), []).append(d)
+        taken = {d.start for d in drafts}
+        for (start, end), items in by_sentence.items():
+            names = self.mentions(text, start, end)
+            starts = [m.start for m in names]
+            listed = self._listed(text, [d for d in items if d.type == "dose"], names) if names else {}
+            for d in items:
+                d.drug = self.drug_of(text, d, names, starts, listed, taken)

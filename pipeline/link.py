@@ -29,7 +29,7 @@ from collections import Counter
 import regex
 
 from .arms import ArmLinker, BlockArms
-from .drugs import DrugLinker
+from .drugs import AmountWordRule, DrugLinker
 from .extract import Sentence, clause_spans
 from .models import ARMED_TYPES
 from .normalize import Draft
@@ -110,7 +110,12 @@ class Linker:
         self.persistence = [(regex.compile(p, regex.IGNORECASE), _needles(p)) for p in rules.not_timepoint_before]
         self.clause_opener = regex.compile(rules.clause_openers, regex.IGNORECASE)
         self.clause_opener_needles = _needles(rules.clause_openers)
-        self.drugs = DrugLinker(rules.drug_names, {kind: list(steps) for kind, steps in rules.drugs.link.items()}, rules.drugs.joiner)
+        vocab = rules.drugs
+        amount_word = None if vocab.amount_word is None else AmountWordRule(
+            regex.compile(vocab.amount_word.pattern), frozenset(w.lower() for w in vocab.amount_word.stop_words))
+        self.drugs = DrugLinker(rules.drug_names, {kind: list(steps) for kind, steps in vocab.link.items()}, vocab.joiner,
+                                compound=vocab.compound, list_joiner=vocab.list_joiner, list_gap=vocab.list_gap,
+                                amount_word=amount_word)
         self.arms = ArmLinker(rules, self.drugs)
 
     # ----------------------------------------------------------------- helpers

@@ -287,14 +287,25 @@ class DrugExample(Strict):
     xfail: str | None = None  # a known failure, with its reason (run as xfail(strict=True))
 
 
+class AmountWord(Strict):
+    """What an amount is of when no drug name follows it (drugs.yaml `amount_word`)."""
+
+    pattern: str  # named groups: noun (kept unless a stop word), abbr (kept if the text defines it), name (kept)
+    stop_words: list[str] = []
+
+
 class DrugVocab(Strict):
     """rules/vocab/drugs.yaml: names, an optional lexicon, the link order and examples."""
 
     names: dict[str, list[str]]
     lexicon: str = "none"
     lexicon_exclude: list[str] = []
-    link: dict[Literal["dose", "route"], list[Literal["after", "after_joined", "before"]]]
+    link: dict[Literal["dose", "route"], list[Literal["list", "after", "after_joined", "amount_word", "before"]]]
     joiner: str
+    compound: str = "(?!)"
+    list_joiner: str = "(?!)"
+    list_gap: str = "(?!)"
+    amount_word: AmountWord | None = None
     examples: list[DrugExample] = []
 
     @field_validator("names")
@@ -615,10 +626,15 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     conditions = _read_yaml(vocab / "conditions.yaml")
     drug_path = vocab / "drugs.yaml"
     drug_vocab = _validate(DrugVocab, _read_yaml(drug_path), drug_path)
-    try:
-        regex.compile(drug_vocab.joiner)
-    except regex.error as err:
-        raise RuleError(drug_path, None, None, f"invalid joiner regex: {err}") from err
+    drug_regexes = {"joiner": drug_vocab.joiner, "compound": drug_vocab.compound, "list_joiner": drug_vocab.list_joiner,
+                    "list_gap": drug_vocab.list_gap}
+    if drug_vocab.amount_word is not None:
+        drug_regexes["amount_word.pattern"] = drug_vocab.amount_word.pattern
+    for key, pattern in drug_regexes.items():
+        try:
+            regex.compile(pattern)
+        except regex.error as err:
+            raise RuleError(drug_path, None, None, f"invalid {key} regex: {err}") from err
     try:
         drug_names = drug_spellings(drug_vocab.names, drug_vocab.lexicon, drug_vocab.lexicon_exclude)
     except ValueError as err:
