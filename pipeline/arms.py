@@ -94,6 +94,11 @@ class ArmLinker:
         self.max_words = vocab.max_name_words
         self.versus = regex.compile(vocab.versus, regex.IGNORECASE)
         self.generic = {w.lower() for w in vocab.generic_names}
+        self.named = regex.compile(vocab.named)
+        self.code_name = regex.compile(vocab.code_name)
+        self.name_suffix = regex.compile(vocab.name_suffix, regex.IGNORECASE)
+        self.smaller_first = regex.compile(f"(?:{vocab.smaller_first})$", regex.IGNORECASE)
+        self.larger_first = regex.compile(f"(?:{vocab.larger_first})$", regex.IGNORECASE)
 
     # ----------------------------------------------------------------- mentions
 
@@ -129,6 +134,10 @@ class ArmLinker:
                 name_end = treated.end("name") if treated else named[-1][1]
                 name = (text[named[0][0]:name_end] if treated else " ".join(w[2] for w in named)).lower() + suffix
                 out.append(Mention(named[0][0], m.end(), " ".join(name.split()), "group", name_end))
+        for m in self.named.finditer(text, start, end):  # 'a concept named "PASTOR"'
+            out.append(Mention(m.start("name"), m.end("name"), m.group("name").lower(), "group", m.end("name")))
+        for m in self.code_name.finditer(text, start, end):  # "WR 279,396", "MK-0869"
+            out.append(Mention(m.start(), m.end(), " ".join(m.group().lower().split()), "group", m.end()))
         for m in self.coded.finditer(text, start, end):
             out.append(Mention(m.start(), m.end(), f"{m.group('noun').lower()} {m.group('code').lower()}", "group", m.end()))
         for m in self.treated.finditer(text, start, end):
@@ -149,11 +158,14 @@ class ArmLinker:
             found += self._group_phrases(text, start, end)
             for name, pattern in self.vocabulary:
                 found += [Mention(m.start(), m.end(), name, "vocabulary") for m in pattern.finditer(text, start, end)]
-            found += [Mention(d.start, d.end, d.name, "drug") for d in self.drugs.mentions(text, start, end)]
+            found += self._drug_mentions(text, start, end)
         found += self._renamed(text, spans, found)
         # A group named by one known arm or drug ("the placebo-first group") takes its name.
         known = [x for x in found if x.kind != "group"]
         found = [self._canonical(x, known) if x.kind == "group" else x for x in found]
+        # "with CBT alone" is the CBT group where the text names one; else "Paromomycin Alone" is its own name.
+        group_names = {x.name for x in found if x.kind == "group"}
+        found = [x if x.kind == "group" or x.name in group_names else self._suffixed(text, x) for x in found]
         rank = {"group": 0, "vocabulary": 1, "drug": 2}
         found.sort(key=lambda x: (-(x.end - x.start), rank[x.kind], x.start))
         taken = DisjointSpans()
@@ -163,6 +175,32 @@ class ArmLinker:
                 taken.add(x.start, x.end)
                 kept.append(x)
         return sorted(kept, key=lambda x: x.start)
+
+    def _drug_mentions(self, text: str, start: int, end: int) -> list[Mention]:
+        """The drug names in text[start:end], a combination ("sodium hyaluronate-chondroitin sulfate") as one."""
+        names = self.drugs.mentions(text, start, end)
+        out: list[Mention] = []
+        i = 0
+        while i < len(names):
+            span = self.drugs.combination(text, names, i)
+            if span is None:
+                out.append(Mention(names[i].start, names[i].end, names[i].name, "drug"))
+                i += 1
+                continue
+            out.append(Mention(span[0], span[1], " ".join(text[span[0]:span[1]].lower().split()), "drug"))
+            while i < len(names) and names[i].start < span[1]:
+                i += 1
+        return out
+
+    def _suffixed(self, text: str, mention: Mention) -> Mention:
+        """A drug or arm with the words that stay in its name after it ("Paromomycin Alone")."""
+        if mention.kind == "group":
+            return mention
+        m = self.name_suffix.match(text, mention.end)
+        if m is None:
+            return mention
+        name = " ".join(f"{mention.name}{text[mention.end:m.end()]}".lower().split())
+        return Mention(mention.start, m.end(), name, mention.kind, m.end())
 
     def _renamed(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
         """Later bare uses of a group's own name ("the S-1 arm" … "4.8% with S-1"), unless it is a generic word."""
@@ -302,19 +340,35 @@ class ArmLinker:
         own = mentions[:bisect_left(mentions, start, key=_start)]
         pool, stop = (own, 0) if own else (block.mentions, 0)
         distinct: list[str] = []
+        named: list[Mention] = []
         for i in range(bisect_left(pool, start, key=_start) - 1, stop - 1, -1):
             name = pool[i].name
             if pool[i].end <= start and name not in distinct:
                 distinct.append(name)
+                named.append(pool[i])
             if len(distinct) == 2:
                 break
         distinct.reverse()
         first = d is x
         if len(distinct) == 2:
+            if self._stated_order_reversed(text, named[-1], x, y):
+                first = not first
             return distinct[0] if first else distinct[1]
         if len(distinct) == 1:
             return distinct[0] if first else block.other_than(distinct[0])
         return None
+
+    def _stated_order_reversed(self, text: str, group: Mention, x: Draft, y: Draft) -> bool:
+        """"lower in the A group than in the B group (18% vs. 4%)": the words before A say it has
+        the smaller value, so when x is the larger, the values are not in the groups' order."""
+        if x.value is None or y.value is None or x.value == y.value:
+            return False
+        before = text[max(0, group.start - 60):group.start]
+        if self.smaller_first.search(before):
+            return x.value > y.value
+        if self.larger_first.search(before):
+            return x.value < y.value
+        return False
 
     def _respectively(self, text: str, sentence: tuple[int, int], rates: list[Draft], mentions: list[Mention],
                       scopes: dict[Draft, tuple[int, int, int, int]], segments: Partition, block_order: list[str]) -> dict[Draft, str]:

@@ -193,6 +193,12 @@ class ArmGroups(Strict):
     respectively: str
     versus: str  # what joins the two values of a contrast ("52.5% vs 31.0%")
     list_joiner: str  # what joins coordinated values that share one group ("37% and 47%")
+    code_name: str = "(?!)"  # a drug's code name ("WR 279,396", "MK-0869")
+    named: str = "(?!)"  # a name the text gives a treatment ('a concept named "PASTOR"'), group `name`
+    name_suffix: str = "(?!)"  # words after a drug or arm that stay in its name ("paromomycin alone")
+    # "lower in the A group than in the B group (18% vs. 4%)": A takes the smaller value.
+    smaller_first: str = "(?!)"
+    larger_first: str = "(?!)"
 
 
 class OutcomeCue(Strict):
@@ -687,7 +693,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     bound_path = vocab / "bounds.yaml"
     for name, pat in [(f"{cond_path}", t.pattern) for c in condition_vocab.values() for t in c.terms] + [
         (f"{arm_path}", p) for a in arm_vocab.values() for p in a.patterns
-    ] + [(f"{arm_path}", p) for p in (arm_groups.noun, arm_groups.coded, arm_groups.treated, arm_groups.respectively, arm_groups.list_joiner, arm_groups.versus)
+    ] + [(f"{arm_path}", p) for p in (arm_groups.noun, arm_groups.coded, arm_groups.treated, arm_groups.respectively, arm_groups.list_joiner, arm_groups.versus,
+                                             arm_groups.named, arm_groups.code_name, arm_groups.name_suffix, arm_groups.smaller_first, arm_groups.larger_first)
     ] + [(f"{out_path}", c.pattern) for c in cues]:
         try:
             regex.compile(pat)
