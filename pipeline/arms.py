@@ -97,6 +97,7 @@ class ArmLinker:
         self.named = regex.compile(vocab.named)
         self.code_name = regex.compile(vocab.code_name)
         self.name_suffix = regex.compile(vocab.name_suffix, regex.IGNORECASE)
+        self.measured_after = regex.compile(vocab.measured_after, regex.IGNORECASE)
         self.smaller_first = regex.compile(f"(?:{vocab.smaller_first})$", regex.IGNORECASE)
         self.larger_first = regex.compile(f"(?:{vocab.larger_first})$", regex.IGNORECASE)
 
@@ -190,7 +191,8 @@ class ArmLinker:
             out.append(Mention(span[0], span[1], " ".join(text[span[0]:span[1]].lower().split()), "drug"))
             while i < len(names) and names[i].start < span[1]:
                 i += 1
-        return out
+        # "Opioid use was 31% lower with ketamine": a drug measured is not a group.
+        return [x for x in out if not self.measured_after.match(text, x.end)]
 
     def _suffixed(self, text: str, mention: Mention) -> Mention:
         """A drug or arm with the words that stay in its name after it ("Paromomycin Alone")."""
