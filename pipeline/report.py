@@ -249,6 +249,14 @@ JS = """
 """
 
 
+def script_json(data: object) -> str:
+    """JSON for a `<script type="application/json">` element: every `<`, `>` and `&` as a
+    JSON escape, so no span (`</script>`, `<!--<script`) can end or re-open the element;
+    `JSON.parse` reads the same data."""
+    return (json.dumps(data, ensure_ascii=False)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
 def render_report(studies: list[Study], measures: list[Measure], uncovered: list[Uncovered], texts: dict[str, str],
                   eval_report: dict | None, changes: dict | None, manifest: dict | None) -> str:
     """The whole page as one HTML string (deterministic for the same inputs)."""
@@ -326,7 +334,7 @@ def render_report(studies: list[Study], measures: list[Measure], uncovered: list
              "ci": f"{_fmt(m.ci_low)}–{_fmt(m.ci_high)}" if m.ci_low is not None else None, "p_value": m.p_value, "rule_id": m.rule_id}
             for m in sorted(measures, key=lambda m: (m.source, m.char_start))]
     header = "".join(f'<th data-col="{c}">{c}</th>' for c in ("study", "type", "text", "value", "unit", "label", "arm", "timepoint_days", "ci", "p_value", "rule_id"))
-    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    payload = script_json(data)
     parts.append(f'<h2>All measures</h2><input id="filter" placeholder="filter (type, arm, text, rule…)"> <span id="shown"></span>'
                  f'<table id="measures"><thead><tr>{header}</tr></thead><tbody></tbody></table>'
                  f'<script type="application/json" id="measures-data">{payload}</script><script>{JS}</script></main></body></html>')

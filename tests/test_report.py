@@ -80,3 +80,20 @@ def test_report_renders_in_headless_chromium(report_path, tmp_path):
     shot = tmp_path / "report.png"
     subprocess.run([browser, *flags, f"--screenshot={shot}", url], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_embedded_data_escapes_angle_brackets_so_a_span_cannot_break_the_table(seed_run):
+    """A span like `<!--<script` inside the JSON `<script>` element would put the HTML
+    parser into its double-escaped state, where `</script>` no longer closes the element
+    (issue 21 item 15): no `<` may reach the element, and JSON.parse must read the same data."""
+    out, _ = seed_run
+    studies, measures, uncovered = read_tables(out)
+    nasty = "<!--<script>alert(1)</script>&amp;"
+    edited = [m.model_copy(update={"text": nasty}) if i == 0 else m for i, m in enumerate(measures)]
+    page = render_report(studies, edited, uncovered, {}, None, None, None)
+    payload = page.split('<script type="application/json" id="measures-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in payload and ">" not in payload and "&" not in payload
+    rows = json.loads(payload)
+    assert len(rows) == len(measures)
+    assert nasty in {r["text"] for r in rows}
+    assert page.count("<script") == 2  # the data element and the page's own script, nothing opened by the data
