@@ -21,6 +21,9 @@ The Python API (the same code as the `evidex` command)::
   use). `extract_text` without `rules=` uses it, so calling it in a loop is cheap.
 - `run(raw_dir, out_dir, *, rules=None, force=False, jobs=1) -> RunSummary`: extract
   every `*.txt` under `raw_dir` into the tables in `out_dir`.
+- `read_tables(dir) -> Frames`: the `studies`, `measures` and `uncovered` tables of an
+  extracted directory as pandas DataFrames with nullable dtypes (`string`, `Int64`,
+  `Float64`, `boolean`, and `category` for closed vocabularies), derived from the models.
 
 `Measure`, `Rules`, `RuleError` and `RunSummary` are importable from here too.
 """
@@ -33,15 +36,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .frames import Frames
     from .models import Measure
     from .rules import RuleError, Rules
     from .runner import RunSummary
 
-__all__ = ["Measure", "RuleError", "Rules", "RunSummary", "__version__", "default_rules", "extract_text",
-           "load_rules", "run"]
+__all__ = ["Frames", "Measure", "RuleError", "Rules", "RunSummary", "__version__", "default_rules", "extract_text",
+           "load_rules", "read_tables", "run"]
 
 # Imported on first use, so `import evidex` (and `evidex --version`) stays light.
-_LAZY = {"Measure": "models", "Rules": "rules", "RuleError": "rules", "RunSummary": "runner"}
+_LAZY = {"Frames": "frames", "Measure": "models", "Rules": "rules", "RuleError": "rules", "RunSummary": "runner"}
 
 _DEFAULT_RULES: Rules | None = None
 
@@ -95,3 +99,10 @@ def run(raw_dir: str | Path, out_dir: str | Path, *, rules: Rules | str | Path |
 
     rules_dir = rules.rules_dir if isinstance(rules, _Rules) else (Path(rules) if rules is not None else None)
     return _run(Path(raw_dir), Path(out_dir), rules_dir, force=force, jobs=jobs)
+
+
+def read_tables(dir: str | Path) -> Frames:
+    """The tables of an extracted directory as typed pandas DataFrames (`evidex.frames`)."""
+    from .frames import read_tables as _read_tables
+
+    return _read_tables(dir)
