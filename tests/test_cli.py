@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from evidex.cli import app
@@ -104,6 +108,54 @@ def test_committed_extracted_is_fresh(tmp_path):
     out = tmp_path / "out"
     shutil.copytree(ROOT / "extracted", out, ignore=shutil.ignore_patterns(".cache", ".lock", "report.html", "changes.json"))
     run(RAW, out, ROOT / "rules", force=True)
-    for name in ("studies.csv", "measures.csv", "uncovered.csv", "manifest.json", "datapackage.json",
-                 "studies.parquet", "measures.parquet", "uncovered.parquet"):
+    for name in ("studies.csv", "measures.csv", "uncovered.csv", "manifest.json", "datapackage.json"):
         assert (out / name).read_bytes() == (ROOT / "extracted" / name).read_bytes(), f"extracted/{name} is stale: run `make extract`"
+    for name in ("studies.parquet", "measures.parquet", "uncovered.parquet"):
+        problem = parquet_difference(out / name, ROOT / "extracted" / name)
+        assert problem is None, f"extracted/{name} is stale ({problem}): run `make extract`"
+
+
+def parquet_difference(a: Path, b: Path) -> str | None:
+    """Why two Parquet files hold different tables (schema with its field and file
+    metadata, or rows), or None when they hold the same. Their bytes are not compared:
+    Parquet embeds the writing library's version (`created_by`), so a pyarrow upgrade
+    changes the bytes of an unchanged table."""
+    ta, tb = pq.read_table(a), pq.read_table(b)
+    if not ta.schema.equals(tb.schema, check_metadata=True):
+        return f"schema differs: {ta.schema} vs {tb.schema}"
+    if not ta.equals(tb):
+        return f"rows differ ({ta.num_rows} vs {tb.num_rows} rows)"
+    return None
+
+
+def test_parquet_freshness_compares_content_not_bytes(tmp_path):
+    """The same table written by another writer (other created_by, compression, row
+    groups) is fresh; a changed value, a changed type or changed column metadata is not."""
+    committed = ROOT / "extracted" / "measures.parquet"
+    table = pq.read_table(committed)
+    rewritten = tmp_path / "rewritten.parquet"
+    pq.write_table(table, rewritten, compression="snappy", row_group_size=50)
+    assert rewritten.read_bytes() != committed.read_bytes()
+    assert parquet_difference(rewritten, committed) is None
+
+    # The next pyarrow release: the same file, but another version in its footer.
+    data = committed.read_bytes()
+    version = re.search(rb"parquet-cpp-arrow version (\d+)", data)
+    assert version is not None
+    upgraded = tmp_path / "upgraded.parquet"
+    upgraded.write_bytes(data.replace(version.group(0), version.group(0)[:-len(version.group(1))]
+                                      + b"9" * len(version.group(1))))
+    assert pq.ParquetFile(upgraded).metadata.created_by != pq.ParquetFile(committed).metadata.created_by
+    assert parquet_difference(upgraded, committed) is None
+
+    values = table.column("value").to_pylist()
+    values[0] = (values[0] or 0) + 1
+    edited = tmp_path / "edited.parquet"
+    pq.write_table(table.set_column(table.schema.get_field_index("value"), table.schema.field("value"),
+                                    pa.array(values, pa.float64())), edited)
+    assert "rows differ" in (parquet_difference(edited, committed) or "")
+
+    field = table.schema.field("text").with_metadata({"description": "something else"})
+    relabelled = tmp_path / "relabelled.parquet"
+    pq.write_table(table.cast(table.schema.set(table.schema.get_field_index("text"), field)), relabelled)
+    assert "schema differs" in (parquet_difference(relabelled, committed) or "")
