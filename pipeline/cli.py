@@ -209,6 +209,7 @@ def eval_cmd(
         sys.stdout.write(dump_json(report))
     else:
         print_corpora(report, verbose)
+    print_stale(report)
     baseline_path = corpora_file.parent / "baseline.json"
     baseline = json.loads(baseline_path.read_text(encoding="utf-8")) if baseline_path.exists() else {}
     if raise_baseline:
@@ -222,6 +223,24 @@ def eval_cmd(
             _say(console, "gate:", "bold red", f)
         if failures:
             raise typer.Exit(1)
+
+
+def print_stale(report: dict) -> None:
+    """On stderr: how many gold labels need review, and each one (block, old text, where it went)."""
+    stale = [(name, e) for name, r in report["corpora"].items() for e in r.get("gold_stale", [])]
+    for name, r in report["corpora"].items():
+        for source, moved in r.get("gold_rebased", {}).items():
+            _say(console, "gold:", "yellow", f"{name}: {source} changed since its gold; {moved['carried']} labels carried "
+                 f"from {moved['base_commit'][:12]} ({moved['moved']} to new offsets), {moved['stale']} in edited text")
+    for name, e in stale:
+        old = e["old"]
+        what = f"title {old['title']!r}" if e["kind"] == "title" else f"{old['type']} {old['text']!r} @{old['char_start']}"
+        now = f" → now {e['new_text']!r} @{e['new_char_start']}" if e.get("new_text") is not None else ""
+        _say(console, "STALE", "yellow", f"{name}: {e['source']} block {e['block_index']} {what}: {e['reason']}{now}"
+             + (f" (set aside in {e['review_file']})" if e.get("from") == "review" else ""))
+    if stale:
+        _say(console, "gold:", "bold yellow", f"{len(stale)} gold label{'s need' if len(stale) != 1 else ' needs'} review "
+             "(`evidex gold rebase` carries the others and lists these in the gold folder's review/)")
 
 
 def print_corpora(report: dict, verbose: bool = False) -> None:
@@ -380,6 +399,55 @@ def report(
 
     path = write_report(out_dir, raw_dir)
     out.print(f"wrote {path}")
+
+
+gold_app = typer.Typer(help="Gold maintenance: carry gold labels to an edited page.", no_args_is_help=True)
+app.add_typer(gold_app, name="gold")
+
+
+@gold_app.command("rebase")
+def gold_rebase(
+    raw_dir: Annotated[Path, typer.Option("--raw", help="Directory of the pages the `pages` corpus reads.")] = Path("raw"),
+    corpora_file: Annotated[Path, typer.Option("--corpora", help="The corpus list: names, texts, gold, splits.")] = Path("tests/gold/corpora.yaml"),
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="Shared corpus folder holding pmc-dev/ (default: $EVIDEX_CORPUS or ../shared/corpus).")] = None,
+    rules_dir: RulesDir = None,
+) -> None:
+    """Write gold carried to edited pages back: moved labels at their new offsets, the
+    labels in edited text set aside in the gold folder's review/<stem>.jsonl for a person.
+
+    Only gold files that no longer ground in their page are touched. Exit 4 on malformed gold.
+    """
+    from .evaluation import corpus_root, load_corpora, load_gold_set
+    from .goldmove import review_path, rewrite
+
+    project = corpora_file.resolve().parent.parent.parent
+    try:
+        rules = load_rules(rules_dir)
+    except RuleError as err:
+        raise _fail(3, str(err)) from err
+    try:
+        corpora = load_corpora(corpora_file, project, corpus_root(corpus))
+        done: set[Path] = set()
+        for c in corpora:
+            texts = raw_dir if c.predictions == "extracted" else c.texts
+            if not texts.is_dir() or c.gold in done:
+                continue
+            done.add(c.gold)
+            gold = load_gold_set(c.gold, texts, None, rules)
+            for source, moved in sorted(gold.rebased.items()):
+                path = gold.files[source]
+                lines = rewrite(path.read_text(encoding="utf-8").splitlines(), moved)
+                write_text_atomic(path, "".join(line + "\n" for line in lines))
+                note = ""
+                if moved.stale:
+                    review = review_path(path)
+                    kept = review.read_text(encoding="utf-8") if review.exists() else ""
+                    write_text_atomic(review, kept + "".join(json.dumps(st.as_json(), ensure_ascii=False) + "\n"
+                                                             for st in moved.stale))
+                    note = f"; {len(moved.stale)} stale → {review} (review them, then delete that file)"
+                _say(out, "rebased", "green", f"{path}: {moved.carried} labels carried ({moved.moved} to new offsets){note}")
+    except GoldError as err:
+        raise _fail(4, f"malformed gold: {err}") from err
 
 
 @app.command("check-rules")

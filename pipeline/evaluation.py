@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .eval import evaluate
-from .gold import GoldBlock, GoldError, load_gold
+from .gold import GoldBlock, GoldError, combined, grounding_problems, read_gold
+from .goldmove import Rebased, committed_versions, read_review, rebase_gold, review_path
 from .ingest import list_sources, read_source
 from .models import Measure, Study
 from .rules import Rules
@@ -88,14 +89,33 @@ def _split_of(texts: Path) -> dict[str, str]:
     return {e["file"]: e["split"] for e in json.loads(index.read_text(encoding="utf-8"))}
 
 
-def load_gold_dir(gold_dir: Path, raw_dir: Path, split: str | None = None) -> dict[str, list[GoldBlock]]:
+@dataclass
+class GoldSet:
+    """A corpus's gold per source, carried to edited pages where needed.
+
+    `rebased`: per source whose page changed since its gold was written, what was
+    carried (`pipeline.goldmove.Rebased`); `stale`: every label awaiting review — those
+    in edited text, and those `evidex gold rebase` already set aside in `review/`.
+    """
+
+    gold: dict[str, list[GoldBlock]]
+    rebased: dict[str, Rebased] = field(default_factory=dict)
+    stale: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)  # source -> its gold file
+
+
+def load_gold_set(gold_dir: Path, raw_dir: Path, split: str | None = None, rules: Rules | None = None) -> GoldSet:
     """Gold blocks per source (path relative to raw_dir) for every gold file with a source.
 
-    Every problem in every file is collected; one `GoldError` lists them all.
+    A gold file whose spans do not ground in the source as it is now is carried from
+    the committed version it grounds in (`pipeline.goldmove`): labels in unchanged text
+    move to their new offsets, labels in edited text are listed as stale. Malformed
+    gold — bad JSON, a bad field, or a span that grounds in no version of its source —
+    is collected over every file; one `GoldError` lists every problem.
     """
     by_stem = {p.stem: p for p in list_sources(raw_dir)}
     splits = _split_of(raw_dir) if split else {}
-    gold: dict[str, list[GoldBlock]] = {}
+    out = GoldSet({})
     problems: list[GoldError] = []
     for path in sorted(gold_dir.glob("*.jsonl")):
         src_path = by_stem.get(path.stem)
@@ -104,26 +124,58 @@ def load_gold_dir(gold_dir: Path, raw_dir: Path, split: str | None = None) -> di
         if split and splits.get(src_path.name) != split:
             continue
         src = read_source(src_path, raw_dir)
-        try:
-            gold[src.source] = load_gold(path, src.text)
-        except GoldError as err:
-            problems.append(err)
-    if len(problems) == 1:
-        raise problems[0]
+        blocks, bad = read_gold(path)
+        if bad:
+            problems += bad
+            continue
+        out.files[src.source] = path
+        out.stale += [{**e, "gold_file": str(path), "review_file": str(review_path(path)), "from": "review"}
+                      for e in read_review(path)]
+        ungrounded = grounding_problems(path, blocks, src.text)
+        if not ungrounded:
+            out.gold[src.source] = [b for _, b in blocks]
+            continue
+        base = next(((commit, text) for commit, text in committed_versions(src_path)
+                     if not grounding_problems(path, blocks, text)), None)
+        if base is None:
+            problems += [GoldError(p.path, p.line, p.field, p.problem + f" (nor in any committed version of {src.source})")
+                         for p in ungrounded]
+            continue
+        if rules is None:
+            from . import default_rules
+
+            rules = default_rules()
+        moved = rebase_gold(src.source, base[0], base[1], src.text, [b for _, b in blocks], rules)
+        out.gold[src.source] = moved.blocks
+        out.rebased[src.source] = moved
+        out.stale += [{**st.as_json(), "gold_file": str(path), "from": "edited text"} for st in moved.stale]
     if problems:
-        first = problems[0]
-        raise GoldError(first.path, first.line, first.field,
-                        first.problem + "".join(f"\n  also {p}" for p in problems[1:]))
-    return gold
+        raise combined(problems)
+    return out
+
+
+def load_gold_dir(gold_dir: Path, raw_dir: Path, split: str | None = None, rules: Rules | None = None) -> dict[str, list[GoldBlock]]:
+    """The gold of `load_gold_set`, per source."""
+    return load_gold_set(gold_dir, raw_dir, split, rules).gold
+
+
+def _review_report(gold: GoldSet) -> dict[str, Any]:
+    """The eval report's account of gold carried to edited pages (empty when none was)."""
+    out: dict[str, Any] = {}
+    if gold.rebased:
+        out["gold_rebased"] = {src: r.summary() for src, r in sorted(gold.rebased.items())}
+    if gold.stale:
+        out["gold_stale"] = gold.stale
+    return out
 
 
 def run_eval(gold_dir: Path, extracted_dir: Path, raw_dir: Path) -> dict[str, Any]:
     """Score the extracted tables of a run over raw_dir against the gold in gold_dir."""
-    gold = load_gold_dir(gold_dir, raw_dir)
+    gold = load_gold_set(gold_dir, raw_dir)
     studies, measures, _ = read_tables(extracted_dir)
-    report = evaluate(gold, studies, measures)
-    report["gold_sources"] = sorted(gold)
-    return report
+    report = evaluate(gold.gold, studies, measures)
+    report["gold_sources"] = sorted(gold.gold)
+    return {**report, **_review_report(gold)}
 
 
 def _extract_sources(texts: Path, sources: list[str], rules: Rules) -> tuple[list[Study], list[Measure]]:
@@ -144,7 +196,8 @@ def eval_corpus(corpus: Corpus, extracted_dir: Path, rules: Rules) -> dict[str, 
     head: dict[str, Any] = {"about": corpus.about, "split": corpus.split, "tuning": corpus.tuning}
     if not corpus.texts.is_dir():
         return {**head, "skipped": f"texts folder {corpus.texts_label} not found (pass --corpus DIR or set EVIDEX_CORPUS)"}
-    gold = load_gold_dir(corpus.gold, corpus.texts, corpus.split)
+    gold_set = load_gold_set(corpus.gold, corpus.texts, corpus.split, rules)
+    gold = gold_set.gold
     if not gold:
         return {**head, "skipped": f"no gold for the texts in {corpus.texts_label}"}
     if corpus.predictions == "extracted":
@@ -152,7 +205,7 @@ def eval_corpus(corpus: Corpus, extracted_dir: Path, rules: Rules) -> dict[str, 
     else:
         studies, measures = _extract_sources(corpus.texts, sorted(gold), rules)
     report = evaluate(gold, studies, measures)
-    return {**head, **report, "gold_sources": sorted(gold)}
+    return {**head, **report, "gold_sources": sorted(gold), **_review_report(gold_set)}
 
 
 def run_eval_corpora(corpora: list[Corpus], extracted_dir: Path, rules: Rules) -> dict[str, Any]:

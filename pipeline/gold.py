@@ -3,7 +3,8 @@
 A gold line is one block (SCHEMA.md "Gold files"); its measures carry the measure
 columns that apply. `load_gold(path, source_text)` validates every line — vocabularies,
 ranges, required attributes, and that every span grounds in the source — and raises
-`GoldError` naming the file, line and field of the first problem.
+`GoldError` naming the file, line and field of every problem (the first one's in its
+attributes). `pipeline.goldmove` carries gold to an edited page.
 """
 
 from __future__ import annotations
@@ -90,32 +91,66 @@ class GoldBlock(BaseModel):
         return self
 
 
-def load_gold(path: Path, source_text: str) -> list[GoldBlock]:
-    """Parse and validate one gold file against its source text."""
-    blocks: list[GoldBlock] = []
+def combined(problems: list[GoldError]) -> GoldError:
+    """One GoldError that lists every problem: the first one's place, then `also …` lines."""
+    first = problems[0]
+    if len(problems) == 1:
+        return first
+    return GoldError(first.path, first.line, first.field,
+                     first.problem + "".join(f"\n  also {p}" for p in problems[1:]))
+
+
+def read_gold(path: Path) -> tuple[list[tuple[int, GoldBlock]], list[GoldError]]:
+    """Parse and validate every line of a gold file, without its source text.
+
+    Returns (line number, block) for each valid line and every problem found (JSON,
+    schema, block order), not just the first.
+    """
+    blocks: list[tuple[int, GoldBlock]] = []
+    problems: list[GoldError] = []
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as err:
-            raise GoldError(path, lineno, None, f"malformed JSON: {err.msg} (column {err.colno})") from err
+            problems.append(GoldError(path, lineno, None, f"malformed JSON: {err.msg} (column {err.colno})"))
+            continue
         try:
             block = GoldBlock.model_validate(raw)
         except ValidationError as err:
-            first = err.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"]) or None
-            got = f" (got {first['input']!r})" if first["type"] == "literal_error" else ""
-            raise GoldError(path, lineno, loc, first["msg"] + got) from err
+            for e in err.errors():
+                loc = ".".join(str(p) for p in e["loc"]) or None
+                got = f" (got {e['input']!r})" if e["type"] == "literal_error" else ""
+                problems.append(GoldError(path, lineno, loc, e["msg"] + got))
+            continue
+        if blocks and block.block_index != blocks[-1][1].block_index + 1:
+            problems.append(GoldError(path, lineno, "block_index", f"expected {blocks[-1][1].block_index + 1}"))
+        blocks.append((lineno, block))
+    return blocks, problems
+
+
+def grounding_problems(path: Path, blocks: list[tuple[int, GoldBlock]], source_text: str) -> list[GoldError]:
+    """Every span of the blocks that does not ground in `source_text` (measure text, a
+    measure outside its block, a title that does not start its block)."""
+    problems = []
+    for lineno, block in blocks:
         for i, m in enumerate(block.measures):
             if source_text[m.char_start:m.char_end] != m.text:
-                raise GoldError(path, lineno, f"measures.{i}.text",
-                                f"does not ground: source[{m.char_start}:{m.char_end}] is {source_text[m.char_start:m.char_end]!r}, not {m.text!r}")
-            if not block.char_start <= m.char_start and m.char_end <= block.char_end:
-                raise GoldError(path, lineno, f"measures.{i}", "measure lies outside its block")
+                problems.append(GoldError(path, lineno, f"measures.{i}.text",
+                                          f"does not ground: source[{m.char_start}:{m.char_end}] is "
+                                          f"{source_text[m.char_start:m.char_end]!r}, not {m.text!r}"))
+            if not (block.char_start <= m.char_start and m.char_end <= block.char_end):
+                problems.append(GoldError(path, lineno, f"measures.{i}", "measure lies outside its block"))
         if block.title is not None and not source_text.startswith(block.title, block.char_start):
-            raise GoldError(path, lineno, "title", "title does not start the block span")
-        if blocks and block.block_index != blocks[-1].block_index + 1:
-            raise GoldError(path, lineno, "block_index", f"expected {blocks[-1].block_index + 1}")
-        blocks.append(block)
-    return blocks
+            problems.append(GoldError(path, lineno, "title", "title does not start the block span"))
+    return problems
+
+
+def load_gold(path: Path, source_text: str) -> list[GoldBlock]:
+    """Parse and validate one gold file against its source text; a GoldError lists every problem."""
+    blocks, problems = read_gold(path)
+    problems += grounding_problems(path, blocks, source_text)
+    if problems:
+        raise combined(problems)
+    return [b for _, b in blocks]
