@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: extract test test-fast lint bench docs clean-venv
+.PHONY: extract test test-fast test-min lint bench docs clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,6 +29,19 @@ test-fast: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench
 	$(BIN)/python -m mypy pipeline
 	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not slow"
+
+# The suite (without the large-input tests) against the lowest versions pyproject.toml
+# allows: tests/lower_bounds.py turns every runtime dependency's lower bound into a
+# `==` constraint, installed in a separate venv (.venv-min), so a lower bound that does
+# not work fails here instead of on a user's machine.
+VENV_MIN := .venv-min
+test-min: $(STAMP)
+	test -x $(VENV_MIN)/bin/python || $(PY) -m venv $(VENV_MIN)
+	$(VENV_MIN)/bin/python -m pip install --quiet --upgrade pip
+	$(BIN)/python tests/lower_bounds.py > $(VENV_MIN)/constraints-min.txt
+	$(VENV_MIN)/bin/python -m pip install --quiet -c $(VENV_MIN)/constraints-min.txt -e '.[test]'
+	$(VENV_MIN)/bin/python tests/lower_bounds.py --check
+	$(VENV_MIN)/bin/python -m pytest -n 2 --dist worksteal -m "not slow"
 
 # Regenerate docs/schema.json and the README's generated sections.
 docs: $(STAMP)

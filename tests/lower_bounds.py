@@ -4,7 +4,7 @@
 `name==version` line per runtime dependency: its `>=` (or `==` / `~=`) lower bound. A
 dependency without a lower bound is an error, since nothing would test its oldest
 release. Only the runtime dependencies are pinned: the test tools are not what users
-install.
+install. `--check` exits 1 when an installed version is not its lower bound.
 """
 
 from __future__ import annotations
@@ -33,6 +33,33 @@ def constraints(pyproject: Path) -> list[str]:
     return [lower_bound(r) for r in project["dependencies"]]
 
 
+def not_at_lower_bound(lines: list[str]) -> list[str]:
+    """The constraints the running environment does not meet exactly (installed version
+    differs from the lower bound, or the package is missing)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.version import Version
+
+    out = []
+    for line in lines:
+        name, want = line.split("==")
+        try:
+            have = version(name)
+        except PackageNotFoundError:
+            out.append(f"{name}: not installed (wanted {want})")
+            continue
+        if Version(have) != Version(want):
+            out.append(f"{name}: {have} installed, lower bound {want}")
+    return out
+
+
 if __name__ == "__main__":
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "pyproject.toml"
-    sys.stdout.write("".join(line + "\n" for line in constraints(path)))
+    args = [a for a in sys.argv[1:] if a != "--check"]
+    path = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "pyproject.toml"
+    lines = constraints(path)
+    if "--check" in sys.argv:
+        problems = not_at_lower_bound(lines)
+        for p in problems:
+            print(f"test-min: {p}", file=sys.stderr)
+        sys.exit(1 if problems else 0)
+    sys.stdout.write("".join(line + "\n" for line in lines))
