@@ -19,7 +19,6 @@ import hashlib
 import os
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from pydantic import BaseModel
 from . import __version__
 from .build import SourceResult, engines, process_text
 from .diff import UnreadableTables, diff_dirs
+from .engines import Engine, LocalEngine, worker_rules
 from .export import (
     TABLES,
     CsvSlice,
@@ -108,17 +108,6 @@ def _rendered(result: SourceResult) -> Tables:
     return {name: render_records(rows, TABLES[name][0]) for name, rows in records.items()}
 
 
-# Worker state for --jobs: each process loads the rules once.
-_WORKER_RULES: Rules | None = None
-
-
-def _init_worker(rules_dir: str) -> None:
-    global _WORKER_RULES
-    _WORKER_RULES = load_rules(Path(rules_dir))
-    engines(_WORKER_RULES)
-    gc.freeze()  # the worker lives for one run: see _long_lived
-
-
 @contextmanager
 def _long_lived(rules: Rules) -> Iterator[None]:
     """Build the extraction engines for `rules` and keep the garbage collector off them
@@ -142,10 +131,9 @@ def _long_lived(rules: Rules) -> Iterator[None]:
         gc.unfreeze()
 
 
-def _process_path(args: tuple[str, str]) -> tuple[SourceOutcome, Tables | None]:
-    path, raw_dir = args
-    assert _WORKER_RULES is not None
-    return process_file(Path(path), Path(raw_dir), _WORKER_RULES)
+def _process_path(path: str, raw_dir: str) -> tuple[SourceOutcome, Tables | None]:
+    """A pool worker's task: `process_file` with the rules the worker loaded once."""
+    return process_file(Path(path), Path(raw_dir), worker_rules())
 
 
 def process_file(path: Path, raw_dir: Path, rules: Rules) -> tuple[SourceOutcome, Tables | None]:
@@ -183,9 +171,10 @@ def _source_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | None, jobs: int, read_cache: bool = True
-             ) -> Generator[tuple[SourceOutcome, Tables | None], None, None]:
-    """Outcomes in source order; cached ones are read back (unless read_cache is off), the rest processed (maybe in parallel)."""
+def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | None, jobs: int, read_cache: bool = True,
+             engine: Engine | None = None) -> Generator[tuple[SourceOutcome, Tables | None], None, None]:
+    """Outcomes in source order; cached ones are read back (unless read_cache is off), the rest
+    processed here, in `jobs` local processes, or on `engine`'s workers (e.g. Dask)."""
     todo: list[tuple[int, Path]] = []
     cached: dict[int, Path] = {}  # read when its turn comes: memory stays flat in N
     key_of: dict[int, str] = {}  # also for cached entries: a damaged one is written anew
@@ -231,9 +220,9 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
         store(key_of.get(i), outcome, tables)
         return outcome, tables
 
-    if jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(rules.rules_dir),)) as pool:
-            window = max(2, jobs * 4)  # results ahead of the writer stay bounded
+    if (engine is not None and todo) or (jobs > 1 and len(todo) > 1):
+        with (engine or LocalEngine(jobs)).open(rules) as pool:
+            window = max(2, pool.workers * 4)  # results ahead of the writer stay bounded
             pending: dict[int, Any] = {}
             todo_iter = iter(todo)
             for i in range(len(paths)):
@@ -241,7 +230,7 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
                     nxt = next(todo_iter, None)
                     if nxt is None:
                         break
-                    pending[nxt[0]] = pool.submit(_process_path, (str(nxt[1]), str(raw_dir)))
+                    pending[nxt[0]] = pool.submit(_process_path, str(nxt[1]), str(raw_dir))
                 if i in cached:
                     yield load(i) or inline(i)
                     continue
@@ -289,8 +278,12 @@ def manifest(outcomes: list[SourceOutcome], rules: Rules, tables: dict[str, dict
 
 def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: bool = False, jobs: int = 1,
         on_source: Callable[[SourceOutcome], None] | None = None, paths: list[Path] | None = None,
-        fail_after_tables: bool = False) -> RunSummary:
-    """Process every source under raw_dir into out_dir. Raises RuleError / OutputBusy."""
+        fail_after_tables: bool = False, engine: Engine | None = None) -> RunSummary:
+    """Process every source under raw_dir into out_dir. Raises RuleError / OutputBusy.
+
+    `engine` (`pipeline.engines`) runs the extraction on its workers instead of `jobs`
+    local processes; the tables are the same bytes either way.
+    """
     rules = load_rules(rules_dir)
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
@@ -304,7 +297,7 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
             outcomes = []
             csv_index: dict[str, dict[str, CsvSlice]] = {}  # source → table → where its rows went
             # closing(): the generator's cleanup (unfreezing the collector) runs even if a write fails.
-            with closing(_results(paths, raw_dir, rules, cache_dir, jobs, read_cache=not force)) as results:
+            with closing(_results(paths, raw_dir, rules, cache_dir, jobs, read_cache=not force, engine=engine)) as results:
                 for outcome, tables in results:
                     if tables is not None:
                         _fill_counts(outcome, tables)
