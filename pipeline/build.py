@@ -81,8 +81,12 @@ def _measure(d: Draft, text: str, study_id: str, source: str, block: Block, used
     )
 
 
-def process_text(source: str, text: str, rules: Rules) -> SourceResult:
-    """Segment, extract, normalize and link one decoded source."""
+def process_text(source: str, text: str, rules: Rules, *, stem: str | None = None) -> SourceResult:
+    """Segment, extract, normalize and link one decoded source.
+
+    `stem` opens every id (default: the stem of `source`, the file name without its
+    suffix); a corpus record passes its record id, which may hold dots or slashes.
+    """
     extractor, linker = engines(rules)
     seg = segment(text, rules, source)
     newlines: list[int] | None = None
@@ -95,7 +99,7 @@ def process_text(source: str, text: str, rules: Rules) -> SourceResult:
         return bisect_left(newlines, pos) + 1
 
     result = SourceResult(source=source, warnings=list(seg.warnings), layout=seg.layout)
-    stem = source_stem(source)
+    stem = source_stem(source) if stem is None else stem
     first_id_of: dict[str, str] = {}
     seen: dict[str, int] = {}
     # A page's blocks that name no group take the page's own treatment (a ketamine clinic's

@@ -42,7 +42,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
-RawDir = Annotated[Path, typer.Argument(help="Directory of *.txt source pages.")]
+RawDir = Annotated[Path, typer.Argument(help="Directory of *.txt source pages, or a corpus file (.jsonl, .parquet).")]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory for the tables.")]
 RulesDir = Annotated[Path | None, typer.Option("--rules", help="Rules directory (default: $EVIDEX_RULES, else the rules shipped with evidex).")]
 
@@ -74,18 +74,37 @@ def run(
     out_dir: OutDir = Path("extracted"),
     rules: RulesDir = None,
     force: Annotated[bool, typer.Option("--force", help="Re-extract every source, ignoring the cache.")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (--engine local).")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
+    engine_name: Annotated[str, typer.Option("--engine", help="local (this machine, --jobs processes) or dask (pip install 'evidex[dask]').")] = "local",
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="--engine dask: start a local cluster of N worker processes (default 2).")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="--engine dask: address of an existing cluster's scheduler (tcp://host:8786).")] = None,
+    id_column: Annotated[str, typer.Option("--id-column", help="Corpus file: the column holding each record's id.")] = "id",
+    text_column: Annotated[str, typer.Option("--text-column", help="Corpus file: the column holding each record's text.")] = "text",
+    partition_size: Annotated[int, typer.Option("--partition-size", min=1, help="Corpus file: records per output partition.")] = 1000,
 ) -> None:
     """Extract every *.txt in RAW_DIR into OUT_DIR (studies, measures, uncovered, manifest).
 
     Only sources whose bytes changed are re-extracted, unless rules or evidex changed
     (or --force). Writes changes.json against the previous outputs. Outputs are
     published atomically; a rejected file is reported and the others still processed.
+    RAW_DIR may also be a corpus file (JSON Lines or Parquet, one record per source):
+    its tables are partitioned Parquet datasets (OUT_DIR/measures/part-*.parquet, ...).
     """
+    from .engines import EngineUnavailable, make_engine
     from .ingest import list_sources
     from .runner import run as do_run
 
+    try:
+        engine = make_engine(engine_name, jobs=jobs, workers=workers, scheduler=scheduler)
+    except (ValueError, EngineUnavailable) as err:
+        raise _fail(2, str(err)) from err
+    if raw_dir.is_file():
+        from .corpus_cli import run_corpus_command
+
+        run_corpus_command(raw_dir, out_dir, rules, force=force, engine=engine, quiet=quiet, id_column=id_column,
+                           text_column=text_column, partition_size=partition_size)
+        return
     if not raw_dir.is_dir():
         raise _fail(2, f"{raw_dir}: raw directory not found")
     paths = list_sources(raw_dir)
@@ -94,6 +113,7 @@ def run(
                       console=console, disable=quiet or not console.is_terminal, transient=True) as progress:
             task = progress.add_task("extracting", total=len(paths))
             summary = do_run(raw_dir, out_dir, rules, force=force, jobs=jobs, paths=paths,
+                             engine=engine if engine_name != "local" else None,  # local: --jobs as before
                              on_source=lambda o: progress.update(task, advance=1, description=escape(printable(o.source)[:40])))
     except RuleError as err:
         raise _fail(3, f"invalid rules, refusing to run: {err}") from err
