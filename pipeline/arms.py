@@ -257,6 +257,7 @@ class ArmLinker:
         done = self._respectively(text, sentence, rates, mentions, scopes, segments, block.order)
         first_seg = segments[0]
         treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
+        sourced: dict[tuple[int, int], str] = {}  # per comparison segment: the last rate's group the text named
         for d in armed:
             if d in done:
                 d.arm = done[d]
@@ -277,6 +278,12 @@ class ArmLinker:
                 arm = arm or self._own(text, mentions, a, b, min(run_start, brackets[0]), max(run_end, brackets[1] + 1))
             else:
                 arm = self._own(text, mentions, a, b, run_start, run_end) or self._contrast(text, d, None, rates, position, mentions, block)
+            if arm is None:
+                # "… of X in reducing pain (77 %), improving mobility (78 %) and …": a value whose
+                # scope names no group continues the group of the value before it in its segment.
+                arm = sourced.get(seg)
+            if arm is not None:
+                sourced[seg] = arm
             d.arm = arm if arm is not None else block.default
 
     def _scopes(self, text: str, armed: list[Draft]) -> dict[Draft, tuple[int, int, int, int]]:
