@@ -129,7 +129,7 @@ class ArmLinker:
                 if first_named and named:
                     a = first_named[-1]
                     out.append(Mention(a[0], a[1], a[2].lower() + suffix, "group", a[1]))
-            if named and text[named[-1][1]:m.start()].strip() == "":
+            if named and text[named[-1][1]:m.start()].strip() in ("", "-"):  # "the combined-arm patients"
                 # "the frovatriptan-treated group" is the frovatriptan group.
                 treated = self.treated.fullmatch(text, named[-1][0], named[-1][1])
                 name_end = treated.end("name") if treated else named[-1][1]
@@ -277,7 +277,15 @@ class ArmLinker:
                 # A bracket that only restates a value ("(67%) of the enhanced intervention group"): look around it.
                 arm = arm or self._own(text, mentions, a, b, min(run_start, brackets[0]), max(run_end, brackets[1] + 1))
             else:
-                arm = self._own(text, mentions, a, b, run_start, run_end) or self._contrast(text, d, None, rates, position, mentions, block)
+                own_mention = self._own_mention(text, mentions, a, b, run_start, run_end)
+                if own_mention is not None and own_mention.end <= run_start and self._pair_shares_group(
+                        text, d, own_mention, rates, position, scopes, segments, mentions):
+                    # "92% in the A group vs 32% in the B group, and remission was 60% vs 16%": a
+                    # contrast compares two groups, so both its values cannot take the group before them.
+                    own_mention = None
+                arm = own_mention.name if own_mention is not None else self._contrast(text, d, None, rates, position, mentions, block)
+            named_inside = self._named_inside(mentions, d)
+            arm = named_inside or arm
             if arm is None:
                 # "… of X in reducing pain (77 %), improving mobility (78 %) and …": a value whose
                 # scope names no group continues the group of the value before it in its segment.
@@ -322,6 +330,35 @@ class ArmLinker:
             return mentions[j]
         return None
 
+    @staticmethod
+    def _named_inside(mentions: list[Mention], d: Draft) -> str | None:
+        """A group named inside the value's own span ("63 of 105 injectable patients (60%)")."""
+        i = bisect_left(mentions, d.start, key=_start)
+        if i < len(mentions) and mentions[i].end <= d.end:
+            return mentions[i].name
+        return None
+
+    def _versus_pair(self, text: str, d: Draft, rates: list[Draft], position: dict[int, int]) -> tuple[Draft, Draft] | None:
+        """The two rates of the contrast d is part of ("52.5% vs 31.0%"), if any."""
+        i = position[id(d)]
+        if i > 0 and self.versus.fullmatch(text, rates[i - 1].end, d.start):
+            return rates[i - 1], d
+        if i + 1 < len(rates) and self.versus.fullmatch(text, d.end, rates[i + 1].start):
+            return d, rates[i + 1]
+        return None
+
+    def _pair_shares_group(self, text: str, d: Draft, own: Mention, rates: list[Draft], position: dict[int, int],
+                           scopes: dict[Draft, tuple[int, int, int, int]], segments: Partition, mentions: list[Mention]) -> bool:
+        """Whether d's contrast partner would take the same group named before both, or none of its own."""
+        pair = self._versus_pair(text, d, rates, position)
+        if pair is None:
+            return False
+        other = pair[1] if pair[0] is d else pair[0]
+        seg = segments[segments.index(other.start)]
+        a, b, run_start, run_end = scopes[other]
+        theirs = self._own_mention(text, mentions, max(a, seg[0]), min(b, seg[1]), run_start, run_end)
+        return theirs is None or theirs is own
+
     def _crosses_value(self, text: str, start: int, end: int) -> bool:
         """A clause boundary (";" or a full stop) between a value and a group ends the value's reach."""
         return bool(regex.search(r"[;]|\.\s", text[start:end]))
@@ -330,12 +367,7 @@ class ArmLinker:
                   mentions: list[Mention], block: BlockArms) -> str | None:
         """A contrast of two rates that names no group ("(18% vs. 4%)", "were 52.5% vs 31.0%"):
         the two groups named last before it (in the sentence, else the block), in order."""
-        i = position[id(d)]
-        pair = None
-        for x, y in ((rates[i - 1], d) if i > 0 else (None, None), (d, rates[i + 1]) if i + 1 < len(rates) else (None, None)):
-            if x is not None and y is not None and self.versus.fullmatch(text, x.end, y.start):
-                pair = (x, y)
-                break
+        pair = self._versus_pair(text, d, rates, position)
         if pair is None:
             return None
         x, y = pair
@@ -358,6 +390,9 @@ class ArmLinker:
             if len(distinct) == 2:
                 break
         distinct.reverse()
+        if pool is block.mentions and len(distinct) == 2:
+            # Its sentence names no group: the block's arms in the order it introduced them.
+            distinct.sort(key=block.order.index)
         first = d is x
         if len(distinct) == 2:
             if self._stated_order_reversed(text, named[-1], x, y):
