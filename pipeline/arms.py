@@ -63,6 +63,7 @@ class BlockArms:
     mentions: list[Mention]
     default: str | None
     order: list[str]  # distinct arm names in order of first mention
+    first_treatment: str | None = None  # the first arm named that is not a comparator
 
     starts: list[int] = field(init=False, repr=False)
 
@@ -97,6 +98,7 @@ class ArmLinker:
         self.named = regex.compile(vocab.named)
         self.code_name = regex.compile(vocab.code_name)
         self.name_suffix = regex.compile(vocab.name_suffix, regex.IGNORECASE)
+        self.name_prefix = regex.compile(f"(?:{vocab.name_prefix})$", regex.IGNORECASE)
         self.measured_after = regex.compile(vocab.measured_after, regex.IGNORECASE)
         self.smaller_first = regex.compile(f"(?:{vocab.smaller_first})$", regex.IGNORECASE)
         self.larger_first = regex.compile(f"(?:{vocab.larger_first})$", regex.IGNORECASE)
@@ -124,11 +126,16 @@ class ArmLinker:
             plural = m.group().lower().endswith("s")
             named = self._name(words)
             joined = len(words) >= 3 and words[-2][2].lower() in ("and", "or") and plural
-            if joined:  # "the alcohol and mechanical groups": two groups
-                first_named = self._name(words[:-2])
-                if first_named and named:
-                    a = first_named[-1]
-                    out.append(Mention(a[0], a[1], a[2].lower() + suffix, "group", a[1]))
+            if joined and named:  # "the alcohol and mechanical groups", "the A, B and C arms": one group each
+                k = len(words) - 3
+                while k >= 0:
+                    w = words[k]
+                    if w[2].lower() in self.stop or not regex.search(r"[^\W\d_]", w[2]):
+                        break
+                    out.append(Mention(w[0], w[1], w[2].lower() + suffix, "group", w[1]))
+                    if k == 0 or text[words[k - 1][1]:w[0]].strip() != ",":
+                        break
+                    k -= 1
             if named and text[named[-1][1]:m.start()].strip() in ("", "-"):  # "the combined-arm patients"
                 # "the frovatriptan-treated group" is the frovatriptan group.
                 treated = self.treated.fullmatch(text, named[-1][0], named[-1][1])
@@ -195,14 +202,19 @@ class ArmLinker:
         return [x for x in out if not self.measured_after.match(text, x.end)]
 
     def _suffixed(self, text: str, mention: Mention) -> Mention:
-        """A drug or arm with the words that stay in its name after it ("Paromomycin Alone")."""
+        """A drug or arm with the words that stay in its name around it ("Paromomycin Alone", "active TMS")."""
         if mention.kind == "group":
             return mention
-        m = self.name_suffix.match(text, mention.end)
-        if m is None:
+        start, end, name = mention.start, mention.end, mention.name
+        m = self.name_suffix.match(text, end)
+        if m is not None:
+            end, name = m.end(), f"{name}{text[mention.end:m.end()]}"
+        p = self.name_prefix.search(text, max(0, start - 40), start)
+        if p is not None and mention.name not in self.comparator_arms:
+            start, name = p.start(), f"{text[p.start():mention.start]}{name}"
+        if (start, end) == (mention.start, mention.end):
             return mention
-        name = " ".join(f"{mention.name}{text[mention.end:m.end()]}".lower().split())
-        return Mention(mention.start, m.end(), name, mention.kind, m.end())
+        return Mention(start, end, " ".join(name.lower().split()), mention.kind, end)
 
     def _renamed(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
         """Later bare uses of a group's own name ("the S-1 arm" … "4.8% with S-1"), unless it is a generic word."""
@@ -210,8 +222,9 @@ class ArmLinker:
         names = {n for n in names if len(n) >= 2}
         if not names:
             return []
-        pattern = regex.compile(r"(?<![\w-])(?:" + "|".join(regex.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?![\w-])",
-                                regex.IGNORECASE)
+        # "the exposure-plus-placebo arm" is named "with exposure plus placebo" too.
+        alternatives = "|".join(regex.escape(n).replace("\\-", "[-\\s]") for n in sorted(names, key=len, reverse=True))
+        pattern = regex.compile(r"(?<![\w-])(?:" + alternatives + r")(?![\w-])", regex.IGNORECASE)
         return [Mention(m.start(), m.end(), m.group().lower(), "vocabulary", m.end()) for start, end in spans
                 for m in pattern.finditer(text, start, end)]
 
@@ -240,7 +253,8 @@ class ArmLinker:
             if len(leaders) == 1 and (not compared or leaders[0] in self.treatments) and (
                     len(candidates) == 1 or leaders[0] in self.treatments or top >= 2 * sorted(candidates.values())[-2]):
                 default = leaders[0]
-        return BlockArms(mentions, default, order)
+        first_treatment = next((n for n in order if n not in self.comparator_arms), None)
+        return BlockArms(mentions, default, order, first_treatment)
 
     # ----------------------------------------------------------------- assignment
 
@@ -270,7 +284,7 @@ class ArmLinker:
             if not d.type.endswith("_rate"):
                 # The treatment compared, never the comparator: a comparator's own group does not count.
                 own = inside or self._own(text, mentions, a, b, run_start, run_end)
-                d.arm = treatment or (own if own not in self.comparator_arms else None) or block.default
+                d.arm = treatment or (own if own not in self.comparator_arms else None) or block.default or block.first_treatment
                 continue
             if brackets:
                 arm = inside or self._contrast(text, d, brackets, rates, position, mentions, block)

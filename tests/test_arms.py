@@ -1,4 +1,4 @@
-"""The `arm` of rates, effects and ratios: every example of rules/vocab/arms.yaml, and the group finder's edges."""
+"""The `arm` of rates, effects, ratios and NNT: every example of rules/vocab/arms.yaml, and the group finder's edges."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import pytest
 from evidex.arms import ArmLinker
 from evidex.build import process_text
 from evidex.drugs import DrugLinker
+from evidex.models import ARMED_TYPES
 from evidex.rules import load_rules
 
 from conftest import ROOT
 
 RULES = load_rules(ROOT / "rules")
-ARMED = {"response_rate", "remission_rate", "other_rate", "effect_size", "odds_ratio", "hazard_ratio", "risk_ratio"}
+ARMED = ARMED_TYPES
 
 
 @pytest.mark.parametrize("example", [
