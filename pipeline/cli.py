@@ -26,7 +26,6 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
-from .export import OutputBusy, dump_json, write_text_atomic
 from .gold import GoldError
 from .ingest import InputError, decode_source, printable
 from .models import MEASURE_TYPES
@@ -92,6 +91,7 @@ def run(
     its tables are partitioned Parquet datasets (OUT_DIR/measures/part-*.parquet, ...).
     """
     from .engines import EngineUnavailable, make_engine
+    from .export import OutputBusy
     from .ingest import list_sources
     from .runner import run as do_run
 
@@ -157,16 +157,33 @@ def run(
 
 @app.command()
 def extract(
-    file: Annotated[str, typer.Argument(help="A text file, or - for standard input.")],
+    file: Annotated[str | None, typer.Argument(help="A text file, or - for standard input.")] = None,
     rules: RulesDir = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read many texts from standard input, one JSON object per line "
+                                        "({\"id\": ..., \"text\": ...}); each measure's source is its id.")] = False,
+    id_column: Annotated[str, typer.Option("--id-column", help="--jsonl: the key holding each text's id.")] = "id",
+    text_column: Annotated[str, typer.Option("--text-column", help="--jsonl: the key holding each text.")] = "text",
 ) -> None:
-    """Extract one text and print one JSON object per measure (offsets into that text)."""
+    """Extract one text and print one JSON object per measure (offsets into that text).
+
+    With --jsonl, extract every text of the JSON Lines on standard input, in order, and
+    print their measures as JSON Lines (a bad line is reported with its number; exit 1).
+    """
     from .build import process_text
 
+    if jsonl == (file is not None):
+        raise _fail(2, "give a FILE (or -), or --jsonl to read JSON Lines from standard input")
     try:
         loaded = load_rules(rules)
     except RuleError as err:
         raise _fail(3, f"invalid rules, refusing to run: {err}") from err
+    if file is None:
+        from .extract_batch import extract_json_lines
+
+        if extract_json_lines(sys.stdin.buffer, sys.stdout, loaded, id_column, text_column,
+                              lambda m: _say(console, "rejected:", "bold red", m)):
+            raise typer.Exit(1)
+        return
     if file == "-":
         data, name = sys.stdin.buffer.read(), "stdin.txt"
     else:
@@ -200,6 +217,7 @@ def eval_cmd(
 ) -> None:
     """Score every gold corpus (pages, held-out pages, pmc-dev dev and test) per type; writes EXTRACTED/eval.json."""
     from .evaluation import corpus_root, load_corpora, run_eval_corpora
+    from .export import dump_json, write_text_atomic
     from .gate import corpora_failures, load_thresholds, raised_baseline
 
     project = corpora_file.resolve().parent.parent.parent
@@ -356,6 +374,7 @@ def diff(
     Exit 0 when nothing changed, 1 when something did.
     """
     from .diff import UnreadableTables, diff_dirs, extracted_at_rev
+    from .export import dump_json
 
     with tempfile.TemporaryDirectory(prefix="evidex-rev-") as at_rev:  # removed however the diff ends
         if rev is not None:
@@ -438,6 +457,7 @@ def gold_rebase(
     Only gold files that no longer ground in their page are touched. Exit 4 on malformed gold.
     """
     from .evaluation import corpus_root, load_corpora, load_gold_set
+    from .export import write_text_atomic
     from .goldmove import review_path, rewrite
 
     project = corpora_file.resolve().parent.parent.parent

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,22 +93,33 @@ def _records(rows: Iterator[tuple[int, Any, Any, str | None]]) -> Iterator[Recor
         yield Record(number, ident, None if error else text, error)
 
 
+def _json_lines(lines: Iterable[bytes], id_column: str, text_column: str, digest: Any
+                ) -> Iterator[tuple[int, Any, Any, str | None]]:
+    for number, line in enumerate(lines, start=1):
+        digest.update(line)
+        if not line.strip():
+            yield number, None, None, "blank line"
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            yield number, None, None, f"not a JSON object: {err}"
+            continue
+        if not isinstance(obj, dict):
+            yield number, None, None, f"not a JSON object: a {type(obj).__name__}"
+            continue
+        yield number, obj.get(id_column), obj.get(text_column), None
+
+
 def _jsonl_rows(path: Path, id_column: str, text_column: str, digest: Any) -> Iterator[tuple[int, Any, Any, str | None]]:
     with open(path, "rb") as fh:
-        for number, line in enumerate(fh, start=1):
-            digest.update(line)
-            if not line.strip():
-                yield number, None, None, "blank line"
-                continue
-            try:
-                obj = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                yield number, None, None, f"not a JSON object: {err}"
-                continue
-            if not isinstance(obj, dict):
-                yield number, None, None, f"not a JSON object: a {type(obj).__name__}"
-                continue
-            yield number, obj.get(id_column), obj.get(text_column), None
+        yield from _json_lines(fh, id_column, text_column, digest)
+
+
+def read_json_lines(lines: Iterable[bytes], id_column: str = "id", text_column: str = "text") -> Iterator[Record]:
+    """Records from JSON Lines already open (e.g. standard input), one per line, lazily:
+    each record is yielded as soon as its line is read."""
+    return _records(_json_lines(lines, id_column, text_column, hashlib.sha256()))
 
 
 def _parquet_rows(path: Path, id_column: str, text_column: str, digest: Any) -> Iterator[tuple[int, Any, Any, str | None]]:

@@ -31,7 +31,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +40,11 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from . import __version__
-from .build import process_text
 from .corpus import Corpus, Record
 from .engines import Engine, Future, worker_rules
 from .export import OutputLock, dump_json
-from .ingest import InputError, decode_source
 from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
+from .record import RecordOutcome, extract_record
 from .rules import Rules, load_rules
 from .runner import _cache_key, _long_lived
 
@@ -72,25 +71,6 @@ TABLE_NAMES = (*DATA_TABLES, "records")
 
 
 @dataclass
-class RecordOutcome:
-    """What became of one record (a row of the `records` table)."""
-
-    record: int
-    id: str | None
-    sha256: str | None = None
-    bytes: int | None = None
-    layout: str | None = None
-    blocks: int = 0
-    measures: int = 0
-    uncovered: int = 0
-    warnings: str | None = None
-    error: str | None = None
-    key: str | None = None
-    by_type: dict[str, int] = field(default_factory=dict)
-    cached: bool = False
-
-
-@dataclass
 class PartRows:
     """Rows of some records of one partition: outcomes in record order, and per data
     table the rows of those records, concatenated in the same order."""
@@ -102,40 +82,6 @@ class PartRows:
 def _arrow(rows: list[Any], name: str) -> pa.Table:
     model = DATA_TABLES[name]
     return pa.Table.from_pydict({c: [getattr(r, c) for r in rows] for c in model.model_fields}, schema=TABLE_SCHEMAS[name])
-
-
-def extract_record(number: int, ident: str, text: str, rules: Rules) -> tuple[RecordOutcome, dict[str, list[Any]]]:
-    """One record → its outcome and its rows per data table (empty when it was rejected).
-
-    The per-source work of a directory run: the text is read per the offset rule (as
-    UTF-8 bytes would be) and processed with the record id as source and id stem.
-    """
-    outcome = RecordOutcome(record=number, id=ident)
-    empty: dict[str, list[Any]] = {name: [] for name in DATA_TABLES}
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        outcome.error = f"record {number} ({ident}): text is not valid Unicode ({err.reason})"
-        return outcome, empty
-    try:
-        src = decode_source(data, ident)
-    except InputError as err:
-        outcome.error = f"record {number}: {err}"
-        return outcome, empty
-    outcome.sha256, outcome.bytes = src.sha256, src.size_bytes
-    try:
-        result = process_text(ident, src.text, rules, stem=ident)
-    except Exception as err:  # noqa: BLE001 - one bad record must not stop the others
-        outcome.error = f"record {number} ({ident}): internal error while processing: {type(err).__name__}: {err}"
-        return outcome, empty
-    warnings = [*src.warnings, *result.warnings]
-    outcome.layout, outcome.warnings = result.layout, "\n".join(warnings) or None
-    outcome.blocks, outcome.measures, outcome.uncovered = len(result.studies), len(result.measures), len(result.uncovered)
-    counts: dict[str, int] = {}
-    for m in result.measures:
-        counts[m.type] = counts.get(m.type, 0) + 1
-    outcome.by_type = {t: counts[t] for t in MEASURE_TYPES if t in counts}
-    return outcome, {"studies": result.studies, "measures": result.measures, "uncovered": result.uncovered}
 
 
 def extract_records(items: list[tuple[int, str, str]], rules: Rules) -> PartRows:

@@ -14,8 +14,10 @@ import types
 import typing
 from typing import Any, Literal, get_args, get_origin
 
-import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
+
+if typing.TYPE_CHECKING:
+    import pyarrow as pa
 
 SCHEMA_VERSION = "1.1"
 
@@ -198,7 +200,6 @@ def _enum_of(inner: Any) -> tuple[str, ...] | None:
     return tuple(get_args(inner)) if get_origin(inner) is Literal else None
 
 
-_ARROW = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
 _FRICTIONLESS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
@@ -209,11 +210,14 @@ def _base(inner: Any) -> type:
 @functools.cache  # called for every page and table: build each schema once
 def arrow_schema(model: type[BaseModel]) -> pa.Schema:
     """Explicit Arrow schema for a row model, so all-null columns keep their type."""
+    import pyarrow as pa  # here, not at the top: `evidex extract` needs no Arrow (start-up time)
+
+    arrow_types = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
     fields = []
     for name, info in model.model_fields.items():
         inner, nullable = _unwrap(info.annotation)
         meta = {"description": info.description or ""}
-        fields.append(pa.field(name, _ARROW[_base(inner)], nullable=nullable, metadata=meta))
+        fields.append(pa.field(name, arrow_types[_base(inner)], nullable=nullable, metadata=meta))
     return pa.schema(fields, metadata={"evidex_schema_version": SCHEMA_VERSION})
 
 

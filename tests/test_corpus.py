@@ -208,3 +208,25 @@ def test_dask_engine_missing_is_a_clear_usage_error(monkeypatch):
     assert result.exit_code == 2 and "evidex[dask]" in result.output
     with pytest.raises(ValueError, match="--engine dask"):
         make_engine("local", workers=2)
+
+
+def test_extract_jsonl_streams_measures_of_many_texts(tmp_path):
+    lines = [json.dumps({"id": f"t{i}", "text": s}) for i, s in enumerate(SENTENCES)] + ['{"id": "x", "text": 3}', "{oops"]
+    lines.append(json.dumps({"id": "last", "text": "NNT was 4 at 6 weeks."}))
+    result = CliRunner().invoke(app, ["extract", "--jsonl", "--rules", str(ROOT / "rules")], input="\n".join(lines) + "\n")
+    assert result.exit_code == 1
+    assert "line 4 (x): text must be a string, not int" in result.stderr
+    assert "line 5: not a JSON object" in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["source"] for r in rows] == ["t0"] * 4 + ["t1"] * 3 + ["last"] * 2
+    assert [(r["type"], r["value"]) for r in rows if r["source"] == "t1"] == [
+        ("remission_rate", 30.0), ("odds_ratio", 2.1), ("follow_up", 42.0)]
+    texts = dict(enumerate(SENTENCES)) | {"last": "NNT was 4 at 6 weeks."}
+    for r in rows:
+        assert texts[int(r["source"][1:]) if r["source"] != "last" else "last"][r["char_start"]:r["char_end"]] == r["text"]
+        assert r["measure_id"].startswith(r["source"] + "-")
+    # the same measures as `extract FILE` on the text alone (a file t1.txt has the stem t1)
+    (tmp_path / "t1.txt").write_text(SENTENCES[1], encoding="utf-8")
+    alone = CliRunner().invoke(app, ["extract", str(tmp_path / "t1.txt"), "--rules", str(ROOT / "rules")])
+    assert [json.loads(line) | {"source": "t1"} for line in alone.stdout.splitlines()] == [r for r in rows if r["source"] == "t1"]
+    assert CliRunner().invoke(app, ["extract"]).exit_code == 2
