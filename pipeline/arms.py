@@ -100,6 +100,7 @@ class ArmLinker:
         self.name_suffix = regex.compile(vocab.name_suffix, regex.IGNORECASE)
         self.name_prefix = regex.compile(f"(?:{vocab.name_prefix})$", regex.IGNORECASE)
         self.measured_after = regex.compile(vocab.measured_after, regex.IGNORECASE)
+        self.background_before = regex.compile(f"(?:{vocab.background_before})$", regex.IGNORECASE)
         self.smaller_first = regex.compile(f"(?:{vocab.smaller_first})$", regex.IGNORECASE)
         self.larger_first = regex.compile(f"(?:{vocab.larger_first})$", regex.IGNORECASE)
 
@@ -167,6 +168,10 @@ class ArmLinker:
             for name, pattern in self.vocabulary:
                 found += [Mention(m.start(), m.end(), name, "vocabulary") for m in pattern.finditer(text, start, end)]
             found += self._drug_mentions(text, start, end)
+        # "esketamine plus standard care … more than placebo": a comparator given on top of a
+        # treatment is background, not a group.
+        found = [x for x in found if not (x.kind != "group" and x.name in self.comparator_arms
+                                          and self.background_before.search(text, max(0, x.start - 40), x.start))]
         found += self._renamed(text, spans, found)
         # A group named by one known arm or drug ("the placebo-first group") takes its name.
         known = [x for x in found if x.kind != "group"]

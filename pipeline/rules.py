@@ -195,6 +195,7 @@ class ArmGroups(Strict):
     list_joiner: str  # what joins coordinated values that share one group ("37% and 47%")
     code_name: str = "(?!)"  # a drug's code name ("WR 279,396", "MK-0869")
     named: str = "(?!)"  # a name the text gives a treatment ('a concept named "PASTOR"'), group `name`
+    background_before: str = "(?!)"  # words before a comparator given on top of a treatment ("plus standard care")
     measured_after: str = "(?!)"  # words after a drug that make it a measured quantity, not a group ("opioid use")
     name_prefix: str = "(?!)"  # words before a drug or arm that stay in its name ("active TMS")
     name_suffix: str = "(?!)"  # words after a drug or arm that stay in its name ("paromomycin alone")
@@ -696,7 +697,8 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     for name, pat in [(f"{cond_path}", t.pattern) for c in condition_vocab.values() for t in c.terms] + [
         (f"{arm_path}", p) for a in arm_vocab.values() for p in a.patterns
     ] + [(f"{arm_path}", p) for p in (arm_groups.noun, arm_groups.coded, arm_groups.treated, arm_groups.respectively, arm_groups.list_joiner, arm_groups.versus,
-                                             arm_groups.named, arm_groups.code_name, arm_groups.name_suffix, arm_groups.name_prefix, arm_groups.measured_after, arm_groups.smaller_first, arm_groups.larger_first)
+                                             arm_groups.named, arm_groups.code_name, arm_groups.name_suffix, arm_groups.name_prefix, arm_groups.measured_after,
+                                             arm_groups.background_before, arm_groups.smaller_first, arm_groups.larger_first)
     ] + [(f"{out_path}", c.pattern) for c in cues]:
         try:
             regex.compile(pat)
