@@ -165,6 +165,7 @@ class ConditionTerm(Strict):
 class ConditionVocab(Strict):
     tab_names: list[str]
     terms: list[ConditionTerm]
+    examples: list[str] = []  # trial-report texts whose condition this is
 
 
 class ArmVocab(Strict):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from evidex.rules import load_rules
 from evidex.segment import segment, split_lines
 
-from conftest import GOLD
+from conftest import GOLD, ROOT
 
 
 def _gold_blocks():
@@ -137,3 +140,15 @@ def test_rows_about_no_condition_are_other_unless_inside_one_section(rules):
         "substance_use", "substance_use", "other", "other", "pain", "pain"]
     inside_one = segment(_page([pain, pain, cataract, pain]), rules)
     assert [b.condition for b in inside_one.blocks] == ["pain", "pain", "pain", "pain"]
+
+
+@pytest.mark.parametrize(("condition", "text"), [
+    (name, text) for name, vocab in load_rules(ROOT / "rules").conditions.items() for text in vocab.examples])
+def test_condition_example(rules, condition, text):
+    """Every example of rules/vocab/conditions.yaml, read as one study, gets its condition."""
+    blocks = segment(text, rules).blocks
+    assert [b.condition for b in blocks] == [condition]
+
+
+def test_every_condition_has_examples(rules):
+    assert all(len(v.examples) >= 2 for v in rules.conditions.values())
