@@ -13,10 +13,11 @@ The Python API (the same code as the `evidex` command)::
 
 - `extract_text(text, *, source="<text>", rules=None) -> list[Measure]`: the measures
   of one text, offsets into that text.
-- `load_rules(dir=None) -> Rules`: load and validate a rules directory; `None` means
-  the default rules (`$EVIDEX_RULES`, else the rules shipped with evidex). Each call
-  loads afresh: keep the result and pass it as `rules=`.
-- `default_rules() -> Rules`: the default rules, loaded once per process on first use
+- `load_rules(dir=None) -> CompiledRules`: read, validate and compile a rules
+  directory; `None` means the default rules (`$EVIDEX_RULES`, else the rules shipped
+  with evidex). The result is frozen and independent of every other rule set; each
+  call loads afresh: keep the result and pass it as `rules=`.
+- `default_rules() -> CompiledRules`: the default rules, loaded once per process on first use
   and kept (the one module-level singleton; `$EVIDEX_RULES` is read at that first
   use). `extract_text` without `rules=` uses it, so calling it in a loop is cheap.
 - `run(raw_dir, out_dir, *, rules=None, force=False, jobs=1) -> RunSummary`: extract
@@ -25,7 +26,8 @@ The Python API (the same code as the `evidex` command)::
   extracted directory as pandas DataFrames with nullable dtypes (`string`, `Int64`,
   `Float64`, `boolean`, and `category` for closed vocabularies), derived from the models.
 
-`Measure`, `Rules`, `RuleError` and `RunSummary` are importable from here too.
+`Measure`, `Rules` (the validated rule data; `CompiledRules` is a `Rules`),
+`CompiledRules`, `RuleError` and `RunSummary` are importable from here too.
 """
 
 from __future__ import annotations
@@ -36,18 +38,21 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .compiled import CompiledRules
     from .frames import Frames
     from .models import Measure
     from .rules import RuleError, Rules
     from .runner import RunSummary
 
-__all__ = ["Frames", "Measure", "RuleError", "Rules", "RunSummary", "__version__", "default_rules", "extract_text",
-           "load_rules", "read_tables", "run"]
+__all__ = ["CompiledRules", "Frames", "Measure", "RuleError", "Rules", "RunSummary", "__version__", "default_rules",
+           "extract_text", "load_rules", "read_tables", "run"]
 
 # Imported on first use, so `import evidex` (and `evidex --version`) stays light.
-_LAZY = {"Frames": "frames", "Measure": "models", "Rules": "rules", "RuleError": "rules", "RunSummary": "runner"}
+_LAZY = {"CompiledRules": "compiled", "Frames": "frames", "Measure": "models", "Rules": "rules", "RuleError": "rules",
+         "RunSummary": "runner"}
 
-_DEFAULT_RULES: Rules | None = None
+# The process's one default handle (see `default_rules`): not a cache keyed by anything.
+_DEFAULT_RULES: CompiledRules | None = None
 
 
 def __getattr__(name: str) -> Any:
@@ -58,8 +63,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_rules(dir: str | Path | None = None) -> Rules:
-    """Load, validate and compile a rules directory (`None`: the default rules).
+def load_rules(dir: str | Path | None = None) -> CompiledRules:
+    """Read, validate and compile a rules directory (`None`: the default rules) into frozen `CompiledRules`.
 
     Raises `RuleError` naming the file, line and rule id of the first problem.
     """
@@ -68,7 +73,7 @@ def load_rules(dir: str | Path | None = None) -> Rules:
     return _load_rules(Path(dir) if dir is not None else None)
 
 
-def default_rules() -> Rules:
+def default_rules() -> CompiledRules:
     """The default rules, loaded on first use and then kept for the whole process."""
     global _DEFAULT_RULES
     if _DEFAULT_RULES is None:
@@ -76,7 +81,7 @@ def default_rules() -> Rules:
     return _DEFAULT_RULES
 
 
-def extract_text(text: str, *, source: str = "<text>", rules: Rules | None = None) -> list[Measure]:
+def extract_text(text: str, *, source: str = "<text>", rules: CompiledRules | None = None) -> list[Measure]:
     """Every measure evidex reads in `text` (offsets are into `text`).
 
     `source` names the text in each measure's `source` and ids; `rules` defaults to

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 
 import regex
 
+from .compiled import ArmTables
 from .drugs import DrugLinker
 from .models import ARMED_TYPES
 from .normalize import Draft
-from .rules import Rules
 from .spans import DisjointSpans, Partition, enclosing_brackets
 
 # How far (characters) a value looks for its group: keeps linking linear on huge sentences.
@@ -79,30 +79,30 @@ class BlockArms:
 class ArmLinker:
     """Finds the groups a block names and gives each armed value its group."""
 
-    def __init__(self, rules: Rules, drugs: DrugLinker):
-        vocab = rules.arm_groups
+    def __init__(self, compiled: ArmTables, drugs: DrugLinker):
+        """`compiled`: the arm vocabulary as compiled by pipeline/compiled.py; `drugs`: the drug names."""
         self.drugs = drugs
-        self.vocabulary = [(name, regex.compile("|".join(v.patterns), regex.IGNORECASE)) for name, v in rules.arms.items()]
-        self.treatments = {name for name, v in rules.arms.items() if v.treatment}
-        self.comparator_arms = {n.lower() for n in vocab.comparator_arms}
-        self.noun = regex.compile(vocab.noun, regex.IGNORECASE)
-        self.kept_nouns = {n.lower() for n in vocab.kept_nouns}
-        self.coded = regex.compile(vocab.coded)
-        self.treated = regex.compile(vocab.treated, regex.IGNORECASE)
-        self.stop = {w.lower() for w in vocab.stop_words}
-        self.respectively = regex.compile(vocab.respectively, regex.IGNORECASE)
-        self.list_joiner = regex.compile(vocab.list_joiner, regex.IGNORECASE)
-        self.max_words = vocab.max_name_words
-        self.versus = regex.compile(vocab.versus, regex.IGNORECASE)
-        self.generic = {w.lower() for w in vocab.generic_names}
-        self.named = regex.compile(vocab.named)
-        self.code_name = regex.compile(vocab.code_name)
-        self.name_suffix = regex.compile(vocab.name_suffix, regex.IGNORECASE)
-        self.name_prefix = regex.compile(f"(?:{vocab.name_prefix})$", regex.IGNORECASE)
-        self.measured_after = regex.compile(vocab.measured_after, regex.IGNORECASE)
-        self.background_before = regex.compile(f"(?:{vocab.background_before})$", regex.IGNORECASE)
-        self.smaller_first = regex.compile(f"(?:{vocab.smaller_first})$", regex.IGNORECASE)
-        self.larger_first = regex.compile(f"(?:{vocab.larger_first})$", regex.IGNORECASE)
+        self.vocabulary = compiled.vocabulary
+        self.treatments = compiled.treatments
+        self.comparator_arms = compiled.comparator_arms
+        self.noun = compiled.noun
+        self.kept_nouns = compiled.kept_nouns
+        self.coded = compiled.coded
+        self.treated = compiled.treated
+        self.stop = compiled.stop
+        self.respectively = compiled.respectively
+        self.list_joiner = compiled.list_joiner
+        self.max_words = compiled.max_words
+        self.versus = compiled.versus
+        self.generic = compiled.generic
+        self.named = compiled.named
+        self.code_name = compiled.code_name
+        self.name_suffix = compiled.name_suffix
+        self.measured_after = compiled.measured_after
+        self.smaller_first = compiled.smaller_first
+        self.larger_first = compiled.larger_first
+        self.name_prefix = compiled.name_prefix
+        self.background_before = compiled.background_before
 
     # ----------------------------------------------------------------- mentions
 

@@ -16,11 +16,11 @@ from typing import cast
 
 import regex
 
-from .extract import NOT_REGEX_SPACE, Extractor
+from .compiled import NOT_REGEX_SPACE, CompiledRules
+from .extract import Extractor
 from .link import Linker
 from .models import Bound, Condition, Measure, MeasureType, Study, Uncovered
 from .normalize import Draft
-from .rules import Rules
 from .segment import Block, segment
 
 WHITESPACE = regex.compile(r"\s+")
@@ -50,17 +50,6 @@ def source_stem(source: str) -> str:
     return PurePosixPath(source).stem
 
 
-_ENGINES: dict[int, tuple[Rules, Extractor, Linker]] = {}
-
-
-def engines(rules: Rules) -> tuple[Extractor, Linker]:
-    """The extractor and linker for a rules object (built once per rules object)."""
-    cached = _ENGINES.get(id(rules))
-    if cached is None or cached[0] is not rules:
-        cached = _ENGINES[id(rules)] = (rules, Extractor(rules), Linker(rules))
-    return cached[1], cached[2]
-
-
 def _clean(v: float | None) -> float | None:
     """Round away binary noise (0.1*3) without losing real precision."""
     return None if v is None else float(f"{v:.12g}")
@@ -81,13 +70,14 @@ def _measure(d: Draft, text: str, study_id: str, source: str, block: Block, used
     )
 
 
-def process_text(source: str, text: str, rules: Rules, *, stem: str | None = None) -> SourceResult:
-    """Segment, extract, normalize and link one decoded source.
+def process_text(source: str, text: str, rules: CompiledRules, *, stem: str | None = None) -> SourceResult:
+    """Segment, extract, normalize and link one decoded source with compiled rules (`load_rules`).
 
     `stem` opens every id (default: the stem of `source`, the file name without its
     suffix); a corpus record passes its record id, which may hold dots or slashes.
     """
-    extractor, linker = engines(rules)
+    # The engines hold nothing but references into `rules`: building them costs nothing.
+    extractor, linker = Extractor(rules), Linker(rules)
     seg = segment(text, rules, source)
     newlines: list[int] | None = None
 

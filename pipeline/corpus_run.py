@@ -40,12 +40,13 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from . import __version__
+from .compiled import CompiledRules
 from .corpus import Corpus, Record
 from .engines import Engine, Future, worker_rules
 from .export import OutputLock, dump_json
 from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
 from .record import RecordOutcome, extract_record
-from .rules import Rules, load_rules
+from .rules import load_rules
 from .runner import _cache_key, _long_lived
 
 DATA_TABLES: dict[str, type[BaseModel]] = {"studies": Study, "measures": Measure, "uncovered": Uncovered}
@@ -84,7 +85,7 @@ def _arrow(rows: list[Any], name: str) -> pa.Table:
     return pa.Table.from_pydict({c: [getattr(r, c) for r in rows] for c in model.model_fields}, schema=TABLE_SCHEMAS[name])
 
 
-def extract_records(items: list[tuple[int, str, str]], rules: Rules) -> PartRows:
+def extract_records(items: list[tuple[int, str, str]], rules: CompiledRules) -> PartRows:
     """(record number, id, text) items → their outcomes and rows, in the items' order."""
     outcomes: list[RecordOutcome] = []
     rows: dict[str, list[Any]] = {name: [] for name in DATA_TABLES}
@@ -226,7 +227,7 @@ def _partitions(records: Iterator[Record], size: int) -> Iterator[tuple[int, lis
         yield index, batch
 
 
-def _text_key(record: Record, rules: Rules) -> str | None:
+def _text_key(record: Record, rules: CompiledRules) -> str | None:
     assert record.text is not None
     try:
         return _cache_key(record.id or "", hashlib.sha256(record.text.encode("utf-8")).hexdigest(), rules)
@@ -314,7 +315,7 @@ def run_corpus(corpus_path: Path, out_dir: Path, rules_dir: Path | None = None, 
     return CorpusSummary(out_dir, outcomes, rules.digest, len(entries))
 
 
-def _run_partitions(corpus: Corpus, rules: Rules, previous: PreviousRun | None, engine: Engine | None, size: int,
+def _run_partitions(corpus: Corpus, rules: CompiledRules, previous: PreviousRun | None, engine: Engine | None, size: int,
                     staging: Path, on_partition: Callable[[list[RecordOutcome]], None] | None
                     ) -> tuple[list[RecordOutcome], list[dict[str, Any]]]:
     outcomes: list[RecordOutcome] = []
@@ -391,7 +392,7 @@ def _run_partitions(corpus: Corpus, rules: Rules, previous: PreviousRun | None, 
     return outcomes, entries
 
 
-def _manifest(corpus: Corpus, rules: Rules, size: int, outcomes: list[RecordOutcome],
+def _manifest(corpus: Corpus, rules: CompiledRules, size: int, outcomes: list[RecordOutcome],
               entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The corpus run's manifest (JSON-ready, fixed key order: same run, same bytes)."""
     totals = dict.fromkeys(MEASURE_TYPES, 0)

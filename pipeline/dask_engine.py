@@ -25,8 +25,8 @@ from typing import Any
 
 from distributed import Client, LocalCluster, WorkerPlugin
 
+from .compiled import CompiledRules
 from .engines import Future, Pool, init_worker
-from .rules import Rules
 
 PLUGIN_NAME = "evidex-rules"
 
@@ -87,7 +87,7 @@ class DaskEngine:
     scheduler: str | None = None
 
     @contextmanager
-    def open(self, rules: Rules) -> Iterator[Pool]:
+    def open(self, rules: CompiledRules) -> Iterator[Pool]:
         from .runner import CODE_DIGEST
 
         cluster: LocalCluster | None = None

@@ -1,7 +1,7 @@
 """The `drug` of doses and routes (SCHEMA v1.1): the substance the amount or route is of.
 
-`DrugLinker(vocab)` is built once from the compiled drug vocabulary (`rules/vocab/drugs.yaml`
-plus any lexicon it names); `mentions(text, start, end)` finds the drug names in a
+`DrugLinker(index)` reads the compiled drug vocabulary (`rules/vocab/drugs.yaml` plus
+any lexicon it names, compiled into one automaton by `pipeline/compiled.py`); `mentions(text, start, end)` finds the drug names in a
 stretch of text (whole words, case-insensitive, leftmost-longest, one Aho-Corasick pass);
 `assign(text, drafts)` sets `drug` on every dose and route draft from the names in its
 own sentence, searching in the order the vocabulary's `link` section gives per type:
@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import ahocorasick
 import regex
 
 from .spans import enclosing_brackets
 
-if TYPE_CHECKING:  # rules.py imports this module's pure helpers; Draft would import rules.py back
+if TYPE_CHECKING:  # rules.py imports this module's pure helpers; these would import rules.py back
+    from .compiled import DrugIndex
     from .normalize import Draft
 
 DRUG_TYPES = ("dose", "route")
@@ -117,24 +117,19 @@ class AmountWordRule:
 class DrugLinker:
     """Drug names in text, and the drug of each dose and route draft."""
 
-    def __init__(self, names: dict[str, str], order: dict[str, list[str]], joiner: str, *, compound: str = "(?!)",
-                 list_joiner: str = "(?!)", list_gap: str = "(?!)", amount_word: AmountWordRule | None = None):
-        """`names`: spelling (any case) -> canonical name; `order`: per draft type, the search steps;
-        `compound`: what joins the names of one combination ("fentanyl-midazolam"); `list_joiner` and
-        `list_gap`: a list of names and what stands between it and the bracket of their amounts."""
-        self.order = order
-        self.joiner = regex.compile(joiner, regex.IGNORECASE)
-        self.compound = regex.compile(compound, regex.IGNORECASE)
-        self.list_joiner = regex.compile(list_joiner, regex.IGNORECASE)
-        self.list_gap = regex.compile(list_gap, regex.IGNORECASE)
-        self.amount_word = amount_word
-        self.automaton = ahocorasick.Automaton()
-        for spelling, canonical in names.items():
-            key = fold(spelling)
-            self.automaton.add_word(key, (len(key), canonical))
-        if names:
-            self.automaton.make_automaton()
-        self.empty = not names
+    def __init__(self, index: DrugIndex):
+        """`index`: the drug names as one automaton (pipeline/compiled.py), with per draft type the
+        search steps (`order`); `compound`: what joins the names of one combination
+        ("fentanyl-midazolam"); `list_joiner` and `list_gap`: a list of names and what stands
+        between it and the bracket of their amounts."""
+        self.order = index.order
+        self.joiner = index.joiner
+        self.compound = index.compound
+        self.list_joiner = index.list_joiner
+        self.list_gap = index.list_gap
+        self.amount_word = index.amount_word
+        self.automaton = index.automaton
+        self.empty = index.empty
 
     def mentions(self, text: str, start: int, end: int) -> list[DrugMention]:
         """Drug names in text[start:end] as whole words, leftmost-longest, earliest first.

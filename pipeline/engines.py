@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .rules import Rules
+from .compiled import CompiledRules
 
 ENGINES = ("local", "dask")
 
@@ -42,22 +42,21 @@ class Pool(Protocol):
 
 
 class Engine(Protocol):
-    def open(self, rules: Rules) -> AbstractContextManager[Pool]: ...
+    def open(self, rules: CompiledRules) -> AbstractContextManager[Pool]: ...
 
 
 # The rules of this worker process, loaded once by `init_worker` (a --jobs worker's
 # initializer, or the Dask worker plugin).
-_WORKER_RULES: Rules | None = None
+_WORKER_RULES: CompiledRules | None = None
 
 
 def init_worker(rules_dir: str, expected_digest: str | None = None) -> None:
-    """Load the rules once for this worker process and build their engines.
+    """Load (read and compile) the rules once for this worker process.
 
     With `expected_digest`, rules that load with another digest raise RuntimeError and
     the worker keeps the rules it had. The worker lives for one run (or one cluster):
     gc.freeze keeps the collector off the long-lived compiled rules (runner._long_lived).
     """
-    from .build import engines
     from .rules import load_rules
 
     global _WORKER_RULES
@@ -65,12 +64,11 @@ def init_worker(rules_dir: str, expected_digest: str | None = None) -> None:
     if expected_digest is not None and rules.digest != expected_digest:
         raise RuntimeError(f"rules load here with digest {rules.digest[:12]}, the client's is {expected_digest[:12]}: "
                            "the drug lexicon package differs; install the same versions everywhere")
-    engines(rules)
     _WORKER_RULES = rules
     gc.freeze()
 
 
-def worker_rules() -> Rules:
+def worker_rules() -> CompiledRules:
     """The rules `init_worker` loaded in this process."""
     if _WORKER_RULES is None:
         raise RuntimeError("evidex worker without rules: init_worker was not run in this process")
@@ -93,7 +91,7 @@ class LocalEngine:
     jobs: int = 2
 
     @contextmanager
-    def open(self, rules: Rules) -> Iterator[Pool]:
+    def open(self, rules: CompiledRules) -> Iterator[Pool]:
         with ProcessPoolExecutor(max_workers=self.jobs, initializer=init_worker,
                                  initargs=(str(rules.rules_dir),)) as executor:
             yield _ProcessPool(executor, self.jobs)

@@ -19,12 +19,12 @@ from typing import Any
 
 import yaml
 
+from .compiled import CompiledRules
 from .eval import evaluate
 from .gold import GoldBlock, GoldError, combined, grounding_problems, read_gold
 from .goldmove import Rebased, committed_versions, read_review, rebase_gold, review_path
 from .ingest import list_sources, read_source
 from .models import Measure, Study
-from .rules import Rules
 from .runner import read_tables
 
 DEFAULT_CORPUS_ROOT = Path("../shared/corpus")
@@ -104,7 +104,7 @@ class GoldSet:
     files: dict[str, Path] = field(default_factory=dict)  # source -> its gold file
 
 
-def load_gold_set(gold_dir: Path, raw_dir: Path, split: str | None = None, rules: Rules | None = None) -> GoldSet:
+def load_gold_set(gold_dir: Path, raw_dir: Path, split: str | None = None, rules: CompiledRules | None = None) -> GoldSet:
     """Gold blocks per source (path relative to raw_dir) for every gold file with a source.
 
     A gold file whose spans do not ground in the source as it is now is carried from
@@ -154,7 +154,7 @@ def load_gold_set(gold_dir: Path, raw_dir: Path, split: str | None = None, rules
     return out
 
 
-def load_gold_dir(gold_dir: Path, raw_dir: Path, split: str | None = None, rules: Rules | None = None) -> dict[str, list[GoldBlock]]:
+def load_gold_dir(gold_dir: Path, raw_dir: Path, split: str | None = None, rules: CompiledRules | None = None) -> dict[str, list[GoldBlock]]:
     """The gold of `load_gold_set`, per source."""
     return load_gold_set(gold_dir, raw_dir, split, rules).gold
 
@@ -178,7 +178,7 @@ def run_eval(gold_dir: Path, extracted_dir: Path, raw_dir: Path) -> dict[str, An
     return {**report, **_review_report(gold)}
 
 
-def _extract_sources(texts: Path, sources: list[str], rules: Rules) -> tuple[list[Study], list[Measure]]:
+def _extract_sources(texts: Path, sources: list[str], rules: CompiledRules) -> tuple[list[Study], list[Measure]]:
     from .build import process_text
 
     studies: list[Study] = []
@@ -191,7 +191,7 @@ def _extract_sources(texts: Path, sources: list[str], rules: Rules) -> tuple[lis
     return studies, measures
 
 
-def eval_corpus(corpus: Corpus, extracted_dir: Path, rules: Rules) -> dict[str, Any]:
+def eval_corpus(corpus: Corpus, extracted_dir: Path, rules: CompiledRules) -> dict[str, Any]:
     """One corpus's report (`evaluate`'s dict plus name, split and sources), or why it was skipped."""
     head: dict[str, Any] = {"about": corpus.about, "split": corpus.split, "tuning": corpus.tuning}
     if not corpus.texts.is_dir():
@@ -208,6 +208,6 @@ def eval_corpus(corpus: Corpus, extracted_dir: Path, rules: Rules) -> dict[str, 
     return {**head, **report, "gold_sources": sorted(gold), **_review_report(gold_set)}
 
 
-def run_eval_corpora(corpora: list[Corpus], extracted_dir: Path, rules: Rules) -> dict[str, Any]:
+def run_eval_corpora(corpora: list[Corpus], extracted_dir: Path, rules: CompiledRules) -> dict[str, Any]:
     """Every corpus's report, keyed by name, in the order of the corpus list."""
     return {"corpora": {c.name: eval_corpus(c, extracted_dir, rules) for c in corpora}}

@@ -19,33 +19,21 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import regex
-from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
+from .compiled import MATCH_TIMEOUT_S, NOT_REGEX_SPACE, Compiled, CompiledRules, Plan
 from .drugs import DrugLinker
 from .models import UncoveredReason
 from .normalize import Draft, NormalizationError, normalize_hit
-from .prefilter import Trigger, TriggerSet, literal_automaton
-from .rules import MATCH_TIMEOUT_S, Compiled, Rules, TokenPattern, tokenizer_nlp, word_alternation
 from .segment import Block
 from .spans import DisjointSpans, SpanIndex
 
+__all__ = ["NOT_REGEX_SPACE", "Extractor", "split_sentences", "clause_spans"]
+
 ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "al.", "approx.", "Dr.", "cf.", "Fig.", "ca.")
 OPENERS, CLOSERS = "([{", ")]}"
-# What `str.isspace` (and so `str.split` and spaCy's tokenizer) counts as space besides
-# regex's `\s` (Unicode White_Space): the file, group, record and unit separators.
-NOT_REGEX_SPACE = "\x1c\x1d\x1e\x1f"
-_SPACE, _NON_SPACE = rf"[\s{NOT_REGEX_SPACE}]", rf"[^\s{NOT_REGEX_SPACE}]"
-
-
-def _route_window_back(runs: int) -> regex.Pattern:
-    """A route window reaches back over `runs` runs of non-space characters before the
-    hit's own run: the tokens before a match are its `not_after` guards (a guard of n
-    tokens needs at most n runs, each run holding at least one token)."""
-    return regex.compile(rf"(?r)(?:{_NON_SPACE}+{_SPACE}+){{0,{runs}}}{_NON_SPACE}*")
 
 
 # Number words too common to report as uncovered numbers ("one of", "a week").
@@ -194,67 +182,33 @@ def clause_spans(text: str, sentence: Sentence) -> list[tuple[int, int]]:
 
 
 class Extractor:
-    """Holds the compiled rules and the spaCy pipeline; `extract_block` is the core."""
+    """Runs the compiled rules over a block; `extract_block` is the core.
 
-    def __init__(self, rules: Rules):
+    It compiles nothing: every regex, the tokenizer, the `Matcher` and the tables it
+    reads come from `CompiledRules` (pipeline/compiled.py), so building one is free.
+    """
+
+    def __init__(self, rules: CompiledRules):
         self.rules = rules
-        self.nlp = tokenizer_nlp(rules.tokenizer_special_cases)  # "i.v." stays one token
-        self.nlp.max_length = 10**9  # tokenizer only (no parser): long sentences are cheap
-        self.matcher = Matcher(self.nlp.vocab, validate=True)
-        self.route_patterns = {p.id: p for p in rules.token_patterns}
-        for p in rules.token_patterns:
-            self.matcher.add(p.id, [p.pattern])
-        time_units = "|".join(u.pattern for u in rules.time_units.values())
-        counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
-        self.route_prescan = regex.compile(self._route_prescan())
-        # The literals every pre-scan hit holds ("IV", "oral", ...): half the cells hold
-        # none, and for those the pre-scan (an alternation tried at every character)
-        # is skipped.
-        self.route_literals = Trigger(self.route_prescan.pattern, literals_only=True)
-        # A match spans at most `reach` tokens from its first; the Matcher also reads a
-        # "-" and the `not_before` guard after it. Every run of non-space characters
-        # holds at least one token, so the hit's own run and reach + 1 more runs hold
-        # them all (None: an operator makes matches unbounded; windows are sentences).
-        reach = token_reach(rules.token_patterns)
-        # A guard of several tokens ("evidence :") reads as many tokens before or after.
-        guard_before = max((len(g.split()) for p in rules.token_patterns for g in p.not_after), default=1)
-        guard_after = max((len(g.split()) for p in rules.token_patterns for g in p.not_before), default=1)
-        self.route_window_ahead = None if reach is None else regex.compile(
-            rf"{_NON_SPACE}*(?:{_SPACE}+{_NON_SPACE}+){{0,{reach + guard_after}}}")
-        self.route_window_back = _route_window_back(max(guard_before, 1))
-        self.gates = TriggerSet(g for r in (*rules.exclusions, *rules.recognizers) for g in (r.trigger, r.gate) if g is not None)
-        # Each rule with the keys of its trigger and gate: it reads the sentences where all hold.
-        self.exclusion_plan = [(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in rules.exclusions]
-        # Exclusions whose pattern holds a `drug` group ({{DRUG}}, fragments.yaml) count
-        # only where every word it captured lies inside a drug name of the vocabulary.
-        self.drug_guarded = frozenset(r.id for r in rules.exclusions if "drug" in r.regex.groupindex)
-        self.recognizer_plan = [(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in rules.recognizers]
-        # Every recognizer and exclusion reads a number: a digit, a number word, a
-        # counted unit ("a week", "first month") or a fold word ("threefold"); sentences
-        # without one are skipped (tests/test_rules.py checks every rule example for one).
-        # Its plain numbers (`digits`, or a `word` without `fold`) are what uncovered.csv
-        # reports when no rule reads them (not "SpO2" or "threefold").
-        words = word_alternation({*rules.number_words, *rules.fraction_words})
-        digits = r"(?P<digits>(?<![\w.·])\d+(?:[.·]\d+)?)|\d"
-        spelled = (rf"(?<![\w-])(?P<word>{words})(?:(?P<fold>fold)\b|(?!\w))"
-                   rf"|\b(?:{counted_units})\s+(?:{time_units})\b")
-        self._anchor_pattern = f"{digits}|{spelled}"
-        # The same two families scanned apart: digit hits and spelled hits start on
-        # different characters and never overlap, so merging the two scans gives the
-        # matches of `anchor_re`, and the digit scan needs no case-insensitive matching
-        # (together about 30% faster than the one alternation).
-        self.digit_anchor_re = regex.compile(digits)
-        self.spelled_anchor_re = regex.compile(spelled, regex.IGNORECASE)
-        # A spelled anchor starts with a number or counted word's first segment (inner
-        # spaces are flexible), so the spelled regex is tried only where one occurs.
-        self.spelled_starts = literal_automaton(
-            {w.casefold().split(" ")[0]: None for w in (*rules.number_words, *rules.fraction_words, *rules.article_words, *rules.ordinal_words)}
-        )
-
-    @cached_property
-    def drug_names(self) -> DrugLinker:
-        """Drug names in text (only `mentions` is used), built when a drug-guarded exclusion first hits."""
-        return DrugLinker(self.rules.drug_names, {}, r"(?!)")
+        t = rules.extract_tables
+        self.nlp = rules.nlp  # "i.v." stays one token
+        self.matcher = rules.matcher
+        self.route_patterns = t.route_patterns
+        self.route_prescan = t.route_prescan
+        self.route_literals = t.route_literals
+        self.route_window_ahead = t.route_window_ahead
+        self.route_window_back = t.route_window_back
+        self.gates = t.gates
+        self.exclusion_plan = t.exclusion_plan
+        self.drug_guarded = t.drug_guarded
+        self.recognizer_plan = t.recognizer_plan
+        # The reference `anchors()` must agree with (tests use it); extraction scans the two halves.
+        self.anchor_re = t.anchor_re
+        self.digit_anchor_re = t.digit_anchor_re
+        self.spelled_anchor_re = t.spelled_anchor_re
+        self.spelled_starts = t.spelled_starts
+        # Drug names in text (only `mentions` is used), for the drug-guarded exclusions.
+        self.drug_names = DrugLinker(rules.drug_name_index)
 
     def guarded(self, rule: Compiled, text: str, matches: list[regex.Match]) -> list[regex.Match]:
         """The matches of an exclusion that hold: all of them, or for a drug-guarded one
@@ -273,12 +227,6 @@ class Extractor:
     def rule_matches(self, rule: Compiled, text: str) -> list[regex.Match]:
         """Every match of one regex rule in `text`, as extraction keeps it (the rule test's view)."""
         return self.guarded(rule, text, list(rule.regex.finditer(text, overlapped=rule.id in self.drug_guarded)))
-
-    @cached_property
-    def anchor_re(self) -> regex.Pattern:
-        """Every anchor as one alternation: the reference `anchors()` must agree with (tests
-        use it); compiled on first use, since extraction itself scans the two halves."""
-        return regex.compile(self._anchor_pattern, regex.IGNORECASE)
 
     def anchors(self, text: str) -> list[tuple[int, int, bool]]:
         """(start, end, plain) of every number anchor in `text`, in order; `plain` marks a
@@ -316,28 +264,6 @@ class Extractor:
                 found.append(m)
                 resume = m.end()
         return found
-
-    def _route_prescan(self) -> str:
-        """Alternation of every route pattern's first-token surface (for the pre-scan).
-
-        Case follows the token attribute: `TEXT`/`ORTH` surfaces are matched as written
-        (the route "IN" must not open a window at every "in"), `LOWER` ones in any case.
-        """
-        parts = []
-        for p in self.rules.token_patterns:
-            first = p.pattern[0]
-            attr = next((a for a in ("TEXT", "ORTH", "LOWER") if a in first), None)
-            spec = first.get(attr) if attr else None
-            flag = "(?i:{})" if attr == "LOWER" else "(?-i:{})"
-            if isinstance(spec, str):
-                parts.append(flag.format(regex.escape(spec)))
-            elif isinstance(spec, dict) and "IN" in spec:
-                parts += [flag.format(regex.escape(s)) for s in spec["IN"]]
-            elif isinstance(spec, dict) and "REGEX" in spec:
-                parts.append(flag.format(spec["REGEX"].strip("^$")))
-            else:  # a shape we cannot pre-scan: look at every sentence
-                return r"[\s\S]"
-        return r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)"
 
     # ------------------------------------------------------------------ core
 
@@ -562,7 +488,7 @@ class _CellScan:
         admitted = held[keys[0]] if len(keys) == 1 else sorted(set(held[keys[0]]).intersection(*(held[k] for k in keys[1:])))
         return self.runs([self.numeric[k] for k in admitted])
 
-    def hits(self, plan: list[tuple[Compiled, tuple[str, ...], frozenset[str]]],
+    def hits(self, plan: Plan,
              overlapped: frozenset[str] = frozenset()) -> Iterator[tuple[Compiled, list[regex.Match]]]:
         """Each rule of a plan whose gates hold somewhere, with its matches there (overlapping
         ones for the rules in `overlapped`, whose guard may refuse a match that hides another)."""
@@ -590,25 +516,6 @@ class _CellScan:
 
 # What may stand beside a `not_alone` route match in a sentence it is alone in.
 _ALONE_REST = regex.compile(r"[\s\p{P}]*")
-_OP_BOUNDED = regex.compile(r"\{(?:\d+|\d*,(\d+))\}")
-
-
-def token_reach(patterns: list[TokenPattern]) -> int | None:
-    """The most tokens a match of any of the patterns spans, or None when an operator
-    ("*", "+", "{n,}") leaves it unbounded."""
-    longest = 0
-    for p in patterns:
-        span = 0
-        for token in p.pattern:
-            op = token.get("OP", "1")
-            if op in ("1", "!", "?"):
-                span += 1
-            elif (bounded := _OP_BOUNDED.fullmatch(op)) is not None:
-                span += int(bounded.group(1) or op.strip("{}"))
-            else:
-                return None
-        longest = max(longest, span)
-    return longest
 
 
 def _guarded_by(guards: list[str], doc: Doc, at: int, ahead: bool) -> bool:
@@ -620,10 +527,6 @@ def _guarded_by(guards: list[str], doc: Doc, at: int, ahead: bool) -> bool:
         if lo >= 0 and hi <= len(doc) and [t.lower_ for t in doc[lo:hi]] == words:
             return True
     return False
-
-
-def _gate_keys(rule: Compiled) -> tuple[str, ...]:
-    return tuple(g.key for g in (rule.trigger, rule.gate) if g is not None)
 
 
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")

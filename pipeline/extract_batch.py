@@ -12,12 +12,12 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
+from .compiled import CompiledRules
 from .corpus import read_json_lines
 from .record import extract_record
-from .rules import Rules
 
 
-def extract_json_lines(lines: Iterable[bytes], out: TextIO, rules: Rules, id_column: str, text_column: str,
+def extract_json_lines(lines: Iterable[bytes], out: TextIO, rules: CompiledRules, id_column: str, text_column: str,
                        report: Callable[[str], None]) -> int:
     """Write the measures of every record in `lines` to `out` as JSON Lines; `report`
     gets one message per bad record (line number, id, reason). Returns how many were bad."""

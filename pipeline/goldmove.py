@@ -27,10 +27,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .compiled import CompiledRules
 from .diff import SIMILARITY_THRESHOLD, _pair_blocks
 from .gold import GoldBlock, GoldMeasure
 from .ingest import InputError, decode_source
-from .rules import Rules
 from .segment import segment
 
 MAX_VERSIONS = 50  # committed versions of a source searched for the one its gold grounds in
@@ -145,7 +145,7 @@ class Rebased:
         return {"base_commit": self.base_commit, "carried": self.carried, "moved": self.moved, "stale": len(self.stale)}
 
 
-def _locate(old: str, new: str, blocks: list[GoldBlock], rules: Rules, source: str) -> dict[int, Alignment]:
+def _locate(old: str, new: str, blocks: list[GoldBlock], rules: CompiledRules, source: str) -> dict[int, Alignment]:
     """Gold block index → its alignment with the new text, for every block still there.
 
     An unchanged block is found by its exact text (the occurrence nearest where the
@@ -181,7 +181,7 @@ def _locate(old: str, new: str, blocks: list[GoldBlock], rules: Rules, source: s
     return found
 
 
-def rebase_gold(source: str, base_commit: str, old: str, new: str, blocks: list[GoldBlock], rules: Rules) -> Rebased:
+def rebase_gold(source: str, base_commit: str, old: str, new: str, blocks: list[GoldBlock], rules: CompiledRules) -> Rebased:
     """Carry gold `blocks` (grounded in `old`) to `new`; labels in edited text become `Stale`."""
     out = Rebased(source, base_commit, [])
     where = _locate(old, new, blocks, rules, source)

@@ -29,12 +29,12 @@ from collections import Counter
 import regex
 
 from .arms import ArmLinker, BlockArms
-from .drugs import AmountWordRule, DrugLinker
+from .compiled import CompiledRules
+from .drugs import DrugLinker
 from .extract import Sentence, clause_spans
 from .models import ARMED_TYPES
 from .normalize import Draft
 from .prefilter import Trigger
-from .rules import Rules
 from .spans import Partition, SpanIndex, enclosing_brackets
 
 NOT_TIMEPOINT_BOUNDS = {"over", "up_to", "at_least"}
@@ -44,17 +44,6 @@ P_VALUE = regex.compile(r"(?<![\w.])p\s?[=<>≤]=?\s?(?P<p>\d*[.·]?\d+)")
 # How far (characters) linking looks around a value: keeps it linear on huge sentences.
 CONTEXT = 300
 VERSUS = regex.compile(r"\b(?:vs\.?|versus)\s")
-TIGHT_LEFT = r"\s+rates?\s*(?:was|were|of|:|=)?\s*(?:~|≈|about|approximately)?\s*$"
-
-
-def _needles(pattern: str) -> Trigger:
-    """The literals one of which every match of a (case-insensitive) pattern holds.
-
-    Linking runs dozens of cue and arm regexes over every cell and sentence, and most
-    of them cannot match there: a `str.find` for their literals is far cheaper than a
-    regex search, and a stretch of text that holds none of them needs no search at all.
-    """
-    return Trigger(pattern, ignorecase=True, literals_only=True)
 
 
 class _Haystack:
@@ -91,32 +80,31 @@ class _Haystack:
 
 
 class Linker:
-    def __init__(self, rules: Rules):
+    """Gives a block's drafts their rate type, arm, timepoint and p (see the module docstring).
+
+    It compiles nothing: its regexes, with the literals each one's matches hold (tested
+    first), are `CompiledRules.link_tables` (pipeline/compiled.py).
+    """
+
+    def __init__(self, rules: CompiledRules):
         self.rules = rules
-        # Every regex comes with the literals its matches hold (`_needles`), tested first.
-        self.comparator_re = regex.compile("|".join(rules.comparators), regex.IGNORECASE)
-        self.comparator_needles = _needles(self.comparator_re.pattern)
-        self.cue_res = [(regex.compile(c.pattern, regex.IGNORECASE), c, _needles(c.pattern)) for c in rules.outcome_cues]
-        tight_left = [(f"(?:{c.pattern}){TIGHT_LEFT}", c) for c in rules.outcome_cues]
-        self.tight_left = [(regex.compile(p, regex.IGNORECASE), c, _needles(p)) for p, c in tight_left]
-        # Every tight-left match ends in a match of TIGHT_LEFT, so holds one of its literals too.
-        self.tight_left_needles = _needles(TIGHT_LEFT)
-        self.threshold_response = regex.compile(rules.threshold_response, regex.IGNORECASE)
-        self.threshold_response_needles = _needles(rules.threshold_response)
-        self.threshold_phrase = regex.compile(rules.threshold_phrase, regex.IGNORECASE)
-        self.threshold_phrase_needles = _needles(rules.threshold_phrase)
-        self.continuation = regex.compile(rules.continuation, regex.IGNORECASE)
-        self.continuation_needles = _needles(rules.continuation)
-        self.persistence = [(regex.compile(p, regex.IGNORECASE), _needles(p)) for p in rules.not_timepoint_before]
-        self.clause_opener = regex.compile(rules.clause_openers, regex.IGNORECASE)
-        self.clause_opener_needles = _needles(rules.clause_openers)
-        vocab = rules.drugs
-        amount_word = None if vocab.amount_word is None else AmountWordRule(
-            regex.compile(vocab.amount_word.pattern), frozenset(w.lower() for w in vocab.amount_word.stop_words))
-        self.drugs = DrugLinker(rules.drug_names, {kind: list(steps) for kind, steps in vocab.link.items()}, vocab.joiner,
-                                compound=vocab.compound, list_joiner=vocab.list_joiner, list_gap=vocab.list_gap,
-                                amount_word=amount_word)
-        self.arms = ArmLinker(rules, self.drugs)
+        t = rules.link_tables
+        self.comparator_re = t.comparator_re
+        self.comparator_needles = t.comparator_needles
+        self.cue_res = t.cue_res
+        self.tight_left = t.tight_left
+        self.tight_left_needles = t.tight_left_needles
+        self.threshold_response = t.threshold_response
+        self.threshold_response_needles = t.threshold_response_needles
+        self.threshold_phrase = t.threshold_phrase
+        self.threshold_phrase_needles = t.threshold_phrase_needles
+        self.continuation = t.continuation
+        self.continuation_needles = t.continuation_needles
+        self.persistence = t.persistence
+        self.clause_opener = t.clause_opener
+        self.clause_opener_needles = t.clause_opener_needles
+        self.drugs = DrugLinker(rules.drug_index)
+        self.arms = ArmLinker(rules.arm_tables, self.drugs)
 
     # ----------------------------------------------------------------- helpers
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from .rules import Rules
+from .compiled import CompiledRules
 
 EFFECT_METRICS = {"d": "cohen_d", "r": "r", "g": "hedges_g"}
 METRIC_LETTER = regex.compile(r"\(?\b([rdg])\)?$")
@@ -48,7 +48,7 @@ class Draft:
     extra: dict = field(default_factory=dict)
 
 
-def parse_number(token: str, rules: Rules) -> float:
+def parse_number(token: str, rules: CompiledRules) -> float:
     """'0.5' → 0.5, '1·01' → 1.01 (middle-dot decimal point), 'Fifty' → 50, 'twenty four' → 24,
     'a' → 1, 'first' → 1."""
     t = token.strip().replace(",", "").replace("−", "-").replace("·", ".")
@@ -75,29 +75,22 @@ def _finite(x: float) -> bool:
     return -_INF < x < _INF
 
 
-def days_per(unit_text: str, rules: Rules) -> float:
+def days_per(unit_text: str, rules: CompiledRules) -> float:
     """Days in one time unit as written ('hours', 'h', 'wk', 'months')."""
     key = unit_text.strip().lower()
-    cached = rules.unit_cache.get(("time", key))
-    if cached is None:
-        cached = next((u.days for u in rules.time_units.values() if regex.fullmatch(u.pattern, key, regex.IGNORECASE)), None)
-        if cached is None:
-            raise NormalizationError(f"unknown time unit {unit_text!r}")
-        rules.unit_cache[("time", key)] = cached
-    return cached
+    days = next((days for pattern, days in rules.time_unit_res if pattern.fullmatch(key)), None)
+    if days is None:
+        raise NormalizationError(f"unknown time unit {unit_text!r}")
+    return days
 
 
-def dose_unit(unit_text: str, rules: Rules) -> str:
+def dose_unit(unit_text: str, rules: CompiledRules) -> str:
     """Canonical dose unit from its parts ('mg per kg' → 'mg/kg', 'mcg/kg/min' → 'µg/kg/min',
     'mg daily' → 'mg/day'); rules/vocab/units.yaml `dose_units` holds the spellings."""
-    key = " ".join(unit_text.lower().split())
-    cached = rules.unit_cache.get(("dose", key))
-    if cached is None:
-        cached = rules.dose_units.canonical(key)
-        if cached is None:
-            raise NormalizationError(f"unknown dose unit {unit_text!r}")
-        rules.unit_cache[("dose", key)] = cached
-    return cached
+    canonical = rules.dose_reader.canonical(" ".join(unit_text.lower().split()))
+    if canonical is None:
+        raise NormalizationError(f"unknown dose unit {unit_text!r}")
+    return canonical
 
 
 def effect_metric(metric_text: str) -> str:
@@ -114,7 +107,7 @@ def effect_metric(metric_text: str) -> str:
     return "unspecified"
 
 
-def bound_before(text: str, start: int, rules: Rules) -> str | None:
+def bound_before(text: str, start: int, rules: CompiledRules) -> str | None:
     """Bound stated in the words right before a span ('up to', 'within', 'by', ...)."""
     window = text[max(0, start - 40):start]
     for pattern, bound in rules.bound_cues:
@@ -127,7 +120,7 @@ def _group(m: regex.Match, name: str) -> str | None:
     return m.group(name) if name in m.re.groupindex and m.group(name) is not None else None
 
 
-def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Rules, offset: int = 0) -> list[Draft]:
+def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: CompiledRules, offset: int = 0) -> list[Draft]:
     """Turn one regex match (over `text[offset:]`-relative positions) into drafts.
 
     Returns one draft per value; a list group ("days 2, 5, and 10") gives several.
@@ -195,7 +188,7 @@ def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Ru
     return [d]
 
 
-def _list_drafts(m: regex.Match, type_: str, rule_id: str, text: str, rules: Rules, offset: int) -> list[Draft]:
+def _list_drafts(m: regex.Match, type_: str, rule_id: str, text: str, rules: CompiledRules, offset: int) -> list[Draft]:
     factor = days_per(m.group("unit"), rules) if type_ == "follow_up" else 1.0
     drafts = []
     list_start = m.start("list")

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .build import process_text
+from .compiled import CompiledRules
 from .ingest import InputError, decode_source
 from .models import MEASURE_TYPES
-from .rules import Rules
 
 TABLE_NAMES = ("studies", "measures", "uncovered")  # the data tables a record has rows in
 
@@ -37,7 +37,7 @@ class RecordOutcome:
     cached: bool = False
 
 
-def extract_record(number: int, ident: str, text: str, rules: Rules) -> tuple[RecordOutcome, dict[str, list[Any]]]:
+def extract_record(number: int, ident: str, text: str, rules: CompiledRules) -> tuple[RecordOutcome, dict[str, list[Any]]]:
     """One record → its outcome and its rows per data table (empty when it was rejected).
 
     The per-source work of a directory run: the text is read per the offset rule (as

@@ -1,10 +1,13 @@
 """Rules are data: load and validate everything under `rules/` once, at start-up.
 
-`load_rules(rules_dir)` reads the vocabularies (`vocab/*.yaml`), the full-text regex
+`read_rules(rules_dir)` reads the vocabularies (`vocab/*.yaml`), the full-text regex
 recognizers, exclusions and damage signs (`regex/*.yaml`) and the spaCy token patterns
-(`patterns/*.jsonl`), validates each entry with a pydantic model and compiles every
-regex. Any problem raises `RuleError` naming the file, the line and the rule id, and
-evidex refuses to run: it never runs with some rules silently missing.
+(`patterns/*.jsonl`) and validates each entry with a pydantic model: the result,
+`Rules`, is frozen data (pattern strings, fragments expanded) and compiles nothing.
+`load_rules(rules_dir)` reads them and compiles them (`pipeline/compiled.py`, the one
+place anything is compiled) into the frozen `CompiledRules` every engine takes. Any
+problem raises `RuleError` naming the file, the line and the rule id, and evidex
+refuses to run: it never runs with some rules silently missing.
 """
 
 from __future__ import annotations
@@ -12,10 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import regex
 import yaml
@@ -31,12 +33,11 @@ from .models import (
     RATE_OUTCOMES,
     ROUTE_CODES,
 )
-from .prefilter import Trigger
+
+if TYPE_CHECKING:
+    from .compiled import CompiledRules
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
-# A pattern that takes longer than this on a probe string is rejected as catastrophic.
-PROBE_TIMEOUT_S = 0.5
-MATCH_TIMEOUT_S = 2.0
 GROUPS = {
     "value", "low", "high", "approx", "bound", "unit", "numerator", "denominator", "metric",
     "ci_low", "ci_high", "p_op", "p_value", "fraction", "list",
@@ -243,13 +244,15 @@ class DoseUnitParts(Strict):
 
 
 class DoseUnitGrammar:
-    """The dose-unit parts compiled once: the `{{DOSEUNIT}}` fragment and its normalizer.
+    """The dose-unit parts as regex text: the `{{DOSEUNIT}}` fragment and its normalizer's pattern.
 
     A dose unit as written is an amount, then optionally a per-weight part, then
     optionally a per-time part; its canonical unit is the parts' canonical names joined
     by "/" (`mg`, `µg/kg/min`, `mg/day`), so no combination is ever listed. Every
     canonical name is checked against SCHEMA v1.1 (models.DOSE_AMOUNTS and friends) at
-    load time, which makes every output unit satisfy `is_dose_unit`.
+    load time, which makes every output unit satisfy `is_dose_unit`. The normalizer
+    (`reader`, one group per canonical name, `names[i]` the part and name of group
+    `g{i}`) is compiled by `pipeline/compiled.py`.
     """
 
     PARTS = (("amount", DOSE_AMOUNTS), ("per_weight", DOSE_PER_WEIGHT), ("per_time", DOSE_PER_TIME))
@@ -270,24 +273,17 @@ class DoseUnitGrammar:
         # A digit, then an amount that a letter does not continue: every dose hit holds one.
         self.trigger = rf"\d\s?(?i:{amount})(?![^\W\d_])"
         # The normalizer: the same grammar with one group per canonical name, read whole.
-        self._names: list[tuple[str, str]] = []
+        names: list[tuple[str, str]] = []
         pieces = []
         for name, _ in self.PARTS:
             alts = []
             for canonical, spelling in getattr(parts, name).items():
-                alts.append(f"(?P<g{len(self._names)}>{spelling})")
-                self._names.append((name, canonical))
+                alts.append(f"(?P<g{len(names)}>{spelling})")
+                names.append((name, canonical))
             if alts:
                 pieces.append("(?:" + "|".join(alts) + ")" + ("" if name == "amount" else "?"))
-        self._reader = regex.compile("".join(pieces), regex.IGNORECASE)
-
-    def canonical(self, written: str) -> str | None:
-        """The canonical unit of a spelling ('mcg/kg/min' → 'µg/kg/min', 'mg daily' → 'mg/day'), or None."""
-        m = self._reader.fullmatch(written.strip())
-        if m is None:
-            return None
-        found = dict(self._names[int(g[1:])] for g, v in m.groupdict().items() if v is not None)
-        return "/".join(found[name] for name, _ in self.PARTS if name in found)
+        self.names: tuple[tuple[str, str], ...] = tuple(names)
+        self.reader = "".join(pieces)
 
 
 class DrugExample(Strict):
@@ -332,17 +328,16 @@ class BoundCue(Strict):
     bound: Literal[BOUNDS]  # type: ignore[valid-type]
 
 
-# --------------------------------------------------------------------- compiled rules
+# --------------------------------------------------------------------- the rule set
 
 
-class Compiled(BaseModel):
-    """A validated regex entry with its compiled pattern and where it came from."""
+class RegexRule(BaseModel):
+    """A validated regex entry: its pattern with fragments expanded, and where it came from."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    entry: Any
-    regex: Any
-    trigger: Any = None  # pipeline.prefilter.Trigger
-    gate: Any = None  # pipeline.prefilter.Trigger: literals the pattern itself requires
+    model_config = ConfigDict(frozen=True)
+    entry: Any  # Recognizer | Exclusion | DamageSign
+    pattern: str
+    trigger_pattern: str | None  # the entry's trigger, fragments expanded
     path: str
     line: int
 
@@ -350,18 +345,24 @@ class Compiled(BaseModel):
     def id(self) -> str:
         return self.entry.id
 
+    @property
+    def where(self) -> str:
+        """`file:line` of the entry (for messages)."""
+        return f"{self.path}:{self.line}"
+
 
 class Rules(BaseModel):
-    """Everything the extractor needs, validated and compiled."""
+    """Everything under `rules/`, validated: frozen data that compiles nothing (see `pipeline/compiled.py`)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
     rules_dir: Path
     digest: str
-    recognizers: list[Compiled]
-    exclusions: list[Compiled]
-    damage: list[Compiled]
-    token_patterns: list[TokenPattern]
-    tokenizer_special_cases: list[str]
+    recognizers: tuple[RegexRule, ...]
+    exclusions: tuple[RegexRule, ...]
+    damage: tuple[RegexRule, ...]
+    token_patterns: tuple[TokenPattern, ...]
+    token_pattern_lines: dict[str, tuple[str, int]]  # id -> (file, line)
+    tokenizer_special_cases: tuple[str, ...]
     conditions: dict[str, ConditionVocab]
     document_condition_min_score: float
     arms: dict[str, ArmVocab]
@@ -385,25 +386,6 @@ class Rules(BaseModel):
     bound_symbols: dict[str, str]
     not_timepoint_before: list[str]
     clause_openers: str
-
-    @cached_property
-    def unit_cache(self) -> dict[tuple[str, str], Any]:
-        """Memo of unit spellings already normalized (time and dose)."""
-        return {}
-
-    @cached_property
-    def bound_cues(self) -> list[tuple[regex.Pattern, str]]:
-        return [(regex.compile(c.pattern, regex.IGNORECASE), c.bound) for c in self.bounds_before]
-
-    @cached_property
-    def condition_terms(self) -> list[tuple[str, regex.Pattern, float]]:
-        """(condition, compiled term, weight) for every term of `vocab/conditions.yaml`."""
-        return [(name, regex.compile(t.pattern, 0 if t.case else regex.IGNORECASE), t.weight)
-                for name, vocab in self.conditions.items() for t in vocab.terms]
-
-    @cached_property
-    def by_id(self) -> dict[str, Compiled]:
-        return {c.id: c for c in (*self.recognizers, *self.exclusions, *self.damage)}
 
 
 def rules_digest(rules_dir: Path) -> str:
@@ -468,37 +450,6 @@ def _expand(pattern: str, fragments: dict[str, str], path: Path, line: int, rule
     return pattern
 
 
-# Strings that make a backtracking-prone pattern blow up.
-_PROBES = ("1" * 64 + "x", " " * 64 + "x", "1 " * 64 + "%x", "a" * 64 + "!", "(" * 40 + "1", "a," * 40 + "!", "1." * 40 + "x")
-
-
-def _compile(entry: RegexEntry, pattern: str, path: Path, line: int, check_groups: bool) -> Compiled:
-    flags = 0
-    for name in entry.flags:
-        flags |= getattr(regex, name)
-    try:
-        compiled = regex.compile(pattern, flags)
-    except regex.error as err:
-        raise RuleError(path, line, entry.id, f"invalid regex: {err}") from err
-    if check_groups:
-        unknown = set(compiled.groupindex) - GROUPS
-        if unknown:
-            raise RuleError(path, line, entry.id, f"unknown named group(s) {sorted(unknown)}; allowed: {sorted(GROUPS)}")
-    for probe in _PROBES:
-        try:
-            compiled.search(probe, timeout=PROBE_TIMEOUT_S)
-        except TimeoutError as err:
-            raise RuleError(path, line, entry.id, f"catastrophic backtracking: no answer within {PROBE_TIMEOUT_S}s on a {len(probe)}-char probe") from err
-    trigger = None
-    if entry.trigger is not None:
-        try:
-            trigger = Trigger(entry.trigger)
-        except regex.error as err:
-            raise RuleError(path, line, entry.id, f"invalid trigger regex: {err}") from err
-    gate = Trigger.gate(pattern, ignorecase=bool(flags & regex.IGNORECASE))
-    return Compiled(entry=entry, regex=compiled, trigger=trigger, gate=gate, path=str(path), line=line)
-
-
 def _validate(model: type[BaseModel], raw: dict[str, Any], path: Path) -> Any:
     line = raw.get("__line__")
     rule_id = raw.get("id") if isinstance(raw.get("id"), str) else None
@@ -510,12 +461,12 @@ def _validate(model: type[BaseModel], raw: dict[str, Any], path: Path) -> Any:
         raise RuleError(path, line, rule_id, f"{loc}: {first['msg']}") from err
 
 
-def _regex_entries(path: Path, key: str, model: type[RegexEntry], fragments: dict[str, str], check_groups: bool) -> list[Compiled]:
+def _regex_entries(path: Path, key: str, model: type[RegexEntry], fragments: dict[str, str]) -> list[RegexRule]:
     data = _read_yaml(path)
     items = data.get(key)
     if not isinstance(items, list):
         raise RuleError(path, 1, None, f"expected a list under `{key}`")
-    out: list[Compiled] = []
+    out: list[RegexRule] = []
     seen: dict[str, int] = {}  # id -> line of its first entry
     for raw in items:
         if not isinstance(raw, dict):
@@ -525,47 +476,15 @@ def _regex_entries(path: Path, key: str, model: type[RegexEntry], fragments: dic
         if entry.id in seen:
             raise RuleError(path, line, entry.id, f"duplicate id (first at line {seen[entry.id]})")
         seen[entry.id] = line
-        if entry.trigger is not None:  # a trigger may use fragments too ("{{DOSEUNIT_TRIGGER}}")
-            entry.trigger = _expand(entry.trigger, fragments, path, line, entry.id)
-        out.append(_compile(entry, _expand(entry.pattern, fragments, path, line, entry.id), path, line, check_groups))
+        # a trigger may use fragments too ("{{DOSEUNIT_TRIGGER}}")
+        trigger = None if entry.trigger is None else _expand(entry.trigger, fragments, path, line, entry.id)
+        out.append(RegexRule(entry=entry, pattern=_expand(entry.pattern, fragments, path, line, entry.id), trigger_pattern=trigger,
+                             path=str(path), line=line))
     return out
 
 
-def tokenizer_nlp(special_cases: list[str]) -> Any:
-    """A blank English spaCy pipeline whose tokenizer keeps each special case as one token."""
-    import spacy
-
-    nlp = spacy.blank("en")
-    tokenizer: Any = nlp.tokenizer  # spaCy's compiled Tokenizer: typed only as a callable
-    for case in special_cases:
-        tokenizer.add_special_case(case, [{"ORTH": case}])
-    return nlp
-
-
-def _token_values(token: dict[str, Any]) -> list[tuple[str, str]]:
-    """(attribute, literal) for every literal a token spec compares a whole token's text to."""
-    out = []
-    for attr in ("TEXT", "ORTH", "LOWER", "NORM"):
-        spec = token.get(attr)
-        if isinstance(spec, str):
-            out.append((attr, spec))
-        elif isinstance(spec, dict):
-            out += [(attr, v) for v in spec.get("IN", []) if isinstance(v, str)]
-    return out
-
-
-def _producible(nlp: Any, path: Path, lineno: int, pattern: TokenPattern) -> None:
-    """Refuse a literal the tokenizer never yields as one token ("i.v." unless a special case, "intra venous")."""
-    for token in pattern.pattern:
-        for attr, literal in _token_values(token):
-            pieces = [t.text for t in nlp.tokenizer(literal)]
-            if len(pieces) != 1 or pieces[0] != literal:
-                raise RuleError(path, lineno, pattern.id,
-                                f"token pattern {attr} {literal!r} can never match: the tokenizer makes it {pieces}; "
-                                "write one token per part, or add it to patterns/tokenizer.yaml special_cases")
-
-
-def _token_patterns(path: Path, nlp: Any = None) -> list[TokenPattern]:
+def _token_patterns(path: Path) -> list[tuple[TokenPattern, int]]:
+    """Each token pattern of a JSONL file with its line."""
     out, seen = [], set()
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("//"):
@@ -581,16 +500,7 @@ def _token_patterns(path: Path, nlp: Any = None) -> list[TokenPattern]:
         if pattern.id in seen:
             raise RuleError(path, lineno, pattern.id, "duplicate id")
         seen.add(pattern.id)
-        if nlp is not None:
-            _producible(nlp, path, lineno, pattern)
-        for token in pattern.pattern:
-            for spec in token.values():
-                if isinstance(spec, dict) and "REGEX" in spec:
-                    try:
-                        regex.compile(spec["REGEX"])
-                    except regex.error as err:
-                        raise RuleError(path, lineno, pattern.id, f"invalid token REGEX: {err}") from err
-        out.append(pattern)
+        out.append((pattern, lineno))
     return out
 
 
@@ -622,8 +532,19 @@ def default_rules_dir() -> Path:
     return DEFAULT_RULES_DIR
 
 
-def load_rules(rules_dir: Path | None = None) -> Rules:
-    """Load, validate and compile every rule file under rules_dir (default: `default_rules_dir()`)."""
+def load_rules(rules_dir: Path | None = None) -> CompiledRules:
+    """Read, validate and compile every rule file under rules_dir (default: `default_rules_dir()`).
+
+    Returns the frozen `CompiledRules` the engines take; raises `RuleError` (file, line,
+    rule id) on the first problem. Each call reads and compiles afresh.
+    """
+    from .compiled import compile_rules
+
+    return compile_rules(read_rules(rules_dir))
+
+
+def read_rules(rules_dir: Path | None = None) -> Rules:
+    """Read and validate every rule file under rules_dir (default: `default_rules_dir()`); compiles nothing."""
     rules_dir = Path(rules_dir or default_rules_dir())
     if not rules_dir.is_dir():
         raise RuleError(rules_dir, None, None, "rules directory not found")
@@ -636,15 +557,6 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     conditions = _read_yaml(vocab / "conditions.yaml")
     drug_path = vocab / "drugs.yaml"
     drug_vocab = _validate(DrugVocab, _read_yaml(drug_path), drug_path)
-    drug_regexes = {"joiner": drug_vocab.joiner, "compound": drug_vocab.compound, "list_joiner": drug_vocab.list_joiner,
-                    "list_gap": drug_vocab.list_gap}
-    if drug_vocab.amount_word is not None:
-        drug_regexes["amount_word.pattern"] = drug_vocab.amount_word.pattern
-    for key, pattern in drug_regexes.items():
-        try:
-            regex.compile(pattern)
-        except regex.error as err:
-            raise RuleError(drug_path, None, None, f"invalid {key} regex: {err}") from err
     try:
         drug_names = drug_spellings(drug_vocab.names, drug_vocab.lexicon, drug_vocab.lexicon_exclude)
     except ValueError as err:
@@ -669,19 +581,21 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     fragments["DOSEUNIT_TRIGGER"] = dose_units.trigger
 
     regex_dir = rules_dir / "regex"
-    recognizers = _regex_entries(regex_dir / "measures.yaml", "recognizers", Recognizer, fragments, True)
-    exclusions = _regex_entries(regex_dir / "exclusions.yaml", "exclusions", Exclusion, fragments, False)
-    damage = _regex_entries(regex_dir / "damage.yaml", "damage", DamageSign, fragments, False)
+    recognizers = _regex_entries(regex_dir / "measures.yaml", "recognizers", Recognizer, fragments)
+    exclusions = _regex_entries(regex_dir / "exclusions.yaml", "exclusions", Exclusion, fragments)
+    damage = _regex_entries(regex_dir / "damage.yaml", "damage", DamageSign, fragments)
     ids = [c.id for c in (*recognizers, *exclusions, *damage)]
     token_path = rules_dir / "patterns" / "tokenizer.yaml"
     special_cases = _strip_lines(_read_yaml(token_path)).get("special_cases", []) if token_path.exists() else []
     bad = [c for c in special_cases if not isinstance(c, str) or not c or any(ch.isspace() for ch in c)]
     if bad:
         raise RuleError(token_path, None, None, f"a special case is one token, a string without spaces: {bad[0]!r}")
-    nlp = tokenizer_nlp(special_cases)
-    token_patterns = []
+    token_patterns: list[TokenPattern] = []
+    token_pattern_lines: dict[str, tuple[str, int]] = {}
     for path in sorted((rules_dir / "patterns").glob("*.jsonl")):
-        token_patterns += _token_patterns(path, nlp)
+        for pattern, lineno in _token_patterns(path):
+            token_patterns.append(pattern)
+            token_pattern_lines.setdefault(pattern.id, (str(path), lineno))
     ids += [p.id for p in token_patterns]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
@@ -695,24 +609,15 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     out_path = vocab / "outcomes.yaml"
     cues = [_validate(OutcomeCue, v, out_path) for v in outcomes["cues"]]
     bound_path = vocab / "bounds.yaml"
-    for name, pat in [(f"{cond_path}", t.pattern) for c in condition_vocab.values() for t in c.terms] + [
-        (f"{arm_path}", p) for a in arm_vocab.values() for p in a.patterns
-    ] + [(f"{arm_path}", p) for p in (arm_groups.noun, arm_groups.coded, arm_groups.treated, arm_groups.respectively, arm_groups.list_joiner, arm_groups.versus,
-                                             arm_groups.named, arm_groups.code_name, arm_groups.name_suffix, arm_groups.name_prefix, arm_groups.measured_after,
-                                             arm_groups.background_before, arm_groups.smaller_first, arm_groups.larger_first)
-    ] + [(f"{out_path}", c.pattern) for c in cues]:
-        try:
-            regex.compile(pat)
-        except regex.error as err:
-            raise RuleError(name, None, None, f"invalid regex {pat!r}: {err}") from err
     return Rules(
         rules_dir=rules_dir,
         digest=_with_lexicon(rules_digest(rules_dir), drug_vocab.lexicon),
-        recognizers=recognizers,
-        exclusions=exclusions,
-        damage=damage,
-        token_patterns=token_patterns,
-        tokenizer_special_cases=special_cases,
+        recognizers=tuple(recognizers),
+        exclusions=tuple(exclusions),
+        damage=tuple(damage),
+        token_patterns=tuple(token_patterns),
+        token_pattern_lines=token_pattern_lines,
+        tokenizer_special_cases=tuple(special_cases),
         conditions=condition_vocab,
         document_condition_min_score=float(conditions.get("document_min_score", 3)),
         arms=arm_vocab,

@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from . import __version__
-from .build import SourceResult, engines, process_text
+from .build import SourceResult, process_text
+from .compiled import CompiledRules
 from .diff import UnreadableTables, diff_dirs
 from .engines import Engine, LocalEngine, worker_rules
 from .export import (
@@ -45,7 +46,7 @@ from .export import (
 )
 from .ingest import InputError, list_sources, read_source
 from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
-from .rules import Rules, load_rules
+from .rules import load_rules
 
 CACHE_DIR = ".cache"
 LOCAL_ARTEFACTS = ("changes.json", "report.html")  # describe this run vs the previous local state
@@ -96,7 +97,7 @@ def _code_digest() -> str:
 CODE_DIGEST = _code_digest()
 
 
-def _cache_key(source: str, sha256: str, rules: Rules) -> str:
+def _cache_key(source: str, sha256: str, rules: CompiledRules) -> str:
     return hashlib.sha256(f"{source}\0{sha256}\0{rules.digest}\0{CODE_DIGEST}".encode()).hexdigest()
 
 
@@ -109,9 +110,9 @@ def _rendered(result: SourceResult) -> Tables:
 
 
 @contextmanager
-def _long_lived(rules: Rules) -> Iterator[None]:
-    """Build the extraction engines for `rules` and keep the garbage collector off them
-    (and off everything else alive now) while the sources are processed.
+def _long_lived(rules: CompiledRules) -> Iterator[None]:
+    """Keep the garbage collector off the compiled rules (and off everything else
+    alive now) while the sources are processed.
 
     The compiled rules, automata and spaCy vocabulary are ~100k tracked objects that
     live for the whole run; each full collection walked them all (about 2.5% of a
@@ -120,7 +121,6 @@ def _long_lived(rules: Rules) -> Iterator[None]:
     objects become collectable again. A process that froze objects itself is left
     as it is.
     """
-    engines(rules)
     if gc.get_freeze_count():
         yield
         return
@@ -136,7 +136,7 @@ def _process_path(path: str, raw_dir: str) -> tuple[SourceOutcome, Tables | None
     return process_file(Path(path), Path(raw_dir), worker_rules())
 
 
-def process_file(path: Path, raw_dir: Path, rules: Rules) -> tuple[SourceOutcome, Tables | None]:
+def process_file(path: Path, raw_dir: Path, rules: CompiledRules) -> tuple[SourceOutcome, Tables | None]:
     """Ingest and process one file; errors become the outcome's `error`, never an exception."""
     try:
         src = read_source(path, raw_dir)
@@ -171,7 +171,7 @@ def _source_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | None, jobs: int, read_cache: bool = True,
+def _results(paths: list[Path], raw_dir: Path, rules: CompiledRules, cache_dir: Path | None, jobs: int, read_cache: bool = True,
              engine: Engine | None = None) -> Generator[tuple[SourceOutcome, Tables | None], None, None]:
     """Outcomes in source order; cached ones are read back (unless read_cache is off), the rest
     processed here, in `jobs` local processes, or on `engine`'s workers (e.g. Dask)."""
@@ -245,7 +245,7 @@ def _results(paths: list[Path], raw_dir: Path, rules: Rules, cache_dir: Path | N
             yield (load(i) if i in cached else None) or inline(i)
 
 
-def manifest(outcomes: list[SourceOutcome], rules: Rules, tables: dict[str, dict[str, Any]] | None = None,
+def manifest(outcomes: list[SourceOutcome], rules: CompiledRules, tables: dict[str, dict[str, Any]] | None = None,
              csv_index: dict[str, dict[str, CsvSlice]] | None = None) -> dict[str, Any]:
     """The run's manifest (JSON-ready; key order fixed, so the same run gives the same bytes).
 

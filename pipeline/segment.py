@@ -8,7 +8,7 @@ one study, as a trial report or an abstract is: layout "document", a single bloc
 its first to its last non-blank character (findings = the whole block, no title or
 conclusion), flag `layout_document`, condition its clear subject or `other`.
 
-`segment(text, rules)` is pure: it takes the decoded text and the loaded rules and
+`segment(text, rules)` is pure: it takes the decoded text and the compiled rules and
 returns `Segmentation` (blocks plus warnings with line numbers). Cell spans never
 include the line break (`\\n`, `\\r\\n` or a lone `\\r`).
 """
@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from .prefilter import Trigger, TriggerSet
-from .rules import Rules
+from .compiled import CompiledRules
 
 HEADER = ("study", "findings", "conclusion")
 # A title is a short line without final punctuation; longer lines are cells.
@@ -174,46 +173,12 @@ def _document(text: str, lines: list[_Line]) -> list[Block]:
 # --------------------------------------------------------------------- conditions
 
 
-class _TermIndex:
-    """`rules.condition_terms` with a literal prefilter: which terms may match in a block.
-
-    Most terms occur in few blocks, and one regex scan per term and block dominated
-    segmentation. Every match of a term holds one of the literals `pipeline.prefilter`
-    derives from it (`\\bPTSD\\b` → `PTSD`, `(?i)\\bpain\\b` → folded `pain`), so one
-    `TriggerSet` pass per block names the terms worth scanning; the regex still finds
-    and counts the matches, so the scores are unchanged.
-    """
-
-    def __init__(self, rules: Rules):
-        self.terms = rules.condition_terms
-        gates = [Trigger.gate(pattern.pattern, bool(pattern.flags & regex.IGNORECASE)) for _, pattern, _ in self.terms]
-        self.keys = [g.key if g is not None else None for g in gates]  # None: no literals, always scanned
-        self.gates = TriggerSet(g for g in gates if g is not None)
-
-    def candidates(self, block_text: str) -> list[int]:
-        """Indexes (in rules order) of the terms that may match in `block_text`."""
-        held = self.gates.holding(block_text, [(0, len(block_text))])
-        return [i for i, key in enumerate(self.keys) if key is None or key in held]
-
-
-# id(rules) -> (rules, its term index), built once per rules object; the rules object
-# is kept so that a new object reusing a freed id is not served a stale index.
-_INDEXES: dict[int, tuple[Rules, _TermIndex]] = {}
-
-
-def _term_index(rules: Rules) -> _TermIndex:
-    cached = _INDEXES.get(id(rules))
-    if cached is None or cached[0] is not rules:
-        cached = _INDEXES[id(rules)] = (rules, _TermIndex(rules))
-    return cached[1]
-
-
-def _condition_scores(text: str, block: Block, rules: Rules) -> dict[str, float]:
+def _condition_scores(text: str, block: Block, rules: CompiledRules) -> dict[str, float]:
     """Weighted term counts of a block's cells; a term in the title counts twice."""
     scores: dict[str, float] = {}
     cells = [(span.start, span.end, 2 if name == "title" else 1) for name, span in block.cells()]
     first, last = cells[0][0], cells[-1][1]
-    index = _term_index(rules)
+    index = rules.term_index
     # A match lies inside [first, last), so it holds one of its term's literals there.
     for i in index.candidates(text[first:last]):
         name, pattern, weight = index.terms[i]
@@ -226,7 +191,7 @@ def _condition_scores(text: str, block: Block, rules: Rules) -> dict[str, float]
     return scores
 
 
-def assign_conditions(text: str, blocks: list[Block], rules: Rules) -> None:
+def assign_conditions(text: str, blocks: list[Block], rules: CompiledRules) -> None:
     """Set each block's condition: its section, unless its subject is clearly another.
 
     Sections are contiguous runs in page order. A Viterbi pass over the blocks picks
@@ -292,7 +257,7 @@ def _unnamed_runs_between(sections: list[str], scores: list[dict[str, float]]) -
     return out
 
 
-def assign_document_condition(text: str, block: Block, rules: Rules) -> None:
+def assign_document_condition(text: str, block: Block, rules: CompiledRules) -> None:
     """A lone study's condition: its best-scoring one when that is clear, else `other`.
 
     There is no section to inherit, so a block that names no condition (or only
@@ -308,7 +273,7 @@ def assign_document_condition(text: str, block: Block, rules: Rules) -> None:
     block.condition = "other"
 
 
-def _tab_conditions(text: str, lines: list[_Line], header: int, rules: Rules) -> list[str]:
+def _tab_conditions(text: str, lines: list[_Line], header: int, rules: CompiledRules) -> list[str]:
     names = {n.lower(): c for c, v in rules.conditions.items() for n in v.tab_names}
     found = []
     for ln in lines[:header]:
@@ -318,7 +283,7 @@ def _tab_conditions(text: str, lines: list[_Line], header: int, rules: Rules) ->
     return found
 
 
-def segment(text: str, rules: Rules, source: str = "<text>") -> Segmentation:
+def segment(text: str, rules: CompiledRules, source: str = "<text>") -> Segmentation:
     """Split a page into blocks; see the module docstring for the layouts."""
     lines = split_lines(text)
     if not text.strip():

@@ -27,7 +27,7 @@ def test_arm_example(rules, example):
 
 
 def _linker(rules) -> ArmLinker:
-    return ArmLinker(rules, DrugLinker(rules.drug_names, dict(rules.drugs.link), rules.drugs.joiner))
+    return ArmLinker(rules.arm_tables, DrugLinker(rules.drug_index))
 
 
 def test_group_names_are_cut_at_stop_words_and_lower_cased(rules):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import regex
 
 from evidex.build import process_text
+from evidex.compiled import drug_index
 from evidex.drugs import DrugLinker, drug_spellings, fold
 from evidex.rules import load_rules
 
@@ -31,8 +33,8 @@ def test_lexicon_adds_substances_the_vocabulary_does_not_list(rules):
 
 
 def test_mentions_are_whole_words_longest_first_and_grounded():
-    linker = DrugLinker(drug_spellings({"ketamine": ["racemic ketamine"], "esketamine": ["S-ketamine"]}, "none", []),
-                        {"dose": ["before"]}, r"\s*")
+    linker = DrugLinker(drug_index(drug_spellings({"ketamine": ["racemic ketamine"], "esketamine": ["S-ketamine"]}, "none", []),
+                                   {"dose": ["before"]}, regex.compile(r"\s*")))
     text = "İİ racemic Ketamine, S-ketamine and ketamines; xketamine"
     found = linker.mentions(text, 0, len(text))
     assert [(text[m.start:m.end], m.name) for m in found] == [("racemic Ketamine", "ketamine"), ("S-ketamine", "esketamine")]

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evidex.extract import Extractor, split_sentences, token_reach
+from evidex.compiled import token_reach
+from evidex.extract import Extractor, split_sentences
 from evidex.rules import TokenPattern
 from evidex.segment import segment
 
