@@ -82,8 +82,8 @@ def test_token_pattern_unknown_label(rules_copy):
 
 def test_unknown_named_group(rules_copy):
     path = rules_copy / "regex" / "measures.yaml"
-    _edit(path, "{{RATIO_VALUE}} {{BARE_CI}} {{STATS}}\n    examples:\n      match:\n        - {text: \"OR = 28.94",
-          "(?P<valu>{{NUM}}) {{BARE_CI}} {{STATS}}\n    examples:\n      match:\n        - {text: \"OR = 28.94")
+    _edit(path, "{{RATIO_VALUE}} {{BARE_CI}} {{STATS}}\n    examples:\n      match:\n        - {text: \"OR 1.68",
+          "(?P<valu>{{NUM}}) {{BARE_CI}} {{STATS}}\n    examples:\n      match:\n        - {text: \"OR 1.68")
     with pytest.raises(RuleError) as err:
         load_rules(rules_copy)
     assert err.value.rule_id == "ratio.odds" and "valu" in str(err.value)
