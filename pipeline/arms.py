@@ -273,7 +273,8 @@ class ArmLinker:
         rates = [d for d in armed if d.type.endswith("_rate")]
         position = {id(r): i for i, r in enumerate(rates)}
         scopes = self._scopes(text, armed)
-        done = self._respectively(text, sentence, rates, mentions, scopes, segments, block.order)
+        done = (self._respectively(text, sentence, rates, mentions, scopes, segments, block.order)
+                or self._listed_before(text, rates, mentions))
         first_seg = segments[0]
         treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
         sourced: dict[tuple[int, int], str] = {}  # per comparison segment: the last rate's group the text named
@@ -472,6 +473,29 @@ class ArmLinker:
             else:
                 return {}
         return {d: names[i % len(names)] for i, d in enumerate(taking)}
+
+
+    def _listed_before(self, text: str, rates: list[Draft], mentions: list[Mention]) -> dict[Draft, str]:
+        """'Response rates in the ketamine and placebo groups were 40% and 20%': a list of groups
+        followed in its clause, with no other group between, by a list of as many values."""
+        out: dict[Draft, str] = {}
+        for names, listed in _coordinated(text, mentions):
+            if len(names) != len(listed):
+                continue
+            end = listed[-1].end
+            after = bisect_left(mentions, end, key=_start)
+            limit = mentions[after].start if after < len(mentions) else len(text)
+            chain = [d for d in rates if end <= d.start and d.end <= limit]
+            if not chain or self._crosses_value(text, end, chain[0].start):
+                continue
+            run = [chain[0]]
+            for d in chain[1:]:
+                if not (self.list_joiner.fullmatch(text, run[-1].end, d.start) or self.versus.fullmatch(text, run[-1].end, d.start)):
+                    break
+                run.append(d)
+            if len(run) == len(names):
+                out.update(zip(run, names, strict=True))
+        return out
 
 
 def _coordinated(text: str, mentions: list[Mention]) -> list[tuple[list[str], list[Mention]]]:
