@@ -10,6 +10,10 @@ arm finder's (`ArmTables`), the drug-name automaton (`DrugIndex`), the condition
 index (`TermIndex`) and the unit readers. Any problem raises `RuleError` with file,
 line and rule id.
 
+Every regex compiled here is a `TimedPattern` (pipeline/timed.py): each call runs with
+a time limit, however short the text, and a timeout names its rule as `file:id`
+(`regex/measures.yaml:rate.percent`, `vocab/arms.yaml:groups.noun`).
+
 The result is immutable and holds no caches: the engines (`Extractor`, `Linker`,
 `ArmLinker`, `DrugLinker`) take it (or their part of it) explicitly and compile
 nothing, so two rule sets in one process never share state, and building an engine
@@ -29,10 +33,12 @@ from pydantic import ConfigDict
 from .drugs import AmountWordRule, fold
 from .prefilter import Trigger, TriggerSet, literal_automaton
 from .rules import GROUPS, OutcomeCue, RegexRule, RuleError, Rules, TokenPattern, word_alternation
+from .timed import MATCH_TIMEOUT_S, TimedPattern
+
+__all__ = ["MATCH_TIMEOUT_S", "CompiledRules", "TimedPattern", "compile_rules"]
 
 # A pattern that takes longer than this on a probe string is rejected as catastrophic.
 PROBE_TIMEOUT_S = 0.5
-MATCH_TIMEOUT_S = 2.0
 # Strings that make a backtracking-prone pattern blow up.
 _PROBES = ("1" * 64 + "x", " " * 64 + "x", "1 " * 64 + "%x", "a" * 64 + "!", "(" * 40 + "1", "a," * 40 + "!", "1." * 40 + "x")
 
@@ -51,7 +57,7 @@ class Compiled(RegexRule):
     """A regex rule with its compiled pattern, trigger and gate."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
-    regex: Any  # regex.Pattern
+    regex: Any  # TimedPattern
     trigger: Any = None  # pipeline.prefilter.Trigger
     gate: Any = None  # pipeline.prefilter.Trigger: literals the pattern itself requires
 
@@ -64,17 +70,17 @@ class ExtractTables:
     """What `pipeline.extract.Extractor` reads (see its docstrings for each part's job)."""
 
     route_patterns: dict[str, TokenPattern]
-    route_prescan: regex.Pattern
+    route_prescan: TimedPattern
     route_literals: Trigger
-    route_window_ahead: regex.Pattern | None
-    route_window_back: regex.Pattern
+    route_window_ahead: TimedPattern | None
+    route_window_back: TimedPattern
     gates: TriggerSet
     exclusion_plan: Plan
     drug_guarded: frozenset[str]
     recognizer_plan: Plan
-    anchor_re: regex.Pattern  # every anchor as one alternation: the reference the split scans must agree with
-    digit_anchor_re: regex.Pattern
-    spelled_anchor_re: regex.Pattern
+    anchor_re: TimedPattern  # every anchor as one alternation: the reference the split scans must agree with
+    digit_anchor_re: TimedPattern
+    spelled_anchor_re: TimedPattern
     spelled_starts: Any  # ahocorasick.Automaton
 
 
@@ -82,19 +88,19 @@ class ExtractTables:
 class LinkTables:
     """What `pipeline.link.Linker` reads: each regex with the literals its matches hold."""
 
-    comparator_re: regex.Pattern
+    comparator_re: TimedPattern
     comparator_needles: Trigger
-    cue_res: list[tuple[regex.Pattern, OutcomeCue, Trigger]]
-    tight_left: list[tuple[regex.Pattern, OutcomeCue, Trigger]]
+    cue_res: list[tuple[TimedPattern, OutcomeCue, Trigger]]
+    tight_left: list[tuple[TimedPattern, OutcomeCue, Trigger]]
     tight_left_needles: Trigger
-    threshold_response: regex.Pattern
+    threshold_response: TimedPattern
     threshold_response_needles: Trigger
-    threshold_phrase: regex.Pattern
+    threshold_phrase: TimedPattern
     threshold_phrase_needles: Trigger
-    continuation: regex.Pattern
+    continuation: TimedPattern
     continuation_needles: Trigger
-    persistence: list[tuple[regex.Pattern, Trigger]]
-    clause_opener: regex.Pattern
+    persistence: list[tuple[TimedPattern, Trigger]]
+    clause_opener: TimedPattern
     clause_opener_needles: Trigger
 
 
@@ -102,27 +108,27 @@ class LinkTables:
 class ArmTables:
     """What `pipeline.arms.ArmLinker` reads (`rules/vocab/arms.yaml`)."""
 
-    vocabulary: list[tuple[str, regex.Pattern]]
+    vocabulary: list[tuple[str, TimedPattern]]
     treatments: frozenset[str]
     comparator_arms: frozenset[str]
-    noun: regex.Pattern
+    noun: TimedPattern
     kept_nouns: frozenset[str]
-    coded: regex.Pattern
-    treated: regex.Pattern
+    coded: TimedPattern
+    treated: TimedPattern
     stop: frozenset[str]
-    respectively: regex.Pattern
-    list_joiner: regex.Pattern
+    respectively: TimedPattern
+    list_joiner: TimedPattern
     max_words: int
-    versus: regex.Pattern
+    versus: TimedPattern
     generic: frozenset[str]
-    named: regex.Pattern
-    code_name: regex.Pattern
-    name_suffix: regex.Pattern
-    name_prefix: regex.Pattern
-    measured_after: regex.Pattern
-    background_before: regex.Pattern
-    smaller_first: regex.Pattern
-    larger_first: regex.Pattern
+    named: TimedPattern
+    code_name: TimedPattern
+    name_suffix: TimedPattern
+    name_prefix: TimedPattern
+    measured_after: TimedPattern
+    background_before: TimedPattern
+    smaller_first: TimedPattern
+    larger_first: TimedPattern
 
 
 @dataclass(frozen=True)
@@ -132,10 +138,10 @@ class DrugIndex:
     automaton: Any  # ahocorasick.Automaton: folded spelling -> (length, canonical name)
     empty: bool
     order: dict[str, list[str]]
-    joiner: regex.Pattern
-    compound: regex.Pattern
-    list_joiner: regex.Pattern
-    list_gap: regex.Pattern
+    joiner: TimedPattern
+    compound: TimedPattern
+    list_joiner: TimedPattern
+    list_gap: TimedPattern
     amount_word: AmountWordRule | None
 
 
@@ -150,7 +156,7 @@ class TermIndex:
     and counts the matches, so the scores are unchanged.
     """
 
-    terms: list[tuple[str, regex.Pattern, float]]  # (condition, compiled term, weight)
+    terms: list[tuple[str, TimedPattern, float]]  # (condition, compiled term, weight)
     keys: list[str | None]  # None: no literals, always scanned
     gates: TriggerSet
 
@@ -164,7 +170,7 @@ class TermIndex:
 class DoseUnitReader:
     """Reads a written dose unit into its canonical name (`rules/vocab/units.yaml` `dose_units`)."""
 
-    reader: regex.Pattern
+    reader: TimedPattern
     names: tuple[tuple[str, str], ...]  # group g{i} -> (part, canonical)
     parts: tuple[str, ...]  # part names in unit order
 
@@ -193,20 +199,41 @@ class CompiledRules(Rules):
     drug_index: DrugIndex
     drug_name_index: DrugIndex  # the same automaton, for finding names alone (no link steps, no compounds)
     term_index: TermIndex
-    bound_cues: tuple[tuple[regex.Pattern, str], ...]
-    time_unit_res: tuple[tuple[regex.Pattern, float], ...]
+    bound_cues: tuple[tuple[TimedPattern, str], ...]
+    time_unit_res: tuple[tuple[TimedPattern, float], ...]
     dose_reader: DoseUnitReader
 
 
 # --------------------------------------------------------------------- compiling
 
 
-def _rx(pattern: str, flags: int, path: Path | str, line: int | None, rule: str | None) -> regex.Pattern:
-    """Compile one rule regex; an invalid one is a `RuleError` naming it."""
+def rule_name(path: Path | str, rule: str) -> str:
+    """`file:id` of a rule for messages: the file as `<folder>/<name>` under the rules directory."""
+    return "/".join(Path(path).parts[-2:]) + f":{rule}"
+
+
+def _probe(compiled: regex.Pattern, path: Path | str, line: int | None, rule: str | None) -> None:
+    for probe in _PROBES:
+        try:
+            compiled.search(probe, timeout=PROBE_TIMEOUT_S)
+        except TimeoutError as err:
+            raise RuleError(path, line, rule,
+                            f"catastrophic backtracking: no answer within {PROBE_TIMEOUT_S}s on a {len(probe)}-char probe") from err
+
+
+def _rx(pattern: str, flags: int, path: Path | str, line: int | None, rule: str) -> TimedPattern:
+    """Compile and probe one vocabulary regex; an invalid or catastrophic one is a `RuleError` naming it."""
     try:
-        return regex.compile(pattern, flags)
+        compiled = regex.compile(pattern, flags)
     except regex.error as err:
         raise RuleError(path, line, rule, f"invalid regex {pattern!r}: {err}") from err
+    _probe(compiled, path, line, rule)
+    return TimedPattern(compiled, rule_name(path, rule))
+
+
+def _code_rx(pattern: str, flags: int, name: str) -> TimedPattern:
+    """A pattern the compile step builds from the rules (pre-scans, anchors, windows), timed like the rules'."""
+    return TimedPattern(regex.compile(pattern, flags), name)
 
 
 def _compile(rule: RegexRule, check_groups: bool) -> Compiled:
@@ -222,21 +249,17 @@ def _compile(rule: RegexRule, check_groups: bool) -> Compiled:
         unknown = set(compiled.groupindex) - GROUPS
         if unknown:
             raise RuleError(rule.path, rule.line, entry.id, f"unknown named group(s) {sorted(unknown)}; allowed: {sorted(GROUPS)}")
-    for probe in _PROBES:
-        try:
-            compiled.search(probe, timeout=PROBE_TIMEOUT_S)
-        except TimeoutError as err:
-            raise RuleError(rule.path, rule.line, entry.id,
-                            f"catastrophic backtracking: no answer within {PROBE_TIMEOUT_S}s on a {len(probe)}-char probe") from err
+    _probe(compiled, rule.path, rule.line, entry.id)
+    name = rule_name(rule.path, entry.id)
     trigger = None
     if rule.trigger_pattern is not None:
         try:
-            trigger = Trigger(rule.trigger_pattern)
+            trigger = Trigger(rule.trigger_pattern, rule=f"{name} (trigger)")
         except regex.error as err:
             raise RuleError(rule.path, rule.line, entry.id, f"invalid trigger regex: {err}") from err
     gate = Trigger.gate(rule.pattern, ignorecase=bool(flags & regex.IGNORECASE))
     return Compiled(entry=entry, pattern=rule.pattern, trigger_pattern=rule.trigger_pattern, path=rule.path, line=rule.line,
-                    regex=compiled, trigger=trigger, gate=gate)
+                    regex=TimedPattern(compiled, name), trigger=trigger, gate=gate)
 
 
 def tokenizer_nlp(special_cases: tuple[str, ...] | list[str]) -> Any:
@@ -337,11 +360,11 @@ def token_reach(patterns: tuple[TokenPattern, ...] | list[TokenPattern]) -> int 
     return longest
 
 
-def route_window_back(runs: int) -> regex.Pattern:
+def route_window_back(runs: int) -> TimedPattern:
     """A route window reaches back over `runs` runs of non-space characters before the
     hit's own run: the tokens before a match are its `not_after` guards (a guard of n
     tokens needs at most n runs, each run holding at least one token)."""
-    return regex.compile(rf"(?r)(?:{_NON_SPACE}+{_SPACE}+){{0,{runs}}}{_NON_SPACE}*")
+    return _code_rx(rf"(?r)(?:{_NON_SPACE}+{_SPACE}+){{0,{runs}}}{_NON_SPACE}*", 0, "patterns:route window")
 
 
 def _gate_keys(rule: Compiled) -> tuple[str, ...]:
@@ -351,7 +374,7 @@ def _gate_keys(rule: Compiled) -> tuple[str, ...]:
 def _extract_tables(rules: Rules, recognizers: tuple[Compiled, ...], exclusions: tuple[Compiled, ...]) -> ExtractTables:
     time_units = "|".join(u.pattern for u in rules.time_units.values())
     counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
-    route_prescan = regex.compile(route_prescan_pattern(rules.token_patterns))
+    route_prescan = _code_rx(route_prescan_pattern(rules.token_patterns), 0, "patterns:route pre-scan")
     # A match spans at most `reach` tokens from its first; the Matcher also reads a
     # "-" and the `not_before` guard after it. Every run of non-space characters
     # holds at least one token, so the hit's own run and reach + 1 more runs hold
@@ -376,8 +399,8 @@ def _extract_tables(rules: Rules, recognizers: tuple[Compiled, ...], exclusions:
         # none, and for those the pre-scan (an alternation tried at every character)
         # is skipped.
         route_literals=Trigger(route_prescan.pattern, literals_only=True),
-        route_window_ahead=None if reach is None else regex.compile(
-            rf"{_NON_SPACE}*(?:{_SPACE}+{_NON_SPACE}+){{0,{reach + guard_after}}}"),
+        route_window_ahead=None if reach is None else _code_rx(
+            rf"{_NON_SPACE}*(?:{_SPACE}+{_NON_SPACE}+){{0,{reach + guard_after}}}", 0, "patterns:route window"),
         route_window_back=route_window_back(max(guard_before, 1)),
         gates=TriggerSet(g for r in (*exclusions, *recognizers) for g in (r.trigger, r.gate) if g is not None),
         # Each rule with the keys of its trigger and gate: it reads the sentences where all hold.
@@ -386,13 +409,13 @@ def _extract_tables(rules: Rules, recognizers: tuple[Compiled, ...], exclusions:
         # only where every word it captured lies inside a drug name of the vocabulary.
         drug_guarded=frozenset(r.id for r in exclusions if "drug" in r.regex.groupindex),
         recognizer_plan=[(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in recognizers],
-        anchor_re=regex.compile(f"{digits}|{spelled}", regex.IGNORECASE),
+        anchor_re=_code_rx(f"{digits}|{spelled}", regex.IGNORECASE, "vocab/numbers.yaml:anchors"),
         # The same two families scanned apart: digit hits and spelled hits start on
         # different characters and never overlap, so merging the two scans gives the
         # matches of `anchor_re`, and the digit scan needs no case-insensitive matching
         # (together about 30% faster than the one alternation).
-        digit_anchor_re=regex.compile(digits),
-        spelled_anchor_re=regex.compile(spelled, regex.IGNORECASE),
+        digit_anchor_re=_code_rx(digits, 0, "vocab/numbers.yaml:anchors"),
+        spelled_anchor_re=_code_rx(spelled, regex.IGNORECASE, "vocab/numbers.yaml:anchors"),
         # A spelled anchor starts with a number or counted word's first segment (inner
         # spaces are flexible), so the spelled regex is tried only where one occurs.
         spelled_starts=literal_automaton(
@@ -415,7 +438,7 @@ def _link_tables(rules: Rules) -> LinkTables:
     vocab = rules.rules_dir / "vocab"
     arms, outcomes, bounds = vocab / "arms.yaml", vocab / "outcomes.yaml", vocab / "bounds.yaml"
 
-    def rx(pattern: str, path: Path, key: str) -> regex.Pattern:
+    def rx(pattern: str, path: Path, key: str) -> TimedPattern:
         return _rx(pattern, regex.IGNORECASE, path, None, key)
 
     comparator_re = rx("|".join(rules.comparators), arms, "comparators")
@@ -443,7 +466,7 @@ def _arm_tables(rules: Rules) -> ArmTables:
     path = rules.rules_dir / "vocab" / "arms.yaml"
     vocab = rules.arm_groups
 
-    def rx(pattern: str, key: str, flags: int = regex.IGNORECASE) -> regex.Pattern:
+    def rx(pattern: str, key: str, flags: int = regex.IGNORECASE) -> TimedPattern:
         return _rx(pattern, flags, path, None, key)
 
     for name, v in rules.arms.items():  # each pattern on its own first, so an error names it
@@ -474,11 +497,11 @@ def _arm_tables(rules: Rules) -> ArmTables:
     )
 
 
-_NEVER = regex.compile("(?!)")
+_NEVER = _code_rx("(?!)", 0, "never")
 
 
-def drug_index(names: dict[str, str], order: dict[str, list[str]], joiner: regex.Pattern, *,
-               compound: regex.Pattern = _NEVER, list_joiner: regex.Pattern = _NEVER, list_gap: regex.Pattern = _NEVER,
+def drug_index(names: dict[str, str], order: dict[str, list[str]], joiner: TimedPattern, *,
+               compound: TimedPattern = _NEVER, list_joiner: TimedPattern = _NEVER, list_gap: TimedPattern = _NEVER,
                amount_word: AmountWordRule | None = None) -> DrugIndex:
     """The drug names (spelling, any case -> canonical name) as one automaton, with the
     per-type search `order`, the `joiner` allowed between a dose and its drug and the
@@ -497,7 +520,7 @@ def _drug_index(rules: Rules) -> DrugIndex:
     vocab = rules.drugs
     path = rules.rules_dir / "vocab" / "drugs.yaml"
 
-    def rx(pattern: str, key: str, flags: int = regex.IGNORECASE) -> regex.Pattern:
+    def rx(pattern: str, key: str, flags: int = regex.IGNORECASE) -> TimedPattern:
         return _rx(pattern, flags, path, None, key)
 
     amount_word = None if vocab.amount_word is None else AmountWordRule(

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import regex
-
 from .spans import enclosing_brackets
 
 if TYPE_CHECKING:  # rules.py imports this module's pure helpers; these would import rules.py back
     from .compiled import DrugIndex
     from .normalize import Draft
+    from .timed import TimedPattern
 
 DRUG_TYPES = ("dose", "route")
 
@@ -110,7 +109,7 @@ def fold(text: str) -> str:
 class AmountWordRule:
     """What an amount is of when no drug name follows it ("118 mL placebo", "300 g of cucumber")."""
 
-    pattern: regex.Pattern[str]  # groups: noun (unless a stop word), abbr (if the text defines it), name
+    pattern: TimedPattern  # groups: noun (unless a stop word), abbr (if the text defines it), name
     stop_words: frozenset[str]
 
 

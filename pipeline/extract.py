@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import regex
 from spacy.tokens import Doc
 
-from .compiled import MATCH_TIMEOUT_S, NOT_REGEX_SPACE, Compiled, CompiledRules, Plan
+from .compiled import MATCH_TIMEOUT_S, NOT_REGEX_SPACE, Compiled, CompiledRules, Plan, rule_name
 from .drugs import DrugLinker
 from .models import UncoveredReason
 from .normalize import Draft, NormalizationError, normalize_hit
@@ -38,16 +38,6 @@ OPENERS, CLOSERS = "([{", ")]}"
 
 # Number words too common to report as uncovered numbers ("one of", "a week").
 NOT_COUNTED = frozenset({"one", "a", "an", "zero"})
-# Runs of sentences longer than this (characters) are scanned with a match timeout.
-GUARDED_RUN = 2_000
-
-
-def _guard(length: int, timeout: float) -> dict[str, float]:
-    """`timeout=` for a scan of `length` characters, or nothing: regex's timeout doubles
-    the cost of a scan, and text this short cannot stall a pattern that passed the
-    load-time probes."""
-    return {"timeout": timeout} if length > GUARDED_RUN else {}
-
 
 @dataclass(frozen=True)
 class Sentence:
@@ -291,7 +281,7 @@ class Extractor:
         ends = [s.end - start for s in sentences]
         damaged: list[tuple[int, int, str]] = []
         for s, s0 in zip(sentences, starts, strict=True):
-            damaged += [(s0 + a, s0 + b, rid) for a, b, rid in self._damage(text[s.start:s.end])]
+            damaged += [(s0 + a, s0 + b, rid) for a, b, rid in self._damage(text[s.start:s.end], text, s.start, result.warnings)]
         cell = _CellScan(self, c_text, starts, ends, anchors, lambda: text.count("\n", 0, start) + 1, result.warnings)
         sentence_of = cell.sentence_of
 
@@ -416,8 +406,12 @@ class Extractor:
         if span is not None:
             d.start, d.end = span.start_char + offset, span.end_char + offset
 
-    def _damage(self, s_text: str) -> list[tuple[int, int, str]]:
-        """Damaged stretches of one sentence: (start, end, rule id)."""
+    def _damage(self, s_text: str, text: str, s_start: int, warnings: list[str]) -> list[tuple[int, int, str]]:
+        """Damaged stretches of one sentence (`s_text`, at `s_start` of `text`): (start, end, rule id).
+
+        A damage sign that runs out of time leaves the sentence's damage unknown: the
+        whole sentence counts as damaged (nothing is read from it) and a warning names
+        the rule and the line."""
         out = []
         depth = 0
         for m in _BRACKETS.finditer(s_text):
@@ -435,7 +429,13 @@ class Extractor:
         for sign in self.rules.damage:
             if sign.gate is not None and not sign.gate.literals_in(s_text):
                 continue
-            m = sign.regex.search(s_text, **_guard(len(s_text), MATCH_TIMEOUT_S))
+            try:
+                m = sign.regex.search(s_text, timeout=MATCH_TIMEOUT_S + len(s_text) / 50_000)
+            except TimeoutError:
+                warnings.append(f"line {text.count(chr(10), 0, s_start) + 1}: damage rule {rule_name(sign.path, sign.id)} timed out "
+                                f"after {MATCH_TIMEOUT_S + len(s_text) / 50_000:.0f}s on this sentence; nothing extracted from it")
+                out.append((0, len(s_text), sign.id))
+                continue
             if m:
                 out.append((0, m.end(), sign.id))
         return out
@@ -460,8 +460,7 @@ class _CellScan:
         self.numeric = sorted({self.sentence_of(a_start) for a_start, _, _ in anchors})
         self.held = extractor.gates.holding(text, [(starts[i], ends[i]) for i in self.numeric])
         # Catastrophic patterns are refused at load time; this bound only keeps a
-        # pathological input from stalling a run (on long runs, see _guard), and grows
-        # with the cell.
+        # pathological input from stalling a run, and grows with the cell.
         self.timeout = MATCH_TIMEOUT_S + len(text) / 50_000
         self._nlp, self._line, self._warnings = extractor.nlp, line, warnings
         self._docs: dict[int, Doc] = {}
@@ -502,10 +501,10 @@ class _CellScan:
                 continue
             try:
                 yield rule, [m for r0, r1 in runs for m in rule.regex.finditer(text, r0, r1, overlapped=rule.id in overlapped,
-                                                                               **_guard(r1 - r0, timeout))]
+                                                                               timeout=timeout)]
             except TimeoutError:
-                self._warnings.append(f"line {self._line()}: rule {rule.id} timed out after {timeout:.0f}s on this cell; "
-                                      "its values here are not extracted")
+                self._warnings.append(f"line {self._line()}: rule {rule_name(rule.path, rule.id)} timed out after "
+                                      f"{timeout:.0f}s on this cell; its values here are not extracted")
 
     def doc(self, i: int) -> Doc:
         """Sentence `i` tokenized by spaCy (made once, for snapping hits to tokens)."""

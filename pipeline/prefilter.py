@@ -44,6 +44,8 @@ from typing import Any
 import ahocorasick
 import regex
 
+from .timed import TimedPattern
+
 # (text, folded): a literal matched as written, or casefolded against casefolded text.
 Needle = tuple[str, bool]
 # More alternatives than this and a set is not worth keeping (each costs a find).
@@ -189,12 +191,13 @@ class Trigger:
     requires, which gate sentences on top of the rule's trigger and never run a regex.
     """
 
-    def __init__(self, pattern: str, *, ignorecase: bool = False, literals_only: bool = False):
+    def __init__(self, pattern: str, *, ignorecase: bool = False, literals_only: bool = False, rule: str = "trigger"):
+        """`rule` names the trigger in a timeout (`regex/measures.yaml:ratio.odds (trigger)`)."""
         self.pattern = pattern
         # The same pattern text under other flags has other literals: the key tells them apart.
         self.key = ("gate:" if literals_only else "") + ("(?i)" if ignorecase else "") + pattern
         literals, complete = required_literals(pattern, ignorecase)
-        self.regex = None if literals_only else regex.compile(pattern, regex.IGNORECASE if ignorecase else 0)
+        self.regex = None if literals_only else TimedPattern(regex.compile(pattern, regex.IGNORECASE if ignorecase else 0), rule)
         self.complete = complete or literals_only
         self.has_literals = literals is not None
         self.cased = minimal_literals(t for t, folded in literals or () if not folded)

@@ -288,11 +288,11 @@ def test_rule_timing_out_on_a_cell_is_reported_and_others_still_read(seed_text):
     object.__setattr__(stalled, "regex", Stalls(stalled.regex))
     result = process_text("seed.txt", seed_text, rules)
 
-    warned = [w for w in result.warnings if "rule rate.percent timed out" in w]
+    warned = [w for w in result.warnings if "rule regex/measures.yaml:rate.percent timed out" in w]
     assert warned, result.warnings
-    # each warning names the first line of a cell that holds a percentage
+    # each warning names the first line of a cell that holds a percentage, and the rule as file:id
     for w in warned:
-        line = int(re.search(r"line (\d+): rule rate\.percent timed out", w).group(1))
+        line = int(re.search(r"line (\d+): rule regex/measures\.yaml:rate\.percent timed out", w).group(1))
         assert re.search(r"%|percent", seed_text.splitlines()[line - 1])
     assert not any(m.rule_id == "rate.percent" for m in result.measures)
     assert any(m.rule_id == "rate.percent" for m in baseline.measures)

@@ -1,0 +1,87 @@
+"""A compiled rule regex that always runs with a time limit and names its rule when it hits it.
+
+Every regex compiled from `rules/` (recognizers, exclusions, damage signs, triggers and
+the vocabulary's cues, arms, conditions, units…) is wrapped in a `TimedPattern` by the
+compile step (`pipeline/compiled.py`). Its `search`, `match`, `fullmatch`, `finditer`
+and `sub` pass the `regex` package's `timeout=` on every call — however short the text —
+and turn a timeout into `RuleTimeout`, whose message names the rule (`file:id`), so a
+pattern that stalls on some input never hangs a run and never fails anonymously.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import regex
+
+# The time limit of one call on text of ordinary length; long texts get more (callers
+# pass `timeout=`). Patterns that backtrack catastrophically are refused at load time
+# (the probes in pipeline/compiled.py), so this bound is only ever reached by a
+# pathological input.
+MATCH_TIMEOUT_S = 2.0
+
+
+class RuleTimeout(TimeoutError):
+    """A rule's regex ran out of time; `rule` names it as `file:id`."""
+
+    def __init__(self, rule: str, timeout: float):
+        self.rule, self.timeout = rule, timeout
+        super().__init__(f"rule {rule} timed out after {timeout:g}s")
+
+
+class TimedPattern:
+    """A compiled `regex` pattern whose every call runs with `timeout=` and names `rule` on a timeout."""
+
+    __slots__ = ("compiled", "groupindex", "pattern", "rule", "timeout")
+
+    def __init__(self, compiled: regex.Pattern, rule: str, timeout: float = MATCH_TIMEOUT_S):
+        self.compiled, self.rule, self.timeout = compiled, rule, timeout
+        self.pattern: str = compiled.pattern
+        self.groupindex = compiled.groupindex
+
+    @property
+    def flags(self) -> int:
+        return self.compiled.flags
+
+    # One method per call, written out: these run hundreds of thousands of times a page.
+    def search(self, string: str, pos: int | None = None, endpos: int | None = None, *, timeout: float | None = None) -> regex.Match | None:
+        try:
+            return self.compiled.search(string, pos, endpos, timeout=timeout or self.timeout)
+        except TimeoutError as err:
+            raise RuleTimeout(self.rule, timeout or self.timeout) from err
+
+    def match(self, string: str, pos: int | None = None, endpos: int | None = None, *, timeout: float | None = None) -> regex.Match | None:
+        try:
+            return self.compiled.match(string, pos, endpos, timeout=timeout or self.timeout)
+        except TimeoutError as err:
+            raise RuleTimeout(self.rule, timeout or self.timeout) from err
+
+    def fullmatch(self, string: str, pos: int | None = None, endpos: int | None = None, *, timeout: float | None = None) -> regex.Match | None:
+        try:
+            return self.compiled.fullmatch(string, pos, endpos, timeout=timeout or self.timeout)
+        except TimeoutError as err:
+            raise RuleTimeout(self.rule, timeout or self.timeout) from err
+
+    def sub(self, repl: Any, string: str, *, timeout: float | None = None) -> str:
+        try:
+            return self.compiled.sub(repl, string, timeout=timeout or self.timeout)
+        except TimeoutError as err:
+            raise RuleTimeout(self.rule, timeout or self.timeout) from err
+
+    def finditer(self, string: str, pos: int | None = None, endpos: int | None = None, *, overlapped: bool = False,
+                 timeout: float | None = None) -> Iterator[regex.Match]:
+        """Matches in order; the time limit covers the whole iteration (the `regex` package's rule)."""
+        limit = timeout or self.timeout
+        try:
+            yield from self.compiled.finditer(string, pos, endpos, overlapped=overlapped, timeout=limit)
+        except TimeoutError as err:
+            raise RuleTimeout(self.rule, limit) from err
+
+    def __repr__(self) -> str:
+        return f"TimedPattern({self.rule}: {self.pattern[:60]!r})"
+
+
+def timed(pattern: str, flags: int, rule: str) -> TimedPattern:
+    """Compile `pattern` with `flags` as rule `rule` (raises `regex.error` when it does not compile)."""
+    return TimedPattern(regex.compile(pattern, flags), rule)
