@@ -143,6 +143,7 @@ class DrugIndex:
     list_joiner: TimedPattern
     list_gap: TimedPattern
     amount_word: AmountWordRule | None
+    after_stop: TimedPattern  # what a search for the name after a value does not cross
 
 
 @dataclass(frozen=True)
@@ -502,7 +503,7 @@ _NEVER = _code_rx("(?!)", 0, "never")
 
 def drug_index(names: dict[str, str], order: dict[str, list[str]], joiner: TimedPattern, *,
                compound: TimedPattern = _NEVER, list_joiner: TimedPattern = _NEVER, list_gap: TimedPattern = _NEVER,
-               amount_word: AmountWordRule | None = None) -> DrugIndex:
+               amount_word: AmountWordRule | None = None, after_stop: TimedPattern = _NEVER) -> DrugIndex:
     """The drug names (spelling, any case -> canonical name) as one automaton, with the
     per-type search `order`, the `joiner` allowed between a dose and its drug and the
     other link regexes of `rules/vocab/drugs.yaml` (see `pipeline.drugs.DrugLinker`)."""
@@ -513,7 +514,7 @@ def drug_index(names: dict[str, str], order: dict[str, list[str]], joiner: Timed
     if names:
         automaton.make_automaton()
     return DrugIndex(automaton=automaton, empty=not names, order=order, joiner=joiner, compound=compound,
-                     list_joiner=list_joiner, list_gap=list_gap, amount_word=amount_word)
+                     list_joiner=list_joiner, list_gap=list_gap, amount_word=amount_word, after_stop=after_stop)
 
 
 def _drug_index(rules: Rules) -> DrugIndex:
@@ -527,7 +528,8 @@ def _drug_index(rules: Rules) -> DrugIndex:
         rx(vocab.amount_word.pattern, "amount_word.pattern", 0), frozenset(w.lower() for w in vocab.amount_word.stop_words))
     return drug_index(rules.drug_names, {kind: list(steps) for kind, steps in vocab.link.items()}, rx(vocab.joiner, "joiner"),
                       compound=rx(vocab.compound, "compound"), list_joiner=rx(vocab.list_joiner, "list_joiner"),
-                      list_gap=rx(vocab.list_gap, "list_gap"), amount_word=amount_word)
+                      list_gap=rx(vocab.list_gap, "list_gap"), amount_word=amount_word,
+                      after_stop=rx(vocab.after_stop, "after_stop"))
 
 
 def _term_index(rules: Rules) -> TermIndex:

@@ -127,6 +127,7 @@ class DrugLinker:
         self.list_joiner = index.list_joiner
         self.list_gap = index.list_gap
         self.amount_word = index.amount_word
+        self.after_stop = index.after_stop
         self.automaton = index.automaton
         self.empty = index.empty
 
@@ -207,6 +208,23 @@ class DrugLinker:
             return abbr.lower()
         return m.group("name").lower() if m.group("name") else None
 
+    def _in_bracket(self, text: str, d: Draft, names: list[DrugMention], starts: list[int]) -> str | None:
+        """A value inside brackets is of the drug its bracket names before it, else of the drug
+        the bracket follows: "esketamine (56 or 84 mg intranasally, twice weekly)",
+        "buprenorphine (8–16 mg sublingual daily)", "(esketamine 0.15 mg/kg IV, given …)"."""
+        brackets = enclosing_brackets(text, d.start, d.end)
+        if brackets is None:
+            return None
+        open_at = brackets[0]
+        i = bisect_right(starts, d.start) - 1
+        while i >= 0 and names[i].end > d.start:
+            i -= 1
+        if i >= 0 and names[i].start > open_at:
+            return self._named(text, names, i)
+        if i >= 0 and self.list_gap.fullmatch(text, names[i].end, open_at):
+            return self._named(text, names, i)
+        return None
+
     def drug_of(self, text: str, d: Draft, names: list[DrugMention], starts: list[int] | None = None,
                 listed: dict[int, str] | None = None, taken: set[int] | None = None) -> str | None:
         """The drug of one dose or route among the names of its sentence (`starts`: their starts), or None.
@@ -218,9 +236,13 @@ class DrugLinker:
             if step == "list":
                 if listed and id(d) in listed:
                     return listed[id(d)]
+            elif step == "bracket":
+                found = self._in_bracket(text, d, names, starts)
+                if found is not None:
+                    return found
             elif step == "after":
                 i = bisect_left(starts, d.end)
-                if i < len(names):
+                if i < len(names) and not self.after_stop.search(text, d.end, names[i].start):
                     return self._named(text, names, i)
             elif step == "after_joined":
                 i = bisect_left(starts, d.end)

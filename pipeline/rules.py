@@ -306,12 +306,13 @@ class DrugVocab(Strict):
     names: dict[str, list[str]]
     lexicon: str = "none"
     lexicon_exclude: list[str] = []
-    link: dict[Literal["dose", "route"], list[Literal["list", "after", "after_joined", "amount_word", "before"]]]
+    link: dict[Literal["dose", "route"], list[Literal["list", "bracket", "after", "after_joined", "amount_word", "before"]]]
     joiner: str
     compound: str = "(?!)"
     list_joiner: str = "(?!)"
     list_gap: str = "(?!)"
     amount_word: AmountWord | None = None
+    after_stop: str = "(?!)"
     examples: list[DrugExample] = []
 
     @field_validator("names")
