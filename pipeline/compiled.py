@@ -22,6 +22,7 @@ costs nothing. `evidex.default_rules()` is the process's one default handle.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -313,7 +314,11 @@ def _matcher(rules: Rules, nlp: Any) -> Any:
                         regex.compile(spec["REGEX"])
                     except regex.error as err:
                         raise RuleError(path, lineno, p.id, f"invalid token REGEX: {err}") from err
-        matcher.add(p.id, [p.pattern])
+        try:
+            matcher.add(p.id, [p.pattern])
+        except (ValueError, re.error) as err:  # spaCy's MatchPatternError is a ValueError; its REGEX is `re`'s
+            problem = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+            raise RuleError(path, lineno, p.id, f"the token Matcher refuses this pattern: {problem}") from err
     return matcher
 
 
@@ -470,11 +475,16 @@ def _arm_tables(rules: Rules) -> ArmTables:
     def rx(pattern: str, key: str, flags: int = regex.IGNORECASE) -> TimedPattern:
         return _rx(pattern, flags, path, None, key)
 
-    for name, v in rules.arms.items():  # each pattern on its own first, so an error names it
-        for i, p in enumerate(v.patterns):
-            rx(p, f"arms.{name}.patterns[{i}]")
+    def alternation(name: str, patterns: list[str]) -> TimedPattern:
+        try:
+            return rx("|".join(patterns), f"arms.{name}")
+        except RuleError:
+            for i, p in enumerate(patterns):  # name the pattern at fault
+                rx(p, f"arms.{name}.patterns[{i}]")
+            raise
+
     return ArmTables(
-        vocabulary=[(name, rx("|".join(v.patterns), f"arms.{name}")) for name, v in rules.arms.items()],
+        vocabulary=[(name, alternation(name, v.patterns)) for name, v in rules.arms.items()],
         treatments=frozenset(name for name, v in rules.arms.items() if v.treatment),
         comparator_arms=frozenset(n.lower() for n in vocab.comparator_arms),
         noun=rx(vocab.noun, "groups.noun"),

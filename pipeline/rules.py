@@ -76,9 +76,66 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+# YAML anchors and aliases are allowed, within limits: a few aliases can expand into an
+# exponential number of nodes ("billion laughs"), which PyYAML builds in full.
+MAX_ALIASES = 100
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def _line_of(item: yaml.Node | yaml.Event) -> int | None:
+    mark = item.start_mark
+    return mark.line + 1 if mark is not None else None
+
+
+def _check_aliases(text: str, path: Path) -> None:
+    """Refuse YAML whose aliases are too many or expand beyond MAX_EXPANDED_NODES, naming the line.
+
+    The events are counted first (libyaml's parser; an alias bomb is short), then the
+    composed graph, where an alias is the node it names, is sized without expanding it.
+    """
+    aliases = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise RuleError(path, _line_of(event), None, f"more than {MAX_ALIASES} YAML aliases; write the values out")
+    if not aliases:
+        return
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, open_: set[int]) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise RuleError(path, _line_of(node), None, "a YAML alias refers to itself")
+        open_.add(key)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        total = 1
+        for child in children:
+            total += size(child, open_)
+            if total > MAX_EXPANDED_NODES:
+                raise RuleError(path, _line_of(node), None,
+                                f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)")
+        open_.discard(key)
+        sizes[key] = total
+        return total
+
+    root = yaml.compose(text, Loader=_SafeLoader)
+    if root is not None:
+        size(root, set())
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        text = path.read_text(encoding="utf-8")
+        if "&" in text:  # no anchor, no alias
+            _check_aliases(text, path)
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise RuleError(path, mark.line + 1 if mark else None, None, f"malformed YAML: {getattr(err, 'problem', err)}") from err
