@@ -2,9 +2,19 @@
 
 SCHEMA.md's offset rule: offsets index `raw_bytes.decode("utf-8")` with a leading BOM
 stripped and no newline translation. `decode_source` applies exactly that, and when a
-file is not UTF-8 it takes a documented fallback (UTF-16 with BOM, cp1252) and says so
-in a warning, never silently. Binary files are rejected with an `InputError` naming the
-file, the line and the problem.
+file is not UTF-8 it takes a documented fallback and says so in a warning, never
+silently:
+
+- a UTF-32 or UTF-16 BOM (UTF-32 is tested first: its little-endian BOM begins with
+  UTF-16's) decodes the file in that encoding;
+- UTF-8 with stray bytes that are not UTF-8 (one cp1252 dash pasted into a UTF-8 page)
+  stays UTF-8: only each run of invalid bytes is read as cp1252, and every repaired
+  line is named in a warning;
+- a file in which no non-ASCII byte forms UTF-8 at all is cp1252 throughout.
+
+Whatever the path, the decoded text is then checked the same way: a control character
+(NUL, BEL, ESC, … — C0 except tab and the line breaks) rejects the file with its line.
+Binary files are rejected with an `InputError` naming the file, the line and the problem.
 """
 
 from __future__ import annotations
@@ -25,7 +35,10 @@ BINARY_SIGNATURES: dict[bytes, str] = {
     b"\x1f\x8b": "a gzip archive",
 }
 UTF8_BOM = b"\xef\xbb\xbf"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Longest first: the UTF-32 little-endian BOM starts with the UTF-16 little-endian one.
+BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# Repaired lines named one by one in the warnings; beyond this many, the rest are counted.
+MAX_REPAIR_WARNINGS = 50
 
 
 class InputError(Exception):
@@ -66,13 +79,30 @@ def decode_source(data: bytes, source: str) -> SourceText:
     for signature, kind in BINARY_SIGNATURES.items():
         if data.startswith(signature):
             raise InputError(source, 1, f"binary file ({kind}), not a text page")
-    if data.startswith(UTF16_BOMS):
+    text, encoding = _decode(data, source, warnings)
+    control = _first_control_char(text)
+    if control is not None:
+        raise InputError(source, text.count("\n", 0, control) + 1, f"control character U+{ord(text[control]):04X}: binary data, not a text page")
+    if not text.strip():
+        warnings.append(f"{source}: empty page (no text); no blocks")
+    return SourceText(source, text, encoding, digest, len(data), warnings)
+
+
+def _decode(data: bytes, source: str, warnings: list[str]) -> tuple[str, str]:
+    """(text, encoding) of a file's bytes, with a warning for every fallback and repair."""
+    for bom, codec in BOMS:
+        if not data.startswith(bom):
+            continue
+        if codec == "utf-32" and len(data) % 4:  # "\xff\xfe\x00\x00" may open UTF-16 holding a NUL
+            continue
         try:
-            text = data.decode("utf-16")
+            text = data.decode(codec)
         except UnicodeDecodeError as err:
-            raise InputError(source, None, f"starts with a UTF-16 BOM but does not decode as UTF-16: {err.reason}") from err
-        warnings.append(f"{source}: encoding fallback: UTF-16 (BOM) decoded; offsets index the decoded text")
-        return SourceText(source, text.lstrip("\ufeff"), "utf-16", digest, len(data), warnings)
+            if codec == "utf-32":
+                continue
+            raise InputError(source, None, f"starts with a {codec.upper()} BOM but does not decode as {codec.upper()}: {err.reason}") from err
+        warnings.append(f"{source}: encoding fallback: {codec.upper()} (BOM) decoded; offsets index the decoded text")
+        return text.lstrip("\ufeff"), codec
     if b"\x00" in data:
         raise InputError(source, line_of(data, data.index(b"\x00")), "NUL byte: binary data, not a text page")
     encoding = "utf-8"
@@ -81,24 +111,51 @@ def decode_source(data: bytes, source: str) -> SourceText:
         body = body[len(UTF8_BOM):]
         encoding = "utf-8-sig"
     try:
-        text = body.decode("utf-8")
+        return body.decode("utf-8"), encoding
     except UnicodeDecodeError as err:
-        bad_line = line_of(body, err.start)
+        first = err
+    # Invalid bytes become lone surrogates (U+DC80-U+DCFF), which valid UTF-8 never decodes to.
+    escaped = body.decode("utf-8", "surrogateescape")
+    runs = list(_ESCAPED.finditer(escaped))
+    if sum(len(m.group()) for m in runs) == len(escaped) - len(escaped.encode("ascii", "ignore")):
+        # No non-ASCII byte forms UTF-8: the whole file is cp1252 (the same text the repairs give).
         try:
             text = body.decode("cp1252")
         except UnicodeDecodeError as err2:
-            raise InputError(source, bad_line, f"not UTF-8 ({err.reason} at byte {err.start}) and not cp1252 either") from err2
-        encoding = "cp1252"
-        warnings.append(
-            f"{source}:{bad_line}: encoding fallback: not valid UTF-8 (byte {err.start}), decoded as cp1252; "
-            "offsets index the decoded text"
-        )
-    control = _first_control_char(text)
-    if control is not None:
-        raise InputError(source, text.count("\n", 0, control) + 1, f"control character U+{ord(text[control]):04X}: binary data, not a text page")
-    if not text.strip():
-        warnings.append(f"{source}: empty page (no text); no blocks")
-    return SourceText(source, text, encoding, digest, len(data), warnings)
+            raise InputError(source, line_of(body, err2.start),
+                             f"not UTF-8 ({first.reason} at byte {first.start}) and not cp1252 either") from err2
+        warnings.append(f"{source}:{line_of(body, first.start)}: encoding fallback: not valid UTF-8 (byte {first.start}), "
+                        "decoded as cp1252; offsets index the decoded text")
+        return text, "cp1252"
+    return _repair(escaped, runs, source, warnings), encoding
+
+
+_ESCAPED = regex.compile(r"[\udc80-\udcff]+")
+
+
+def _repair(escaped: str, runs: list[regex.Match], source: str, warnings: list[str]) -> str:
+    """The UTF-8 text with each run of invalid bytes read as cp1252; one warning per repaired line."""
+    pieces, pos, line, counted = [], 0, 1, 0
+    repaired: dict[int, list[str]] = {}
+    for m in runs:
+        raw = m.group().encode("utf-8", "surrogateescape")
+        line += escaped.count("\n", counted, m.start())
+        counted = m.start()
+        try:
+            fixed = raw.decode("cp1252")
+        except UnicodeDecodeError as err:
+            raise InputError(source, line, f"byte 0x{raw[err.start]:02X} is neither UTF-8 nor cp1252") from err
+        pieces += [escaped[pos:m.start()], fixed]
+        pos = m.end()
+        repaired.setdefault(line, []).append(f"{raw.hex(' ').upper()} → {fixed!r}")
+    pieces.append(escaped[pos:])
+    for i, (number, fixes) in enumerate(repaired.items()):
+        if i == MAX_REPAIR_WARNINGS:
+            warnings.append(f"{source}: {len(repaired) - i} more lines repaired the same way")
+            break
+        warnings.append(f"{source}:{number}: encoding repair: bytes not valid UTF-8 read as cp1252 ({', '.join(fixes)}); "
+                        "the rest of the page is UTF-8")
+    return "".join(pieces)
 
 
 # C0 control characters other than \t \n \v \f \r (9-13).
