@@ -428,15 +428,21 @@ def print_diff(report: dict) -> None:
 @app.command()
 def report(
     out_dir: OutDir = Path("extracted"),
-    raw_dir: Annotated[Path, typer.Option("--raw", help="Directory of the source pages.")] = Path("raw"),
+    raw_dir: Annotated[Path | None, typer.Option("--raw", help="Directory of the source pages (default: the one OUT_DIR/manifest.json names).")] = None,
 ) -> None:
     """Write OUT_DIR/report.html: a self-contained review page (no network needed).
 
-    Gold misses and extras are marked from OUT_DIR/eval.json (run `evidex eval` first).
+    The pages are read from the raw directory the run recorded in its manifest (or
+    --raw); a page whose sha256 differs from the manifest's is refused (exit 2).
+    Gold misses and extras are marked from OUT_DIR/eval.json (run `evidex eval` first);
+    the changes of the last run that changed something come from OUT_DIR/changes.json.
     """
-    from .report import write_report
+    from .report import SourceMismatch, write_report
 
-    path = write_report(out_dir, raw_dir)
+    try:
+        path = write_report(out_dir, raw_dir)
+    except SourceMismatch as err:
+        raise _fail(2, str(err)) from err
     out.print(f"wrote {path}")
 
 

@@ -436,13 +436,14 @@ def _diff_source(old_s: list[dict], new_s: list[dict], old_m: list[dict], new_m:
                       if (collapse(o.get(f, "")) if f == "text" else o.get(f, "")) != (collapse(n.get(f, "")) if f == "text" else n.get(f, ""))}
             if fields:
                 measure_changes.append({"change": "changed", "cause": cause, "study_id": study_id, "old_study_id": old_study_id,
-                                        "type": n["type"], "text": n["text"], "measure_id": n["measure_id"], "fields": fields})
+                                        "type": n["type"], "text": n["text"], "measure_id": n["measure_id"], "rule_id": n.get("rule_id"),
+                                        "fields": fields})
         for o in removed:
             measure_changes.append({"change": "removed", "cause": cause, "study_id": study_id, "old_study_id": old_study_id,
-                                    "type": o["type"], "text": o["text"], "measure_id": o["measure_id"], "old_value": o["value"] or f"{o['low']}–{o['high']}"})
+                                    "type": o["type"], "text": o["text"], "measure_id": o["measure_id"], "rule_id": o.get("rule_id"), "old_value": o["value"] or f"{o['low']}–{o['high']}"})
         for n in added:
             measure_changes.append({"change": "added", "cause": cause, "study_id": study_id, "old_study_id": old_study_id,
-                                    "type": n["type"], "text": n["text"], "measure_id": n["measure_id"], "new_value": n["value"] or f"{n['low']}–{n['high']}"})
+                                    "type": n["type"], "text": n["text"], "measure_id": n["measure_id"], "rule_id": n.get("rule_id"), "new_value": n["value"] or f"{n['low']}–{n['high']}"})
 
     for o, n in _moved(same):
         study_changes.append({"change": "moved", "cause": "source", "source": n["source"], "study_id": n["study_id"],

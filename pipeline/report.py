@@ -71,14 +71,20 @@ def _tooltip(m: Measure) -> str:
 
 
 def highlight(text: str, start: int, end: int, measures: list[Measure], extras: set[tuple[int, int, str]],
-              misses: list[dict], uncovered: list[Uncovered]) -> str:
-    """HTML of text[start:end] with measure spans, gold misses and uncovered numbers marked."""
+              misses: list[dict], uncovered: list[Uncovered], changed: dict[str, str] | None = None) -> str:
+    """HTML of text[start:end] with measure spans, gold misses and uncovered numbers marked;
+    a measure in `changed` (measure_id → what changed) is marked as changed since the previous run."""
     marks: list[tuple[int, int, str, str]] = []  # (start, end, open tag, close tag)
     for m in measures:
         if start <= m.char_start and m.char_end <= end:
             cls = "hl extra" if (m.char_start, m.char_end, m.type) in extras else "hl"
+            tip = _tooltip(m)
+            note = (changed or {}).get(m.measure_id)
+            if note is not None:
+                cls += " changed"
+                tip += f" · CHANGED since the previous run: {note}"
             marks.append((m.char_start, m.char_end,
-                          f'<mark class="{cls}" data-type="{m.type}" style="--c:{COLOURS[m.type]}" title="{html.escape(_tooltip(m))}">',
+                          f'<mark class="{cls}" data-type="{m.type}" style="--c:{COLOURS[m.type]}" title="{html.escape(tip)}">',
                           "</mark>"))
     for g in misses:
         if start <= g["char_start"] and g["char_end"] <= end and not any(a < g["char_end"] and g["char_start"] < b for a, b, _, _ in marks):
@@ -141,6 +147,21 @@ def rates_chart(studies: list[Study], measures: list[Measure]) -> str:
     return "".join(svg)
 
 
+def nice_step(lo: float, hi: float, target: int = 5) -> float:
+    """A tick step of 1, 2 or 5 × 10^k giving about `target` intervals over [lo, hi]."""
+    raw = (hi - lo) / target if hi > lo else 1.0
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
+    """Round tick values (multiples of `nice_step`) from lo to hi inclusive."""
+    step = nice_step(lo, hi, target)
+    digits = max(0, -math.floor(math.log10(step)))
+    first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+    return [round(k * step, digits) for k in range(first, last + 1)]
+
+
 def forest_chart(studies: list[Study], measures: list[Measure], types: tuple[str, ...], log: bool, title: str) -> str:
     """Forest plot with CI whiskers (log scale for ratios)."""
     index = {s.study_id: s for s in studies}
@@ -157,6 +178,8 @@ def forest_chart(studies: list[Study], measures: list[Measure], types: tuple[str
         lo, hi = math.log10(min(lo, 0.5)), math.log10(max(hi, 2))
     else:
         lo, hi = min(lo, 0.0), max(hi, 1.0)
+        step = nice_step(lo, hi)
+        lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step  # the axis ends on a tick
 
     def x_of(v: float) -> float:
         t = ((math.log10(v) if log else v) - lo) / (hi - lo)
@@ -168,7 +191,7 @@ def forest_chart(studies: list[Study], measures: list[Measure], types: tuple[str
     ref = x_of(1.0) if log else x_of(0.0)
     svg.append(f'<line x1="{ref:.1f}" y1="{top - 10}" x2="{ref:.1f}" y2="{height - 30}" class="ref"/>')
     ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200) if lo <= math.log10(t) <= hi] if log else \
-        [round(lo + (hi - lo) * k / 4, 2) for k in range(5)]
+        nice_ticks(lo, hi)
     for t in ticks:
         svg.append(f'<text x="{x_of(t):.1f}" y="{height - 12}" class="tick" text-anchor="middle">{t:g}</text>')
     for i, m in enumerate(rows):
@@ -195,7 +218,7 @@ header,main{max-width:1100px;margin:0 auto;padding:12px 20px}
 h1{font-size:22px;margin:8px 0} h2{font-size:18px;margin:24px 0 8px;border-bottom:1px solid #ddd}
 .kpis{display:flex;flex-wrap:wrap;gap:8px}.kpi{background:#fff;border:1px solid #ddd;border-radius:6px;padding:6px 10px}
 .kpi b{display:block;font-size:18px}
-.legend-row span{display:inline-block;margin:2px 6px 2px 0;padding:1px 6px;border-radius:4px;color:#fff;font-size:12px}
+.legend-row span{display:inline-block;margin:2px 6px 2px 0;padding:1px 6px;border-radius:4px;font-size:12px;color:#222}
 .card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px 14px;margin:10px 0}
 .card.damaged{border-color:#c0392b;border-width:2px}
 .card h3{font-size:15px;margin:0 0 4px}.meta{font-size:12px;color:#666}
@@ -203,9 +226,11 @@ h1{font-size:22px;margin:8px 0} h2{font-size:18px;margin:24px 0 8px;border-botto
 .cell{margin:6px 0}.cell-name{font-size:11px;text-transform:uppercase;color:#888;letter-spacing:.05em}
 mark.hl{background:color-mix(in srgb,var(--c) 22%,white);border-bottom:2px solid var(--c);padding:0 1px;border-radius:2px}
 mark.hl.extra{outline:2px dashed #c0392b}
+mark.hl.changed,.key-changed{box-shadow:0 0 0 2px #e67e22;background:#fdebd0}
+#changes td.cause{white-space:nowrap}
 mark.miss{background:#fff;border:2px solid #c0392b;color:#c0392b}
 span.uncovered,.key-uncovered{border-bottom:2px dotted #999}
-.key-miss{border:2px solid #c0392b;color:#c0392b;padding:0 3px}.key-extra{outline:2px dashed #c0392b;padding:0 3px}
+.key-miss{border:2px solid #c0392b;padding:0 3px}.key-extra{outline:2px dashed #c0392b;padding:0 3px}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:12px}th,td{border:1px solid #ddd;padding:3px 5px;text-align:left}
 th{cursor:pointer;background:#f0f0f0;position:sticky;top:0}
 input#filter{width:60%;padding:5px;margin:6px 0}
@@ -249,6 +274,88 @@ JS = """
 """
 
 
+TEXT_COLOUR = "#222222"
+
+
+def tint(colour: str, share: float = 0.22) -> str:
+    """`colour` mixed with white (`share` of the colour): the background of a highlight."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c * share + 255 * (1 - share)):02x}" for c in rgb)
+
+
+def legend() -> str:
+    """The key: one swatch per measure type drawn as its highlight is (tinted background,
+    coloured underline, dark text), then the marks for gold misses, extras, changed values
+    and uncovered numbers. Every swatch states its text and background colour inline."""
+    swatch = 'style="background:{bg};border-bottom:2px solid {c};color:{fg}"'
+    out = ['<p class="legend-row">']
+    out += [f'<span {swatch.format(bg=tint(c), c=c, fg=TEXT_COLOUR)}>{t}</span>' for t, c in COLOURS.items()]
+    out.append('<span class="key-miss" style="background:#ffffff;color:#c0392b">gold miss</span>')
+    out.append(f'<span class="key-extra" style="background:#ffffff;color:{TEXT_COLOUR}">extra (not in gold)</span>')
+    out.append(f'<span class="key-changed" style="background:#fdebd0;color:{TEXT_COLOUR}">changed since the previous run</span>')
+    out.append(f'<span class="key-uncovered" style="background:#ffffff;color:{TEXT_COLOUR}">uncovered number</span></p>')
+    return "".join(out)
+
+
+def _change_note(c: dict) -> str:
+    if c["change"] == "changed":
+        return "; ".join(f"{f} {v['old'] or '∅'} → {v['new'] or '∅'}" for f, v in c["fields"].items())
+    if c["change"] == "added":
+        return f"added ({c.get('new_value') or ''})"
+    return f"removed ({c.get('old_value') or ''})"
+
+
+def _cause(c: dict) -> str:
+    if c.get("cause") != "rules":
+        return c.get("cause", "")
+    if c.get("rule_file"):
+        return f"rules: {c['rule_file']}" + (" (changed)" if c.get("rule_file_changed") else " (unchanged; another file or evidex changed)")
+    return "rules"
+
+
+def changed_measures(changes: dict | None) -> dict[str, str]:
+    """measure_id → what changed, for every measure added or changed since the previous run."""
+    return {c["measure_id"]: f"{_change_note(c)} [cause {_cause(c)}]"
+            for c in (changes or {}).get("measures") or [] if c["change"] in ("added", "changed")}
+
+
+def changes_section(changes: dict, studies: dict[str, Study]) -> str:
+    """Every study and measure change of the change report, with its cause, linked to its card."""
+    out = ['<h2 id="changes">Changes since the previous run</h2>']
+    if changes.get("error"):
+        out.append(f"<p>{html.escape(changes['error'])}</p>")
+    files = changes.get("rules_changed_files")
+    if files:
+        out.append("<p>Rule files changed: " + ", ".join(f"<code>{html.escape(f)}</code>" for f in files) + "</p>")
+    measures, blocks = changes.get("measures") or [], changes.get("studies") or []
+    if not measures and not blocks:
+        out.append("<p>No value changed.</p>")
+        return "".join(out)
+
+    def block(study_id: str, fallback: object = "") -> str:
+        s = studies.get(study_id)
+        label = f"#{s.block_index}" if s else f"#{fallback}" if fallback != "" else html.escape(study_id)
+        return f'<a href="#{html.escape(study_id)}">{label}</a>' if s else label
+
+    if blocks:
+        out.append('<table class="changes-studies"><thead><tr><th>study change</th><th>cause</th><th>block</th><th>detail</th></tr></thead><tbody>')
+        for c in blocks:
+            detail = c.get("word_diff") or c.get("title_or_start") or json.dumps(c.get("fields"), ensure_ascii=False)
+            out.append(f"<tr><td>{html.escape(c['change'])}</td><td class=\"cause\">{html.escape(c['cause'])}</td>"
+                       f"<td>{block(c['study_id'], c.get('block_index', ''))}</td><td>{html.escape(str(detail))}</td></tr>")
+        out.append("</tbody></table>")
+    if measures:
+        out.append('<table class="changes-measures"><thead><tr><th>value change</th><th>cause</th><th>block</th><th>type</th>'
+                   '<th>text</th><th>old → new</th><th>rule</th></tr></thead><tbody>')
+        for c in measures:
+            out.append(f"<tr class=\"change-{html.escape(c['change'])}\"><td>{html.escape(c['change'])}</td>"
+                       f"<td class=\"cause\">{html.escape(_cause(c))}</td><td>{block(c['study_id'])}</td>"
+                       f"<td>{html.escape(c['type'])}</td><td>{html.escape(c['text'])}</td>"
+                       f"<td>{html.escape(_change_note(c))}</td><td>{html.escape(c.get('rule_id') or '')}</td></tr>")
+        out.append("</tbody></table>")
+    return "".join(out)
+
+
 def script_json(data: object) -> str:
     """JSON for a `<script type="application/json">` element: every `<`, `>` and `&` as a
     JSON escape, so no span (`</script>`, `<!--<script`) can end or re-open the element;
@@ -277,7 +384,8 @@ def render_report(studies: list[Study], measures: list[Measure], uncovered: list
     for m in measures:
         counts[m.type] += 1
     sources = sorted({s.source for s in studies} | set((manifest or {}).get("sources", {})))
-    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>evidex report</title><style>{CSS}</style></head><body>",
+    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>evidex report</title><style>{CSS}</style></head><body>",
              "<header><h1>evidex review report</h1>",
              f"<p>Sources: {', '.join(html.escape(s) for s in sources) or '—'} · {len(studies)} study blocks · {len(measures)} measures · {len(uncovered)} uncovered numbers</p>",
              '<div class="kpis">' + "".join(f'<div class="kpi" style="border-left:4px solid {COLOURS[t]}">{t.replace("_", " ")}<b>{n}</b></div>' for t, n in counts.items()) + "</div>"]
@@ -289,12 +397,16 @@ def render_report(studies: list[Study], measures: list[Measure], uncovered: list
         parts.append(f"<p><b>Gold scores:</b> micro F1 core {mc['f1']:.3f}, all {ma['f1']:.3f} "
                      f"(P {ma['precision']:.3f}, R {ma['recall']:.3f}); {len(eval_report['misses'])} misses, {len(eval_report['extras'])} extras; "
                      + ", ".join(f"{a} {v['accuracy']:.3f}" for a, v in eval_report["attributes"].items() if v["accuracy"] is not None) + "</p>")
+    changed = changed_measures(changes)
     if changes is not None:
         summary = changes.get("summary") or {}
         text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()) or "no changes"
-        parts.append(f"<p><b>Changes since the previous run:</b> {html.escape(text)}</p>")
-    parts.append('<p class="legend-row">' + "".join(f'<span style="background:{c}">{t}</span>' for t, c in COLOURS.items())
-                 + ' <span class="key-miss">gold miss</span> <span class="key-extra">extra (not in gold)</span> <span class="key-uncovered">uncovered number</span></p></header><main>')
+        when = f" (run at {changes['run_at']})" if changes.get("run_at") else ""
+        parts.append(f'<p><b>Changes since the previous run{html.escape(when)}:</b> {html.escape(text)} — '
+                     f'<a href="#changes">every change</a></p>')
+    parts.append(legend() + "</header><main>")
+    if changes is not None:
+        parts.append(changes_section(changes, {s.study_id: s for s in studies}))
 
     parts.append("<h2>Response and remission rates</h2>" + rates_chart(studies, measures))
     parts.append("<h2>Odds, hazard and risk ratios</h2>" + forest_chart(studies, measures, ("odds_ratio", "hazard_ratio", "risk_ratio"), True, "Ratios with 95% CI"))
@@ -309,7 +421,7 @@ def render_report(studies: list[Study], measures: list[Measure], uncovered: list
         cls = "card damaged" if "damaged_text" in flags else "card"
         unc = unc_by_study[s.study_id]
         if s.title is not None and s.title_start is not None and s.title_end is not None and text:
-            head = highlight(text, s.title_start, s.title_end, ms, extras, misses, unc)
+            head = highlight(text, s.title_start, s.title_end, ms, extras, misses, unc, changed)
         else:
             head = html.escape(s.title) if s.title else f"Block {s.block_index}"
         parts.append(f'<section class="{cls}" id="{html.escape(s.study_id)}"><h3>{head}</h3>'
@@ -321,7 +433,7 @@ def render_report(studies: list[Study], measures: list[Measure], uncovered: list
             cells.append(("conclusion", s.conclusion_start, s.conclusion_end))
         for name, a, b in cells:
             if text:
-                body = highlight(text, a, b, ms, extras, misses, unc)
+                body = highlight(text, a, b, ms, extras, misses, unc, changed)
             else:
                 body = html.escape(s.findings if name == "findings" else s.conclusion or "")
             parts.append(f'<div class="cell"><div class="cell-name">{name}</div>{body}</div>')
@@ -341,29 +453,67 @@ def render_report(studies: list[Study], measures: list[Measure], uncovered: list
     return "\n".join(parts)
 
 
-def write_report(out_dir: Path, raw_dir: Path) -> Path:
-    """Read the tables (and eval.json, changes.json, manifest.json when present) and write out_dir/report.html."""
-    from .runner import read_tables
+class SourceMismatch(Exception):
+    """A page in the raw directory is not the one the tables were extracted from."""
 
-    studies, measures, uncovered = read_tables(out_dir)
-    texts = {}
-    if raw_dir.is_dir():
-        for p in list_sources(raw_dir):
-            try:
-                src = read_source(p, raw_dir)
-            except Exception:  # noqa: BLE001 - a rejected file has no card anyway
-                continue
+
+def raw_dir_of(out_dir: Path, manifest: dict | None) -> Path:
+    """The raw directory the tables came from: the manifest's `raw_dir` (relative to
+    out_dir), else `raw`."""
+    rel = (manifest or {}).get("raw_dir")
+    return out_dir / rel if isinstance(rel, str) else Path("raw")
+
+
+def source_texts(raw_dir: Path, manifest: dict | None) -> dict[str, str]:
+    """Source → text of every page the manifest lists, read from raw_dir.
+
+    Raises SourceMismatch naming every page whose sha256 differs from the manifest's
+    (its highlights would land on the wrong characters). A page that is missing or
+    unreadable just has no text (its cards show the table's cell texts).
+    """
+    import hashlib
+
+    listed = (manifest or {}).get("sources") or {}
+    texts: dict[str, str] = {}
+    wrong = []
+    if not raw_dir.is_dir():
+        return texts
+    for p in list_sources(raw_dir):
+        try:
+            src = read_source(p, raw_dir)
+        except Exception:  # noqa: BLE001 - a rejected file has no card anyway
+            continue
+        want = listed.get(src.source, {}).get("sha256") if listed else None
+        if want is not None and hashlib.sha256(p.read_bytes()).hexdigest() != want:
+            wrong.append(src.source)
+            continue
+        if not listed or src.source in listed:
             texts[src.source] = src.text
+    if wrong:
+        raise SourceMismatch(f"{raw_dir}: {', '.join(wrong)} differ{'s' if len(wrong) == 1 else ''} from the page the tables "
+                             "were extracted from (sha256 in manifest.json); run `evidex run` again, or pass --raw "
+                             "with the directory the tables came from")
+    return texts
+
+
+def write_report(out_dir: Path, raw_dir: Path | None = None) -> Path:
+    """Read the tables (and eval.json, changes.json, manifest.json when present) and write
+    out_dir/report.html. The pages are read from raw_dir, by default the manifest's; a page
+    whose sha256 differs from the manifest's is refused (`SourceMismatch`)."""
+    from .runner import read_tables
 
     def load(name: str) -> dict | None:
         path = out_dir / name
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
+    manifest = load("manifest.json")
+    texts = source_texts(raw_dir if raw_dir is not None else raw_dir_of(out_dir, manifest), manifest)
+    studies, measures, uncovered = read_tables(out_dir)
     scores = load("eval.json")
     # The tables are raw/'s, so the page marks the misses and extras of the `pages` corpus.
     pages = (scores or {}).get("corpora", {}).get("pages")
     pages = None if pages is None or "skipped" in pages else pages
-    page = render_report(studies, measures, uncovered, texts, pages, load("changes.json"), load("manifest.json"))
+    page = render_report(studies, measures, uncovered, texts, pages, load("changes.json"), manifest)
     path = out_dir / "report.html"
     write_text_atomic(path, page)
     return path

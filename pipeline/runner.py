@@ -44,6 +44,7 @@ from .export import (
     render_records,
     unpack,
 )
+from .history import keep_history, rule_file_digests, stage_changes
 from .ingest import InputError, list_sources, read_source
 from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
 from .rules import load_rules
@@ -246,12 +247,13 @@ def _results(paths: list[Path], raw_dir: Path, rules: CompiledRules, cache_dir: 
 
 
 def manifest(outcomes: list[SourceOutcome], rules: CompiledRules, tables: dict[str, dict[str, Any]] | None = None,
-             csv_index: dict[str, dict[str, CsvSlice]] | None = None) -> dict[str, Any]:
+             csv_index: dict[str, dict[str, CsvSlice]] | None = None, raw_dir: str | None = None) -> dict[str, Any]:
     """The run's manifest (JSON-ready; key order fixed, so the same run gives the same bytes).
 
     `tables` (table name → {"csv_bytes", "csv_sha256"}) and `csv_index` (source → table
     name → its `CsvSlice`) come from the `TableWriter`s; when given, they become the
-    top-level `tables` entry and each source's `csv` entry.
+    top-level `tables` entry and each source's `csv` entry. `raw_dir` (the raw directory
+    relative to the output directory) lets `evidex report` find the pages.
     """
     totals: Counter[str] = Counter()
     for o in outcomes:
@@ -268,6 +270,8 @@ def manifest(outcomes: list[SourceOutcome], rules: CompiledRules, tables: dict[s
     return {
         "evidex_version": __version__,
         "rules_sha256": rules.digest,
+        "rules_files": rule_file_digests(rules.rules_dir),
+        **({"raw_dir": raw_dir} if raw_dir is not None else {}),
         **({"tables": tables} if tables is not None else {}),
         "sources": sources,
         "rejected": {o.source: o.error for o in outcomes if o.error},
@@ -310,7 +314,8 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
             if fail_after_tables:  # test hook: a crash after the tables are staged
                 raise RuntimeError("injected failure after staging the tables")
             table_digests = {name: {"csv_bytes": w.csv_bytes, "csv_sha256": w.csv_sha256} for name, w in writers.items()}
-            (staging.path / "manifest.json").write_text(dump_json(manifest(outcomes, rules, table_digests, csv_index)),
+            (staging.path / "manifest.json").write_text(dump_json(manifest(outcomes, rules, table_digests, csv_index,
+                                                                                 os.path.relpath(raw_dir, out_dir))),
                                                         encoding="utf-8")
             (staging.path / "datapackage.json").write_text(dump_json(datapackage()), encoding="utf-8")
             try:
@@ -321,8 +326,9 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
                 changes = {"error": f"previous outputs unreadable, nothing compared: {err}",
                            "summary": {}, "changed": None, "studies": [], "measures": []}
             changes["old"], changes["new"] = "previous run", "this run"
-            (staging.path / "changes.json").write_text(dump_json(changes), encoding="utf-8")
+            stage_changes(out_dir, staging.path, changes, rules.rules_dir)
             staging.publish()
+            keep_history(out_dir, changes)
         except BaseException:
             staging.discard()
             raise

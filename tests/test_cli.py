@@ -108,8 +108,14 @@ def test_committed_extracted_is_fresh(tmp_path):
     out = tmp_path / "out"
     shutil.copytree(ROOT / "extracted", out, ignore=shutil.ignore_patterns(".cache", ".lock", "report.html", "changes.json"))
     run(RAW, out, ROOT / "rules", force=True)
-    for name in ("studies.csv", "measures.csv", "uncovered.csv", "manifest.json", "datapackage.json"):
+    for name in ("studies.csv", "measures.csv", "uncovered.csv", "datapackage.json"):
         assert (out / name).read_bytes() == (ROOT / "extracted" / name).read_bytes(), f"extracted/{name} is stale: run `make extract`"
+    # The manifest names the raw directory relative to the output directory: ../raw for
+    # `make extract`, another path for this temporary copy; every other byte is the same.
+    fresh, committed = (json.loads((d / "manifest.json").read_text(encoding="utf-8")) for d in (out, ROOT / "extracted"))
+    assert (out / fresh.pop("raw_dir")).resolve() == RAW.resolve()
+    assert committed.pop("raw_dir") == "../raw"
+    assert fresh == committed, "extracted/manifest.json is stale: run `make extract`"
     for name in ("studies.parquet", "measures.parquet", "uncovered.parquet"):
         problem = parquet_difference(out / name, ROOT / "extracted" / name)
         assert problem is None, f"extracted/{name} is stale ({problem}): run `make extract`"

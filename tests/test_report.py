@@ -97,3 +97,44 @@ def test_embedded_data_escapes_angle_brackets_so_a_span_cannot_break_the_table(s
     assert len(rows) == len(measures)
     assert nasty in {r["text"] for r in rows}
     assert page.count("<script") == 2  # the data element and the page's own script, nothing opened by the data
+
+
+_LEGEND_PROBE = """<script>
+document.body.dataset.legend = JSON.stringify([...document.querySelectorAll('.legend-row span')].map(s => {
+  const cs = getComputedStyle(s), r = s.getBoundingClientRect();
+  return {text: s.textContent, color: cs.color, background: cs.backgroundColor, visible: cs.visibility, opacity: cs.opacity,
+          width: r.width, height: r.height};
+}));
+</script></body>"""
+
+
+def _rgb(css: str) -> str:
+    r, g, b = (int(float(v)) for v in re.findall(r"[\d.]+", css)[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+@pytest.mark.browser
+def test_legend_text_is_visible_in_headless_chromium(report_path, tmp_path):
+    """Chromium's computed colours of every legend label: readable text (WCAG AA 4.5:1)
+    on an opaque background, laid out with a size (issue 20 item 6: the labels were white)."""
+    from test_history import contrast
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium; it could not here)")
+    probe = tmp_path / "report-probe.html"
+    probe.write_text(report_path.read_text(encoding="utf-8").replace("</body>", _LEGEND_PROBE, 1), encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=390,900"]
+    dom = subprocess.run([browser, *flags, "--virtual-time-budget=5000", "--dump-dom", probe.resolve().as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    found = re.search(r'data-legend="([^"]*)"', dom)
+    assert found, "the probe did not run"
+    import html as html_lib
+
+    labels = json.loads(html_lib.unescape(found.group(1)))
+    assert len(labels) == 15 and labels[0]["text"] == "response_rate"
+    for label in labels:
+        assert label["visible"] == "visible" and float(label["opacity"]) == 1 and label["width"] > 0 and label["height"] > 0
+        assert not label["background"].startswith("rgba(0, 0, 0, 0)"), label  # an opaque background of its own
+        assert contrast(_rgb(label["color"]), _rgb(label["background"])) >= 4.5, label
