@@ -24,6 +24,8 @@ from .normalize import Draft
 from .segment import Block, segment
 
 WHITESPACE = regex.compile(r"\s+")
+# The study flag of a block holding a rate over 100% (a misprint, or a rule that misread it).
+IMPOSSIBLE_RATE = "impossible_rate"
 
 
 @dataclass
@@ -113,7 +115,12 @@ def process_text(source: str, text: str, rules: CompiledRules, *, stem: str | No
                 reason=u.reason, sentence=text[u.sentence.start:u.sentence.end],
             ))
         result.warnings += [f"{source}: block {block.block_index}, {w}" for w in ex.warnings]
-        flags = sorted({*block.flags, *ex.flags})
+        # A share over 100% cannot be (SCHEMA: percent 0–100): kept as written, flagged, reported.
+        impossible = [m for m in measures if m.unit == "%" and any(v is not None and v > 100 for v in (m.value, m.low, m.high))]
+        for m in impossible:
+            result.warnings.append(f"{source}:{line_of(m.char_start)}: impossible rate {m.text!r} (over 100%, rule {m.rule_id}) "
+                                   f"in block {block.block_index}; kept as written, block flagged {IMPOSSIBLE_RATE}")
+        flags = sorted({*block.flags, *ex.flags, *([IMPOSSIBLE_RATE] if impossible else [])})
         for start, _end, rule_id in ex.damaged:
             line = line_of(start)
             result.warnings.append(f"{source}:{line}: damaged text ({rule_id}) in block {block.block_index}; nothing extracted from it")

@@ -198,6 +198,8 @@ def extract(
     for w in src.warnings:
         _say(console, "warning:", "yellow", w)
     result = process_text(name, src.text, loaded)
+    for w in result.warnings:  # damaged text, impossible rates, rule timeouts: on stderr, never in the JSON lines
+        _say(console, "warning:", "yellow", w)
     for m in result.measures:
         sys.stdout.write(json.dumps(m.model_dump(), ensure_ascii=False) + "\n")
 

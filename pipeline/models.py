@@ -139,7 +139,7 @@ class Study(Row):
     follow_up_days: float | None = col("Longest follow_up value (or high) in the block.", unit="day")
     routes: str | None = col("Sorted unique route codes in the block, ';'-joined.")
     n_measures: int = col("Number of measure rows of the block.")
-    flags: str | None = col("';'-joined quality flags (damaged_text, layout_document, truncated_row, ...).")
+    flags: str | None = col("';'-joined quality flags (damaged_text, layout_document, truncated_row, impossible_rate: a rate over 100%, ...).")
 
 
 class Measure(Row):
