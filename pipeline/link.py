@@ -37,7 +37,6 @@ from .normalize import Draft
 from .prefilter import Trigger
 from .spans import Partition, SpanIndex, enclosing_brackets
 
-NOT_TIMEPOINT_BOUNDS = {"over", "up_to", "at_least"}
 # A comparator segment with its own reference time does not inherit the sentence's.
 OWN_ANCHOR = regex.compile(r"\b(?:after|following|at)\s+(?:the\s+)?(?:initial|first|single|baseline|last)\b", regex.IGNORECASE)
 P_VALUE = regex.compile(r"(?<![\w.])p\s?[=<>≤]=?\s?(?P<p>\d*[.·]?\d+)")
@@ -101,6 +100,8 @@ class Linker:
         self.continuation = t.continuation
         self.continuation_needles = t.continuation_needles
         self.persistence = t.persistence
+        self.never_timepoint_bounds = frozenset(rules.timepoint_bounds.never)
+        self.own_clause_bounds = frozenset(rules.timepoint_bounds.own_clause)
         self.clause_opener = t.clause_opener
         self.clause_opener_needles = t.clause_opener_needles
         self.drugs = DrugLinker(rules.drug_index)
@@ -276,7 +277,7 @@ class Linker:
         text = hay.text
         times = sorted(
             (d for d in items
-             if d.type == "follow_up" and d.bound not in NOT_TIMEPOINT_BOUNDS and not d.extra.get("list_item")
+             if d.type == "follow_up" and d.bound not in self.never_timepoint_bounds and not d.extra.get("list_item")
              and not self._persisting(hay, max(sentence.start, d.start - 40), d.start)),
             key=lambda t: t.start,
         )
@@ -299,7 +300,9 @@ class Linker:
                 if seg_i > 0 and OWN_ANCHOR.search(text, seg[0], min(seg[1], seg[0] + CONTEXT)):
                     continue
                 # A time framing the value: anywhere earlier in the sentence, or later in its clause.
-                near = [t for t in (following, preceding) if t is not None and (t is preceding or t.start < clause[1])]
+                # A period ("over 21 days") frames only the values of its own clause.
+                near = [t for t in (following, preceding)
+                        if t is not None and (t is preceding or t.start < clause[1]) and t.bound not in self.own_clause_bounds]
             if not near:
                 continue
             t = min(near, key=lambda t: _gap(d, t))

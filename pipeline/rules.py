@@ -381,6 +381,13 @@ class DrugVocab(Strict):
         return names
 
 
+class TimepointBounds(Strict):
+    """bounds.yaml `timepoint_bounds`: which bounded times are assessment times (link.py)."""
+
+    never: list[Literal[BOUNDS]] = []  # type: ignore[valid-type]  # no assessment time ("up to 7 days")
+    own_clause: list[Literal[BOUNDS]] = []  # type: ignore[valid-type]  # only for its own clause ("over 12 weeks")
+
+
 class BoundCue(Strict):
     pattern: str
     bound: Literal[BOUNDS]  # type: ignore[valid-type]
@@ -443,6 +450,7 @@ class Rules(BaseModel):
     bounds_before: list[BoundCue]
     bound_symbols: dict[str, str]
     not_timepoint_before: list[str]
+    timepoint_bounds: TimepointBounds
     clause_openers: str
 
 
@@ -698,5 +706,6 @@ def read_rules(rules_dir: Path | None = None) -> Rules:
         bounds_before=[_validate(BoundCue, v, bound_path) for v in bounds["before"]],
         bound_symbols=_strip_lines(bounds["symbol"]),
         not_timepoint_before=_strip_lines(bounds.get("not_timepoint_before", [])),
+        timepoint_bounds=_validate(TimepointBounds, bounds.get("timepoint_bounds", {}), bound_path),
         clause_openers=bounds.get("clause_openers", r"(?!)"),
     )
