@@ -64,6 +64,7 @@ class BlockArms:
     default: str | None
     order: list[str]  # distinct arm names in order of first mention
     first_treatment: str | None = None  # the first arm named that is not a comparator
+    uncontrolled_treatment: str | None = None  # first_treatment, where the block says it has one arm
 
     starts: list[int] = field(init=False, repr=False)
 
@@ -100,6 +101,7 @@ class ArmLinker:
         self.name_suffix = compiled.name_suffix
         self.measured_after = compiled.measured_after
         self.smaller_first = compiled.smaller_first
+        self.single_arm = compiled.single_arm
         self.larger_first = compiled.larger_first
         self.name_prefix = compiled.name_prefix
         self.background_before = compiled.background_before
@@ -259,7 +261,9 @@ class ArmLinker:
                     len(candidates) == 1 or leaders[0] in self.treatments or top >= 2 * sorted(candidates.values())[-2]):
                 default = leaders[0]
         first_treatment = next((n for n in order if n not in self.comparator_arms), None)
-        return BlockArms(mentions, default, order, first_treatment)
+        # "In an open-label pilot, 15 smokers received psilocybin …; 12 of 15 (80%) were abstinent."
+        single = not compared and any(self.single_arm.search(text, a, b) for a, b in spans)
+        return BlockArms(mentions, default, order, first_treatment, first_treatment if single else None)
 
     # ----------------------------------------------------------------- assignment
 
@@ -312,7 +316,7 @@ class ArmLinker:
                 arm = sourced.get(seg)
             if arm is not None:
                 sourced[seg] = arm
-            d.arm = arm if arm is not None else block.default
+            d.arm = arm if arm is not None else (block.default or block.uncontrolled_treatment)
 
     def _scopes(self, text: str, armed: list[Draft]) -> dict[Draft, tuple[int, int, int, int]]:
         """Each value's (scope start, scope end, run start, run end).

@@ -129,6 +129,7 @@ class ArmTables:
     measured_after: TimedPattern
     background_before: TimedPattern
     smaller_first: TimedPattern
+    single_arm: TimedPattern
     larger_first: TimedPattern
 
 
@@ -504,6 +505,7 @@ def _arm_tables(rules: Rules) -> ArmTables:
         measured_after=rx(vocab.measured_after, "groups.measured_after"),
         background_before=rx(f"(?:{vocab.background_before})$", "groups.background_before"),
         smaller_first=rx(f"(?:{vocab.smaller_first})$", "groups.smaller_first"),
+        single_arm=rx(vocab.single_arm, "groups.single_arm"),
         larger_first=rx(f"(?:{vocab.larger_first})$", "groups.larger_first"),
     )
 

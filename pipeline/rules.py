@@ -260,6 +260,7 @@ class ArmGroups(Strict):
     name_suffix: str = "(?!)"  # words after a drug or arm that stay in its name ("paromomycin alone")
     # "lower in the A group than in the B group (18% vs. 4%)": A takes the smaller value.
     smaller_first: str = "(?!)"
+    single_arm: str = "(?!)"  # a study that says it has one arm ("an open-label pilot")
     larger_first: str = "(?!)"
 
 
