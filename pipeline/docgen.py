@@ -1,4 +1,4 @@
-"""Generated documentation: docs/schema.json and the README's generated sections.
+"""Generated documentation: docs/schema.json, the README's and docs/accuracy.md's generated sections.
 
 `python -m evidex.docgen` rewrites them; `tests/test_schema.py` fails when they are
 stale, so the data dictionary and the eval table in the README always say what the
@@ -50,8 +50,13 @@ def eval_table_markdown(eval_json: dict) -> str:
 def replace_section(text: str, name: str, body: str) -> str:
     pattern = regex.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", regex.DOTALL)
     if not pattern.search(text):
-        raise ValueError(f"README has no {name} section markers")
+        raise ValueError(f"no {name} section markers")
     return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+
+
+def render_accuracy(doc: str, eval_report: dict) -> str:
+    """docs/accuracy.md with its "Now" tables (section `accuracy-now`) from the committed eval report."""
+    return replace_section(doc, "accuracy-now", eval_table_markdown(eval_report))
 
 
 def render_readme(readme: str, eval_report: dict | None) -> str:
@@ -68,7 +73,10 @@ def main() -> int:
     report = json.loads(eval_path.read_text(encoding="utf-8")) if eval_path.exists() else None
     readme_path = ROOT / "README.md"
     readme_path.write_text(render_readme(readme_path.read_text(encoding="utf-8"), report), encoding="utf-8")
-    print("regenerated docs/schema.json and README sections")
+    accuracy_path = ROOT / "docs" / "accuracy.md"
+    if report is not None:
+        accuracy_path.write_text(render_accuracy(accuracy_path.read_text(encoding="utf-8"), report), encoding="utf-8")
+    print("regenerated docs/schema.json, README and docs/accuracy.md sections")
     return 0
 
 

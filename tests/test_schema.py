@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from evidex.docgen import render_readme
+from evidex.docgen import render_accuracy, render_readme
 from evidex.export import TABLES, datapackage
 from evidex.models import Measure, Study, arrow_schema, json_schema
 
@@ -37,6 +37,12 @@ def test_readme_generated_sections_in_sync():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     report = json.loads((ROOT / "extracted" / "eval.json").read_text(encoding="utf-8"))
     assert render_readme(readme, report) == readme, "README is stale: run `python -m evidex.docgen`"
+
+
+def test_accuracy_now_tables_in_sync():
+    doc = (ROOT / "docs" / "accuracy.md").read_text(encoding="utf-8")
+    report = json.loads((ROOT / "extracted" / "eval.json").read_text(encoding="utf-8"))
+    assert render_accuracy(doc, report) == doc, "docs/accuracy.md is stale: run `python -m evidex.docgen`"
 
 
 def test_committed_datapackage_matches_models():
