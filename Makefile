@@ -16,6 +16,7 @@ extract: $(STAMP)
 	$(BIN)/evidex run raw --out extracted
 	$(BIN)/evidex eval --extracted extracted > /dev/null
 	$(BIN)/evidex report --out extracted
+	$(BIN)/python -m evidex.docgen
 
 # Two workers (the machine's two cores); the large-input tests start first, one per
 # worker, and the rest fill in (tests/conftest.py).
