@@ -43,9 +43,14 @@ def test_directory_run_on_dask_is_byte_identical_to_local(seed_run, tmp_path):
                                       "--engine", "dask", "--workers", "2", "--quiet"])
     assert result.exit_code == 0, result.output
     for name in ("studies.csv", "measures.csv", "uncovered.csv", "studies.parquet", "measures.parquet",
-                 "uncovered.parquet", "manifest.json"):
+                 "uncovered.parquet"):
         assert (out / name).read_bytes() == (local_out / name).read_bytes(), name
-    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["totals"]["measures"] == 221
+    # The manifest too, but for `raw_dir`: the raw directory relative to each output directory.
+    manifests = [json.loads((d / "manifest.json").read_text(encoding="utf-8")) for d in (out, local_out)]
+    for d, m in zip((out, local_out), manifests, strict=True):
+        assert (d / m.pop("raw_dir")).resolve() == RAW.resolve()
+    assert manifests[0] == manifests[1]
+    assert manifests[0]["totals"]["measures"] == 221
 
 
 @pytest.fixture(scope="module")
