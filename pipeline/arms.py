@@ -105,6 +105,9 @@ class ArmLinker:
         self.larger_first = compiled.larger_first
         self.name_prefix = compiled.name_prefix
         self.background_before = compiled.background_before
+        self.group_joiner = compiled.group_joiner
+        self.clause_break = compiled.clause_break
+        self.conjunctions = compiled.conjunctions
 
     # ----------------------------------------------------------------- mentions
 
@@ -128,7 +131,7 @@ class ArmLinker:
             suffix = f" {noun}" if noun in self.kept_nouns else ""
             plural = m.group().lower().endswith("s")
             named = self._name(words)
-            joined = len(words) >= 3 and words[-2][2].lower() in ("and", "or") and plural
+            joined = len(words) >= 3 and words[-2][2].lower() in self.conjunctions and plural
             if joined and named:  # "the alcohol and mechanical groups", "the A, B and C arms": one group each
                 k = len(words) - 3
                 while k >= 0:
@@ -384,8 +387,8 @@ class ArmLinker:
         return theirs is None or theirs is own
 
     def _crosses_value(self, text: str, start: int, end: int) -> bool:
-        """A clause boundary (";" or a full stop) between a value and a group ends the value's reach."""
-        return bool(regex.search(r"[;]|\.\s", text[start:end]))
+        """A clause boundary (groups.clause_break: ";", a full stop) between a value and a group ends the value's reach."""
+        return self.clause_break.search(text, start, end) is not None
 
     def _contrast(self, text: str, d: Draft, brackets: tuple[int, int] | None, rates: list[Draft], position: dict[int, int],
                   mentions: list[Mention], block: BlockArms) -> str | None:
@@ -449,7 +452,7 @@ class ArmLinker:
         m = self.respectively.search(text, sentence[0], sentence[1])
         if m is None or len(rates) < 2:
             return {}
-        groups = _coordinated(text, mentions)
+        groups = self._coordinated(text, mentions)
         listed: list[Mention] = []
         names: list[str] = []
         if groups:
@@ -479,11 +482,22 @@ class ArmLinker:
         return {d: names[i % len(names)] for i, d in enumerate(taking)}
 
 
+    def _coordinated(self, text: str, mentions: list[Mention]) -> list[tuple[list[str], list[Mention]]]:
+        """Runs of distinct groups joined only by groups.group_joiner ("the alcohol and mechanical groups"):
+        their names in order, and the mentions that make them."""
+        runs: list[list[Mention]] = []
+        for m in mentions:
+            if runs and self.group_joiner.fullmatch(text, runs[-1][-1].end, m.start):
+                runs[-1].append(m)
+            else:
+                runs.append([m])
+        return [(list(dict.fromkeys(x.name for x in r)), r) for r in runs if len({x.name for x in r}) >= 2]
+
     def _listed_before(self, text: str, rates: list[Draft], mentions: list[Mention]) -> dict[Draft, str]:
         """'Response rates in the ketamine and placebo groups were 40% and 20%': a list of groups
         followed in its clause, with no other group between, by a list of as many values."""
         out: dict[Draft, str] = {}
-        for names, listed in _coordinated(text, mentions):
+        for names, listed in self._coordinated(text, mentions):
             if len(names) != len(listed):
                 continue
             end = listed[-1].end
@@ -500,18 +514,6 @@ class ArmLinker:
             if len(run) == len(names):
                 out.update(zip(run, names, strict=True))
         return out
-
-
-def _coordinated(text: str, mentions: list[Mention]) -> list[tuple[list[str], list[Mention]]]:
-    """Runs of distinct groups joined only by "and", "or" or commas ("the alcohol and mechanical groups"):
-    their names in order, and the mentions that make them."""
-    runs: list[list[Mention]] = []
-    for m in mentions:
-        if runs and regex.fullmatch(r"\s*(?:,\s*)?(?:(?:and|or|versus|vs\.?)\s+)?(?:the\s+)?|\s*,\s*", text[runs[-1][-1].end:m.start]):
-            runs[-1].append(m)
-        else:
-            runs.append([m])
-    return [(list(dict.fromkeys(x.name for x in r)), r) for r in runs if len({x.name for x in r}) >= 2]
 
 
 def _start(m: Mention) -> int:

@@ -131,6 +131,9 @@ class ArmTables:
     smaller_first: TimedPattern
     single_arm: TimedPattern
     larger_first: TimedPattern
+    group_joiner: TimedPattern
+    clause_break: TimedPattern
+    conjunctions: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -507,6 +510,9 @@ def _arm_tables(rules: Rules) -> ArmTables:
         smaller_first=rx(f"(?:{vocab.smaller_first})$", "groups.smaller_first"),
         single_arm=rx(vocab.single_arm, "groups.single_arm"),
         larger_first=rx(f"(?:{vocab.larger_first})$", "groups.larger_first"),
+        group_joiner=rx(vocab.group_joiner, "groups.group_joiner"),
+        clause_break=rx(vocab.clause_break, "groups.clause_break"),
+        conjunctions=frozenset(w.lower() for w in vocab.conjunctions),
     )
 
 
