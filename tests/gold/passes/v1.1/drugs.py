@@ -30,16 +30,23 @@ def reconciled() -> dict[str, str | None]:
     """id -> drug: the passes' shared answer, or the decision where they differ."""
     a = yaml.safe_load((HERE / "drug-A.yaml").read_text(encoding="utf-8"))
     b = yaml.safe_load((HERE / "drug-B.yaml").read_text(encoding="utf-8"))
+    return agree(a, b, DECISIONS)
+
+
+def agree(a: dict, b: dict, decisions: dict) -> dict:
+    """key -> answer of two passes over the same keys: their shared answer, else the decision
+    (`decisions[key][0]`); stops on keys only one pass covers, on an undecided difference and
+    on a decision that is no longer needed."""
     if set(a) != set(b):
-        raise SystemExit(f"the drug passes cover different mentions: {sorted(set(a) ^ set(b))}")
+        raise SystemExit(f"the passes cover different items: {sorted(set(a) ^ set(b), key=str)}")
     out = {}
-    for key in sorted(a):
+    for key in sorted(a, key=str):
         if a[key] == b[key]:
-            if key in DECISIONS:
+            if key in decisions:
                 raise SystemExit(f"decision for {key} no longer needed: both passes say {a[key]!r}")
             out[key] = a[key]
-        elif key in DECISIONS:
-            out[key] = DECISIONS[key][0]
+        elif key in decisions:
+            out[key] = decisions[key][0]
         else:
             raise SystemExit(f"undecided: {key}: A {a[key]!r}, B {b[key]!r}")
     return out

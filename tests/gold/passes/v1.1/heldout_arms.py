@@ -12,11 +12,15 @@ needed so far) and rewrites the held-out gold's arms on those types:
 """
 
 import json
+import sys
 from pathlib import Path
 
 import yaml
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from drugs import agree  # noqa: E402 - the drug review's reconciliation, shared
+
 HELDOUT = HERE.parents[2] / "heldout"
 GOLD = HELDOUT / "esketamine-evidence.jsonl"
 TYPES = ("effect_size", "odds_ratio", "hazard_ratio", "risk_ratio", "nnt")
@@ -32,20 +36,7 @@ def _pass(name: str) -> dict[tuple, str | None]:
 
 def reconciled() -> dict[tuple, str | None]:
     """(block, type, text, occurrence) -> arm: the passes' shared answer, or the decision where they differ."""
-    a, b = _pass("A"), _pass("B")
-    if set(a) != set(b):
-        raise SystemExit(f"the passes cover different items: {sorted(set(a) ^ set(b), key=str)}")
-    out = {}
-    for key in sorted(a, key=str):
-        if a[key] == b[key]:
-            if key in DECISIONS:
-                raise SystemExit(f"decision for {key} no longer needed: both passes say {a[key]!r}")
-            out[key] = a[key]
-        elif key in DECISIONS:
-            out[key] = DECISIONS[key][0]
-        else:
-            raise SystemExit(f"undecided: {key}: A {a[key]!r}, B {b[key]!r}")
-    return out
+    return agree(_pass("A"), _pass("B"), DECISIONS)
 
 
 def apply(blocks: list[dict], arms: dict[tuple, str | None]) -> list[dict]:
