@@ -7,6 +7,8 @@ Exit codes (all commands):
   2  usage error (bad option or missing path)
   3  invalid rules: evidex refuses to run (file, line and rule id are printed)
   4  the output directory is locked by another run, or gold is malformed
+  5  the output directory cannot be written (read-only, full, not permitted): one line
+     names the file and the reason; the previous outputs are left as they were
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from .rules import RuleError, load_rules
 app = typer.Typer(
     help="evidex — turn clinical-evidence pages into grounded, analysis-ready tables.\n\n"
     "Exit codes: 0 ok; 1 some input failed / a score is under threshold / something changed (diff); "
-    "2 usage error; 3 invalid rules; 4 output locked or gold malformed.",
+    "2 usage error; 3 invalid rules; 4 output locked or gold malformed; 5 output directory cannot be written.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -91,8 +93,8 @@ def run(
     its tables are partitioned Parquet datasets (OUT_DIR/measures/part-*.parquet, ...).
     """
     from .engines import EngineUnavailable, make_engine
-    from .export import OutputBusy
     from .ingest import list_sources
+    from .outdir import OutputBusy, OutputError
     from .runner import run as do_run
 
     try:
@@ -119,6 +121,11 @@ def run(
         raise _fail(3, f"invalid rules, refusing to run: {err}") from err
     except OutputBusy as err:
         raise _fail(4, str(err)) from err
+    except OutputError as err:
+        raise _fail(5, str(err)) from err
+
+    for w in summary.warnings:
+        _say(console, "warning:", "yellow", w)
 
     for o in summary.outcomes:
         for w in o.warnings:

@@ -18,8 +18,8 @@ from .cli import _fail, _say, console
 from .corpus import CorpusError
 from .corpus_run import run_corpus
 from .engines import Engine
-from .export import OutputBusy
 from .models import MEASURE_TYPES
+from .outdir import OutputBusy
 from .rules import RuleError
 
 MAX_LISTED = 50  # rejected records printed one by one; all of them are in manifest.json

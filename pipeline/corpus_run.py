@@ -43,8 +43,9 @@ from . import __version__
 from .compiled import CompiledRules
 from .corpus import Corpus, Record
 from .engines import Engine, Future, worker_rules
-from .export import OutputLock, dump_json
+from .export import dump_json
 from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
+from .outdir import OutputLock
 from .record import RecordOutcome, extract_record
 from .rules import load_rules
 from .runner import _cache_key, _long_lived

@@ -69,7 +69,23 @@ def _read_manifest(directory: Path) -> dict[str, Any]:
         raise UnreadableTables(f"{path}: cannot read: {err}") from err
     if not isinstance(manifest, dict):
         raise UnreadableTables(f"{path}:1: expected a JSON object")
+    _check_manifest_shape(path, manifest)
     return manifest
+
+
+def _check_manifest_shape(path: Path, manifest: dict[str, Any]) -> None:
+    """The parts of a manifest the report reads, in the shape `evidex run` writes them;
+    UnreadableTables naming the key otherwise (a hand-edited or foreign manifest)."""
+    sources = manifest.get("sources", {})
+    if not isinstance(sources, dict):
+        raise UnreadableTables(f"{path}: 'sources' is a {type(sources).__name__}, expected an object of sources")
+    for source, entry in sources.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256", ""), str | None):
+            raise UnreadableTables(f"{path}: sources[{json.dumps(source, ensure_ascii=False)}] is not a source entry "
+                                   "(an object with a sha256 string)")
+    for key in ("rules_sha256", "evidex_version"):
+        if not isinstance(manifest.get(key, ""), str | None):
+            raise UnreadableTables(f"{path}: '{key}' is a {type(manifest[key]).__name__}, expected a string")
 
 
 def collapse(s: str) -> str:
@@ -205,7 +221,11 @@ def _grouped(path: Path) -> Iterator[tuple[str, _Rows]]:
     of fields differs from the header's."""
     if not path.exists():
         return
-    with open(path, encoding="utf-8", newline="") as fh:
+    try:
+        fh = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed by the with below
+    except OSError as err:  # e.g. a directory named studies.csv
+        raise UnreadableTables(f"{path}: cannot read: {err.strerror or err}") from err
+    with fh:
         reader = csv.reader(fh)
         try:
             header = next(reader, None)

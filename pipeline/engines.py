@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .compiled import CompiledRules
+from .workers import new_pool
 
 ENGINES = ("local", "dask")
 
@@ -86,14 +87,14 @@ class _ProcessPool:
 
 @dataclass
 class LocalEngine:
-    """`jobs` worker processes on this machine (concurrent.futures)."""
+    """`jobs` worker processes on this machine (concurrent.futures, `pipeline.workers.new_pool`)."""
 
     jobs: int = 2
 
     @contextmanager
     def open(self, rules: CompiledRules) -> Iterator[Pool]:
-        with ProcessPoolExecutor(max_workers=self.jobs, initializer=init_worker,
-                                 initargs=(str(rules.rules_dir),)) as executor:
+        # Spawned and guarded to die with this process: no worker can keep the output lock.
+        with new_pool(self.jobs, init_worker, (str(rules.rules_dir),)) as executor:
             yield _ProcessPool(executor, self.jobs)
 
 

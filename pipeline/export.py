@@ -1,10 +1,8 @@
 """Stage 6 — export: rows → `extracted/*.csv` + `*.parquet`, atomically and deterministically.
 
 `TableWriter` streams rows of one model into a CSV and a Parquet file (explicit Arrow
-schema from the model, so an all-null column keeps its type) in a staging directory;
-`publish` then moves every staged file over the old outputs with `os.replace`. A run
-that fails before `publish` leaves the previous `extracted/` untouched. `OutputLock`
-refuses a second run on the same output directory while one is running.
+schema from the model, so an all-null column keeps its type) in a staging directory,
+which `pipeline.outdir` publishes (and locks) by its crash-safe protocol.
 
 CSV format: UTF-8, header row, `,` separator, `\\n` line ends, empty cell for null,
 `true`/`false` for booleans, floats in Python's shortest round-trip form.
@@ -17,12 +15,10 @@ index into `manifest.json`, and `pipeline.diff` uses it to skip unchanged source
 from __future__ import annotations
 
 import csv
-import fcntl
 import hashlib
 import io
 import json
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,10 +48,6 @@ TABLES: dict[str, tuple[type[BaseModel], str]] = {
     "uncovered": (Uncovered, ""),
 }
 ROW_GROUP = 10_000  # rows buffered per Parquet row group: bounds memory
-
-
-class OutputBusy(Exception):
-    """Another evidex run holds the output directory."""
 
 
 def csv_cell(v: Any) -> str:
@@ -269,55 +261,6 @@ def write_text_atomic(path: Path, content: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-
-
-class Staging:
-    """A staging directory inside the output directory; `publish` renames its files into place."""
-
-    def __init__(self, out_dir: Path):
-        self.out_dir = out_dir
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.path = out_dir / f".staging-{os.getpid()}"
-        if self.path.exists():
-            shutil.rmtree(self.path)
-        self.path.mkdir()
-
-    def publish(self) -> list[str]:
-        names = sorted(p.name for p in self.path.iterdir())
-        for name in names:
-            os.replace(self.path / name, self.out_dir / name)
-        self.path.rmdir()
-        return names
-
-    def discard(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
-class OutputLock:
-    """An exclusive, non-blocking lock on <out_dir>/.lock (released when the process ends)."""
-
-    def __init__(self, out_dir: Path):
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.path = out_dir / ".lock"
-        self._fh: io.TextIOWrapper | None = None
-
-    def __enter__(self) -> OutputLock:
-        self._fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
-        try:
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as err:
-            self._fh.close()
-            raise OutputBusy(f"{self.out_dir_name}: another evidex run is writing here (lock {self.path})") from err
-        return self
-
-    @property
-    def out_dir_name(self) -> str:
-        return str(self.path.parent)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fh:
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
-            self._fh.close()
 
 
 def write_schema_docs(docs_dir: Path) -> None:

@@ -1,11 +1,14 @@
 """`evidex run`: every `*.txt` under a raw directory → the tables in an output directory.
 
 Order of work: load and validate the rules (refuse to run on invalid rules) → take the
-output lock → for each source in sorted order, reuse the cached result when the
-source bytes, the rules and the evidex version are unchanged, else ingest and process
+output lock → finish or undo a publish a crashed run left (`pipeline.outdir.recover`) →
+for each source in sorted order, reuse the cached result when the source bytes, the
+rules, evidex's code and the library versions are unchanged, else ingest and process
 it (a bad file is reported with file, line and problem, and the others still run) →
-stream rows into staged tables → manifest, data package, change report → publish all
-staged files at once. A failure before publishing leaves the previous outputs intact.
+stream rows into staged tables → manifest, data package, change report → publish the
+staged files by the journaled protocol of `pipeline.outdir`. A failure before the
+journal is written leaves the previous outputs intact; one after it is completed by
+the next run.
 
 The manifest carries an index of the CSVs: each table's size and sha256 (`tables`) and,
 per source, the byte range and sha256 of its rows in each CSV (`sources[src]["csv"]`).
@@ -34,9 +37,7 @@ from .engines import Engine, LocalEngine, worker_rules
 from .export import (
     TABLES,
     CsvSlice,
-    OutputLock,
     RenderedRows,
-    Staging,
     TableWriter,
     datapackage,
     dump_json,
@@ -44,10 +45,13 @@ from .export import (
     render_records,
     unpack,
 )
+from .faults import die_at
 from .history import keep_history, rule_file_digests, stage_changes
-from .ingest import InputError, list_sources, read_source
+from .ingest import InputError, list_sources, printable, read_source
 from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
+from .outdir import OutputError, OutputLock, Staging, recover
 from .rules import load_rules
+from .workers import Workers
 
 CACHE_DIR = ".cache"
 LOCAL_ARTEFACTS = ("changes.json", "report.html")  # describe this run vs the previous local state
@@ -75,6 +79,7 @@ class RunSummary:
     outcomes: list[SourceOutcome]
     rules_sha256: str
     changes: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)  # about the run, not one source
 
     @property
     def failed(self) -> list[SourceOutcome]:
@@ -98,8 +103,24 @@ def _code_digest() -> str:
 CODE_DIGEST = _code_digest()
 
 
-def _cache_key(source: str, sha256: str, rules: CompiledRules) -> str:
-    return hashlib.sha256(f"{source}\0{sha256}\0{rules.digest}\0{CODE_DIGEST}".encode()).hexdigest()
+def library_versions() -> str:
+    """The versions of the libraries whose behaviour shapes a source's rows: spaCy
+    (tokens), regex (every rule), pyarrow (the cached Arrow tables). Read at each call,
+    so an upgrade inside a long-lived process is seen too."""
+    import pyarrow
+    import regex
+    import spacy
+
+    return f"spacy {spacy.__version__}; regex {regex.__version__}; pyarrow {pyarrow.__version__}"
+
+
+def _cache_key(source: str, sha256: str, rules: CompiledRules, libraries: str | None = None) -> str:
+    """The cache entry name of one source's result: its path, the sha256 of the bytes
+    that were processed, the rules, evidex's own code and the library versions
+    (`library_versions()` unless given)."""
+    if libraries is None:
+        libraries = library_versions()
+    return hashlib.sha256(f"{source}\0{sha256}\0{rules.digest}\0{CODE_DIGEST}\0{libraries}".encode()).hexdigest()
 
 
 Tables = dict[str, RenderedRows]  # one source's rows, per table
@@ -134,6 +155,7 @@ def _long_lived(rules: CompiledRules) -> Iterator[None]:
 
 def _process_path(path: str, raw_dir: str) -> tuple[SourceOutcome, Tables | None]:
     """A pool worker's task: `process_file` with the rules the worker loaded once."""
+    die_at("worker", Path(path).relative_to(raw_dir).as_posix())
     return process_file(Path(path), Path(raw_dir), worker_rules())
 
 
@@ -173,19 +195,26 @@ def _source_digest(path: Path) -> str:
 
 
 def _results(paths: list[Path], raw_dir: Path, rules: CompiledRules, cache_dir: Path | None, jobs: int, read_cache: bool = True,
-             engine: Engine | None = None) -> Generator[tuple[SourceOutcome, Tables | None], None, None]:
+             engine: Engine | None = None, warnings: list[str] | None = None
+             ) -> Generator[tuple[SourceOutcome, Tables | None], None, None]:
     """Outcomes in source order; cached ones are read back (unless read_cache is off), the rest
-    processed here, in `jobs` local processes, or on `engine`'s workers (e.g. Dask)."""
+    processed here, in `jobs` local processes, or on `engine`'s workers (e.g. Dask).
+
+    A source's result is cached under the sha256 of the bytes it was processed from
+    (`SourceOutcome.sha256`, computed by `read_source` from its one read of the file),
+    never under the digest taken here to look the cache up: a file edited in between
+    is then stored under its new content, and the old digest's entry stays true.
+    `warnings` receives what the run as a whole should say (a worker that died).
+    """
+    libraries = library_versions()
     todo: list[tuple[int, Path]] = []
     cached: dict[int, Path] = {}  # read when its turn comes: memory stays flat in N
-    key_of: dict[int, str] = {}  # also for cached entries: a damaged one is written anew
     for i, path in enumerate(paths):
-        if cache_dir is not None:
+        if cache_dir is not None and read_cache:
             try:
                 rel = path.relative_to(raw_dir).as_posix()
-                key = key_of[i] = _cache_key(rel, _source_digest(path), rules)
-                hit = cache_dir / f"{key}.bin"
-                if read_cache and hit.exists():
+                hit = cache_dir / f"{_cache_key(rel, _source_digest(path), rules, libraries)}.bin"
+                if hit.exists():
                     cached[i] = hit
                     continue
             except (OSError, UnicodeEncodeError):
@@ -204,40 +233,50 @@ def _results(paths: list[Path], raw_dir: Path, rules: CompiledRules, cache_dir: 
         outcome.cached = True
         return outcome, tables
 
-    def store(key: str | None, outcome: SourceOutcome, tables: Tables | None) -> None:
-        if cache_dir is None or key is None or tables is None:
+    def store(outcome: SourceOutcome, tables: Tables | None) -> None:
+        if cache_dir is None or tables is None or outcome.sha256 is None:
             return
+        key = _cache_key(outcome.source, outcome.sha256, rules, libraries)
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cache_dir / f".{key}.tmp-{os.getpid()}"
         header = {"outcome": outcome.__dict__ | {"cached": False},
                   "csv": {name: t.csv for name, t in tables.items()}}
-        tmp.write_bytes(pack(header, [tables[name].table for name in TABLES]))
-        os.replace(tmp, cache_dir / f"{key}.bin")
+        try:
+            tmp.write_bytes(pack(header, [tables[name].table for name in TABLES]))
+            os.replace(tmp, cache_dir / f"{key}.bin")
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
 
     path_of = dict(enumerate(paths))
 
     def inline(i: int) -> tuple[SourceOutcome, Tables | None]:
         outcome, tables = process_file(path_of[i], raw_dir, rules)
-        store(key_of.get(i), outcome, tables)
+        store(outcome, tables)
         return outcome, tables
 
     if (engine is not None and todo) or (jobs > 1 and len(todo) > 1):
-        with (engine or LocalEngine(jobs)).open(rules) as pool:
-            window = max(2, pool.workers * 4)  # results ahead of the writer stay bounded
-            pending: dict[int, Any] = {}
+        with Workers(engine or LocalEngine(jobs), rules, _process_path) as workers:
+            window = max(2, workers.slots * 4)  # results ahead of the writer stay bounded
             todo_iter = iter(todo)
             for i in range(len(paths)):
-                while len(pending) < window:
+                while len(workers) < window:
                     nxt = next(todo_iter, None)
                     if nxt is None:
                         break
-                    pending[nxt[0]] = pool.submit(_process_path, str(nxt[1]), str(raw_dir))
+                    workers.submit(nxt[0], str(nxt[1]), str(raw_dir))
                 if i in cached:
                     yield load(i) or inline(i)
                     continue
-                outcome, tables = pending.pop(i).result()
-                store(key_of.get(i), outcome, tables)
-                yield outcome, tables
+                result, died = workers.result(i)
+                if result is None:
+                    rel = printable(path_of[i].relative_to(raw_dir).as_posix())
+                    yield SourceOutcome(source=rel, error=f"{rel}: {died}"), None
+                    continue
+                store(*result)
+                yield result
+            if warnings is not None:
+                warnings.extend(workers.warnings)
         return
     # Engines are built (and frozen) only when a source is processed here: a run that
     # finds every source cached needs none.
@@ -283,8 +322,10 @@ def manifest(outcomes: list[SourceOutcome], rules: CompiledRules, tables: dict[s
 def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: bool = False, jobs: int = 1,
         on_source: Callable[[SourceOutcome], None] | None = None, paths: list[Path] | None = None,
         fail_after_tables: bool = False, engine: Engine | None = None) -> RunSummary:
-    """Process every source under raw_dir into out_dir. Raises RuleError / OutputBusy.
+    """Process every source under raw_dir into out_dir; returns the run's summary.
 
+    Raises RuleError (invalid rules), OutputBusy (another run holds out_dir) or
+    OutputError (out_dir cannot be written: read-only, full, not permitted).
     `engine` (`pipeline.engines`) runs the extraction on its workers instead of `jobs`
     local processes; the tables are the same bytes either way.
     """
@@ -293,46 +334,64 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"{raw_dir}: raw directory not found")
     paths = sorted(paths if paths is not None else list_sources(raw_dir), key=lambda p: p.relative_to(raw_dir).as_posix())
-    with OutputLock(out_dir):
-        cache_dir = out_dir / CACHE_DIR
-        staging = Staging(out_dir)
-        try:
-            writers = {name: TableWriter(staging.path, name, model) for name, (model, _) in TABLES.items()}
-            outcomes = []
-            csv_index: dict[str, dict[str, CsvSlice]] = {}  # source → table → where its rows went
-            # closing(): the generator's cleanup (unfreezing the collector) runs even if a write fails.
-            with closing(_results(paths, raw_dir, rules, cache_dir, jobs, read_cache=not force, engine=engine)) as results:
-                for outcome, tables in results:
-                    if tables is not None:
-                        _fill_counts(outcome, tables)
-                        csv_index[outcome.source] = {name: writer.write_rendered(tables[name]) for name, writer in writers.items()}
-                    outcomes.append(outcome)
-                    if on_source:
-                        on_source(outcome)
-            for writer in writers.values():
-                writer.close()
-            if fail_after_tables:  # test hook: a crash after the tables are staged
-                raise RuntimeError("injected failure after staging the tables")
-            table_digests = {name: {"csv_bytes": w.csv_bytes, "csv_sha256": w.csv_sha256} for name, w in writers.items()}
-            (staging.path / "manifest.json").write_text(dump_json(manifest(outcomes, rules, table_digests, csv_index,
-                                                                                 os.path.relpath(raw_dir, out_dir))),
-                                                        encoding="utf-8")
-            (staging.path / "datapackage.json").write_text(dump_json(datapackage()), encoding="utf-8")
+    run_warnings: list[str] = []
+    committed = False
+    try:
+        with OutputLock(out_dir):
+            run_warnings += recover(out_dir)  # a crashed run's publish is finished or undone first
+            staging = Staging(out_dir)
             try:
-                changes = diff_dirs(out_dir, staging.path)
-            except UnreadableTables as err:
-                # Damaged previous outputs must not block a new run: it replaces them, and
-                # the change report says why it has nothing to compare.
-                changes = {"error": f"previous outputs unreadable, nothing compared: {err}",
-                           "summary": {}, "changed": None, "studies": [], "measures": []}
-            changes["old"], changes["new"] = "previous run", "this run"
-            stage_changes(out_dir, staging.path, changes, rules.rules_dir)
-            staging.publish()
-            keep_history(out_dir, changes)
-        except BaseException:
-            staging.discard()
-            raise
-    return RunSummary(out_dir=out_dir, outcomes=outcomes, rules_sha256=rules.digest, changes=changes)
+                outcomes, changes = _stage(paths, raw_dir, rules, out_dir, staging.path, jobs, force, on_source,
+                                           fail_after_tables, run_warnings, engine)
+                staging.publish()
+                run_warnings += staging.warnings
+                keep_history(out_dir, changes)
+            except BaseException:
+                committed = staging.committed
+                staging.discard()
+                raise
+    except OSError as err:  # read-only, full, not permitted: one line, not a traceback
+        raise OutputError(out_dir, err, committed) from err
+    return RunSummary(out_dir=out_dir, outcomes=outcomes, rules_sha256=rules.digest, changes=changes, warnings=run_warnings)
+
+
+def _stage(paths: list[Path], raw_dir: Path, rules: CompiledRules, out_dir: Path, staged: Path, jobs: int, force: bool,
+           on_source: Callable[[SourceOutcome], None] | None, fail_after_tables: bool, warnings: list[str],
+           engine: Engine | None) -> tuple[list[SourceOutcome], dict[str, Any]]:
+    """Write every output of the run into the staging directory `staged`; returns the
+    outcomes and the change report against the outputs now in `out_dir`."""
+    writers = {name: TableWriter(staged, name, model) for name, (model, _) in TABLES.items()}
+    outcomes = []
+    csv_index: dict[str, dict[str, CsvSlice]] = {}  # source → table → where its rows went
+    # closing(): the generator's cleanup (unfreezing the collector) runs even if a write fails.
+    with closing(_results(paths, raw_dir, rules, out_dir / CACHE_DIR, jobs, read_cache=not force,
+                          engine=engine, warnings=warnings)) as results:
+        for outcome, tables in results:
+            if tables is not None:
+                _fill_counts(outcome, tables)
+                csv_index[outcome.source] = {name: writer.write_rendered(tables[name]) for name, writer in writers.items()}
+            outcomes.append(outcome)
+            if on_source:
+                on_source(outcome)
+    for writer in writers.values():
+        writer.close()
+    if fail_after_tables:  # test hook: a crash after the tables are staged
+        raise RuntimeError("injected failure after staging the tables")
+    table_digests = {name: {"csv_bytes": w.csv_bytes, "csv_sha256": w.csv_sha256} for name, w in writers.items()}
+    (staged / "manifest.json").write_text(dump_json(manifest(outcomes, rules, table_digests, csv_index,
+                                                             os.path.relpath(raw_dir, out_dir))), encoding="utf-8")
+    (staged / "datapackage.json").write_text(dump_json(datapackage()), encoding="utf-8")
+    try:
+        changes = diff_dirs(out_dir, staged)
+    except UnreadableTables as err:
+        # Damaged previous outputs must not block a new run: it replaces them, and
+        # the change report says why it has nothing to compare.
+        warnings.append(f"previous outputs unreadable, treated as no previous run: {err}")
+        changes = {"error": f"previous outputs unreadable, nothing compared: {err}",
+                   "summary": {}, "changed": None, "studies": [], "measures": []}
+    changes["old"], changes["new"] = "previous run", "this run"
+    stage_changes(out_dir, staged, changes, rules.rules_dir)
+    return outcomes, changes
 
 
 _Row = TypeVar("_Row", bound=BaseModel)

@@ -23,8 +23,8 @@ import pytest
 from typer.testing import CliRunner
 
 from evidex.cli import app
-from evidex.export import OutputBusy, OutputLock
 from evidex.ingest import InputError, decode_source
+from evidex.outdir import OutputBusy, OutputLock
 from evidex.runner import run
 
 from conftest import RAW, ROOT, SEED

@@ -54,6 +54,7 @@ def test_a_fully_cached_run_builds_and_freezes_nothing(seed_text, tmp_path):
 
 def test_a_failing_write_still_unfreezes(seed_text, tmp_path, monkeypatch):
     from evidex import runner
+    from evidex.outdir import OutputError
 
     def broken_write(self, rendered):
         raise OSError("disk full")
@@ -62,6 +63,6 @@ def test_a_failing_write_still_unfreezes(seed_text, tmp_path, monkeypatch):
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "page.txt").write_text(seed_text, encoding="utf-8")
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="cannot write the outputs \\(disk full\\)"):
         run(raw, tmp_path / "out", force=True)
     assert gc.get_freeze_count() == 0
