@@ -1,6 +1,8 @@
 """evidex benchmark: throughput and memory, side by side with the right bounds, in one run.
 
     python bench/run.py [--pages 2000] [--seed 7] [--sample 20]
+    python bench/run.py --big-page-mb 50      # one large page (the reliability limit)
+    python bench/run.py --short-rows-kb 600   # one page of many short rows
 
 Builds a corpus of N pages from raw/*.txt with every number varied (fixed seed), then
 measures, each in its own process so peak RSS is per task:
@@ -54,6 +56,17 @@ def build_corpus(pages: int, seed: int, out: Path) -> tuple[int, int]:
         (out / f"page-{i:05d}.txt").write_text(page, encoding="utf-8", newline="")
         total += len(page.encode("utf-8"))
     return pages, total
+
+
+def short_rows_page(size: int) -> str:
+    """A page of short study rows (a title, one rate with its time, a one-word
+    conclusion) of about `size` bytes: many blocks and rows per source byte."""
+    rows, total, i = ["Study\nFindings\nConclusion\n"], 0, 0
+    while total < size:
+        row = f"Trial {i}\nResponse {i % 90 + 5}% at {i % 12 + 1} weeks.\nWorked.\n"
+        rows.append(row)
+        total, i = total + len(row), i + 1
+    return "".join(rows)
 
 
 def child(task: str, corpus: str, out: str, sample: int) -> dict:
@@ -113,6 +126,8 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=20, help="pages for quantulum3")
     ap.add_argument("--skip-quantulum", action="store_true")
     ap.add_argument("--big-page-mb", type=int, default=0, help="only measure one page of this size (the reliability limit)")
+    ap.add_argument("--short-rows-kb", type=int, default=0,
+                    help="only measure one page of this many kB of short study rows (memory per source byte)")
     ap.add_argument("--child")
     ap.add_argument("--corpus")
     ap.add_argument("--out")
@@ -121,23 +136,31 @@ def main() -> int:
         print(json.dumps(child(args.child, args.corpus, args.out, args.sample)))
         return 0
 
-    if args.big_page_mb:
-        seed_text = (ROOT / "raw" / "ketamine-research.txt").read_bytes().decode("utf-8")
-        head_end = seed_text.index("Conclusion\n") + len("Conclusion\n")
-        body = seed_text[head_end:].rstrip("\n") + "\n"
+    if args.big_page_mb or args.short_rows_kb:
         big = CORPUS / "big"
         if big.exists():
             shutil.rmtree(big)
         big.mkdir(parents=True)
-        target = args.big_page_mb * 1_000_000
-        (big / "big.txt").write_text(seed_text[:head_end] + body * (target // len(body.encode()) + 1), encoding="utf-8", newline="")
+        if args.big_page_mb:
+            seed_text = (ROOT / "raw" / "ketamine-research.txt").read_bytes().decode("utf-8")
+            head_end = seed_text.index("Conclusion\n") + len("Conclusion\n")
+            body = seed_text[head_end:].rstrip("\n") + "\n"
+            target = args.big_page_mb * 1_000_000
+            page, key = seed_text[:head_end] + body * (target // len(body.encode()) + 1), "big_page"
+        else:
+            page, key = short_rows_page(args.short_rows_kb * 1000), "short_rows"
+        (big / "big.txt").write_text(page, encoding="utf-8", newline="")
+        shutil.rmtree(CORPUS / "out-big", ignore_errors=True)  # no previous run to compare or cache to reuse
         result = spawn("bigpage", big, CORPUS / "out-big")
-        result["megabytes"] = round(result["bytes"] / 1e6, 1)
+        result["megabytes"] = round(result["bytes"] / 1e6, 3)
         result["mb_per_s"] = round(result["bytes"] / 1e6 / result["seconds"], 3)
+        result["rss_bytes_per_source_byte"] = round(result["peak_rss_mb"] * 2**20 / result["bytes"])
+        cache = sorted((CORPUS / "out-big" / ".cache").glob("*.bin"))
+        result["cache_entry_mb"] = round(cache[0].stat().st_size / 1e6, 1) if cache else None
         print(json.dumps(result))
         path = ROOT / "bench" / "results.json"
         data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        data["big_page"] = result
+        data[key] = result
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         return 0
 

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from . import __version__
-from .build import SourceResult, process_text
+from .build import SourceResult, process_parts
 from .compiled import CompiledRules
 from .diff import UnreadableTables, diff_dirs
 from .engines import Engine, LocalEngine, worker_rules
@@ -167,15 +167,31 @@ def process_file(path: Path, raw_dir: Path, rules: CompiledRules) -> tuple[Sourc
         return SourceOutcome(source=err.path, error=str(err)), None
     outcome = SourceOutcome(source=src.source, sha256=src.sha256, size_bytes=src.size_bytes, encoding=src.encoding,
                             warnings=list(src.warnings))
+    parts: dict[str, list[RenderedRows]] = {name: [] for name in TABLES}
+    warnings: list[str] = []
     try:
-        result = process_text(src.source, src.text, rules)
+        # Rows are rendered part by part and their models dropped: memory per page is
+        # its rendered rows plus one part's models (docs/reliability.md, Limits).
+        for part in process_parts(src.source, src.text, rules):
+            outcome.layout = part.layout
+            warnings += part.warnings
+            for name, rendered in _rendered(part).items():
+                parts[name].append(rendered)
+            del part
     except Exception as err:  # noqa: BLE001 - one bad page must not stop the others
         outcome.error = f"{src.source}: internal error while processing: {type(err).__name__}: {err}"
         return outcome, None
-    tables = _rendered(result)
-    outcome.layout = result.layout
-    outcome.warnings += result.warnings
-    return outcome, tables
+    outcome.warnings += warnings
+    return outcome, {name: _joined(rendered) for name, rendered in parts.items()}
+
+
+def _joined(parts: list[RenderedRows]) -> RenderedRows:
+    """One table's rows of a page from its parts' (the same CSV text and values)."""
+    if len(parts) == 1:
+        return parts[0]
+    import pyarrow as pa
+
+    return RenderedRows("".join(p.csv for p in parts), pa.concat_tables([p.table for p in parts]))
 
 
 def _fill_counts(outcome: SourceOutcome, tables: Tables) -> None:
