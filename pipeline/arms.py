@@ -29,6 +29,7 @@ Names are lower case.
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
@@ -503,12 +504,15 @@ class ArmLinker:
             end = listed[-1].end
             after = bisect_left(mentions, end, key=_start)
             limit = mentions[after].start if after < len(mentions) else len(text)
-            chain = [d for d in rates if end <= d.start and d.end <= limit]
-            if not chain or self._crosses_value(text, end, chain[0].start):
+            # The values after the list, up to the next group: found by bisection, not a scan of
+            # every rate per list (linear on huge sentences).
+            i = bisect_left(rates, end, key=_draft_start)
+            if i == len(rates) or rates[i].end > limit or self._crosses_value(text, end, rates[i].start):
                 continue
-            run = [chain[0]]
-            for d in chain[1:]:
-                if not (self.list_joiner.fullmatch(text, run[-1].end, d.start) or self.versus.fullmatch(text, run[-1].end, d.start)):
+            run = [rates[i]]
+            for d in itertools.islice(rates, i + 1, None):
+                if d.end > limit or not (self.list_joiner.fullmatch(text, run[-1].end, d.start)
+                                         or self.versus.fullmatch(text, run[-1].end, d.start)):
                     break
                 run.append(d)
             if len(run) == len(names):
@@ -518,3 +522,7 @@ class ArmLinker:
 
 def _start(m: Mention) -> int:
     return m.start
+
+
+def _draft_start(d: Draft) -> int:
+    return d.start

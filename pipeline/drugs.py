@@ -193,8 +193,11 @@ class DrugLinker:
                     out[id(d)] = m.name
         return out
 
-    def _amount_word(self, text: str, d: Draft, taken: set[int]) -> str | None:
-        """What the amount is of when a word, not a drug name, follows it (see `AmountWordRule`)."""
+    def _amount_word(self, text: str, d: Draft, taken: set[int], defined: dict[str, bool]) -> str | None:
+        """What the amount is of when a word, not a drug name, follows it (see `AmountWordRule`).
+
+        `defined`: per abbreviation, whether the text defines it in brackets (filled as asked,
+        so the text is searched once per abbreviation, not once per amount)."""
         rule = self.amount_word
         if rule is None:
             return None
@@ -204,8 +207,11 @@ class DrugLinker:
         if m.group("noun") and m.group("noun").lower() not in rule.stop_words:
             return m.group("noun").lower()
         abbr = m.group("abbr")
-        if abbr and m.start("abbr") not in taken and f"({abbr})" in text:
-            return abbr.lower()
+        if abbr and m.start("abbr") not in taken:
+            if abbr not in defined:
+                defined[abbr] = f"({abbr})" in text
+            if defined[abbr]:
+                return abbr.lower()
         return m.group("name").lower() if m.group("name") else None
 
     def _in_bracket(self, text: str, d: Draft, names: list[DrugMention], starts: list[int]) -> str | None:
@@ -226,10 +232,12 @@ class DrugLinker:
         return None
 
     def drug_of(self, text: str, d: Draft, names: list[DrugMention], starts: list[int] | None = None,
-                listed: dict[int, str] | None = None, taken: set[int] | None = None) -> str | None:
+                listed: dict[int, str] | None = None, taken: set[int] | None = None,
+                defined: dict[str, bool] | None = None) -> str | None:
         """The drug of one dose or route among the names of its sentence (`starts`: their starts), or None.
 
-        `listed`: amounts mapped to a list of names (see `_listed`); `taken`: where other values start."""
+        `listed`: amounts mapped to a list of names (see `_listed`); `taken`: where other values start;
+        `defined`: the abbreviations memo of `_amount_word`, shared by one text's values."""
         if starts is None:
             starts = [m.start for m in names]
         for step in self.order.get(d.type, ()):
@@ -249,7 +257,7 @@ class DrugLinker:
                 if i < len(names) and self.joiner.fullmatch(text, d.end, names[i].start):
                     return self._named(text, names, i)
             elif step == "amount_word":
-                word = self._amount_word(text, d, taken or set())
+                word = self._amount_word(text, d, taken or set(), {} if defined is None else defined)
                 if word is not None:
                     return word
             elif step == "before":
@@ -268,9 +276,10 @@ class DrugLinker:
                 sentence = d.extra["sentence"]
                 by_sentence.setdefault((sentence.start, sentence.end), []).append(d)
         taken = {d.start for d in drafts}
+        defined: dict[str, bool] = {}
         for (start, end), items in by_sentence.items():
             names = self.mentions(text, start, end)
             starts = [m.start for m in names]
             listed = self._listed(text, [d for d in items if d.type == "dose"], names) if names else {}
             for d in items:
-                d.drug = self.drug_of(text, d, names, starts, listed, taken)
+                d.drug = self.drug_of(text, d, names, starts, listed, taken, defined)
