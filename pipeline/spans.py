@@ -79,8 +79,19 @@ class Partition:
 
 def enclosing_brackets(text: str, start: int, end: int, reach: int = 300) -> tuple[int, int] | None:
     """(open, close) of the innermost round brackets around text[start:end] within `reach` characters and one line, if any."""
+    # Each side is cut at its first newline and skipped when it holds no bracket that could
+    # close it: `str.find` instead of a character loop for the common value outside brackets.
+    lo = max(0, start - reach)
+    lo = max(lo, text.rfind("\n", lo, start) + 1)
+    if text.find("(", lo, start) == -1:
+        return None
+    hi = min(len(text), end + reach)
+    newline = text.find("\n", end, hi)
+    hi = hi if newline == -1 else newline
+    if text.find(")", end, hi) == -1:
+        return None
     depth, open_at = 0, None
-    for i in range(start - 1, max(-1, start - 1 - reach), -1):
+    for i in range(start - 1, lo - 1, -1):
         if text[i] == ")":
             depth += 1
         elif text[i] == "(":
@@ -88,18 +99,14 @@ def enclosing_brackets(text: str, start: int, end: int, reach: int = 300) -> tup
                 open_at = i
                 break
             depth -= 1
-        elif text[i] == "\n":
-            return None
     if open_at is None:
         return None
     depth = 0
-    for j in range(end, min(len(text), end + reach)):
+    for j in range(end, hi):
         if text[j] == "(":
             depth += 1
         elif text[j] == ")":
             if depth == 0:
                 return open_at, j
             depth -= 1
-        elif text[j] == "\n":
-            return None
     return None

@@ -33,12 +33,29 @@ class RuleTimeout(TimeoutError):
 class TimedPattern:
     """A compiled `regex` pattern whose every call runs with `timeout=` and names `rule` on a timeout."""
 
-    __slots__ = ("compiled", "groupindex", "pattern", "rule", "timeout")
+    __slots__ = ("_anchored", "compiled", "groupindex", "pattern", "rule", "timeout")
 
     def __init__(self, compiled: regex.Pattern, rule: str, timeout: float = MATCH_TIMEOUT_S):
         self.compiled, self.rule, self.timeout = compiled, rule, timeout
         self.pattern: str = compiled.pattern
         self.groupindex = compiled.groupindex
+        self._anchored: regex.Pattern | None = None
+
+    def anchored(self) -> regex.Pattern:
+        """The pattern as `match` runs it: the same matches, without the `regex` package's
+        required-string prescan.
+
+        For a pattern holding a literal ("\\s+alone\\b"), `regex` first searches the
+        literal from `pos` to `endpos` — the rest of the text — before matching at
+        `pos`: one `match` costs O(len(text)), and a `match` per value of a 5 MB sentence
+        is quadratic. A branch that can never match (`|(?!)`) leaves the pattern's
+        matches, groups and flags as they are but stops the package from deriving a
+        required string. In verbose mode a newline first ends a trailing comment.
+        """
+        if self._anchored is None:  # compiled once, on first use
+            close = "\n)" if self.compiled.flags & regex.VERBOSE else ")"
+            self._anchored = regex.compile(f"(?:{self.pattern}{close}|(?!)", self.compiled.flags)
+        return self._anchored
 
     @property
     def flags(self) -> int:
@@ -53,7 +70,7 @@ class TimedPattern:
 
     def match(self, string: str, pos: int | None = None, endpos: int | None = None, *, timeout: float | None = None) -> regex.Match | None:
         try:
-            return self.compiled.match(string, pos, endpos, timeout=timeout or self.timeout)
+            return (self._anchored or self.anchored()).match(string, pos, endpos, timeout=timeout or self.timeout)
         except TimeoutError as err:
             raise RuleTimeout(self.rule, timeout or self.timeout) from err
 
