@@ -66,6 +66,9 @@ class BlockArms:
     order: list[str]  # distinct arm names in order of first mention
     first_treatment: str | None = None  # the first arm named that is not a comparator
     uncontrolled_treatment: str | None = None  # first_treatment, where the block says it has one arm
+    # The groups of the last sentence whose shares named two or more, in order: what a later
+    # "the rates were 10.2%, 9.7% and 6.7%, respectively" refers to. Set by `ArmLinker.assign`.
+    recent: list[str] = field(default_factory=list)
 
     starts: list[int] = field(init=False, repr=False)
 
@@ -85,11 +88,18 @@ class ArmLinker:
         """`compiled`: the arm vocabulary as compiled by pipeline/compiled.py; `drugs`: the drug names."""
         self.drugs = drugs
         self.vocabulary = compiled.vocabulary
+        self.vocabulary_names = frozenset(name for name, _ in compiled.vocabulary)
         self.treatments = compiled.treatments
         self.comparator_arms = compiled.comparator_arms
         self.noun = compiled.noun
         self.kept_nouns = compiled.kept_nouns
         self.coded = compiled.coded
+        self.coded_more = compiled.coded_more
+        self.product = compiled.product
+        self.abbreviation = compiled.abbreviation
+        self.abbreviation_heads = compiled.abbreviation_heads
+        self.adjacent = compiled.adjacent
+        self.dose_unit = compiled.dose_unit
         self.treated = compiled.treated
         self.stop = compiled.stop
         self.respectively = compiled.respectively
@@ -127,11 +137,23 @@ class ArmLinker:
         for m in self.noun.finditer(text, start, end):
             left = text[max(start, m.start() - 80):m.start()]
             base = m.start() - len(left)
-            words = [(base + w.start(), base + w.end(), w.group()) for w in regex.finditer(r"[\w][\w,-]*[\w]|\w", left)]
+            words = [(base + w.start(), base + w.end(), w.group()) for w in regex.finditer(r"[\w][\w,/-]*[\w]|\w", left)]
             noun = m.group("noun").lower()
             suffix = f" {noun}" if noun in self.kept_nouns else ""
             plural = m.group().lower().endswith("s")
             named = self._name(words)
+            if plural and len(named) == 1 and named[0][2].lower() in self.generic and not (
+                    len(words) >= 3 and words[-2][2].lower() in self.conjunctions):
+                continue  # "both the treatment groups": every group, not one
+            if named and all(self.dose_unit.fullmatch(w[2]) for w in named):
+                # "the peficitinib 25, 50 and 100 mg groups": groups named by a dose are the drug's,
+                # named by `mentions` from the drug right before the doses (start marks the doses).
+                k = len(words) - len(named) - 1
+                while k >= 0 and (not regex.search(r"[^\W\d_]", words[k][2]) or words[k][2].lower() in self.conjunctions):
+                    k -= 1
+                if k < len(words) - len(named) - 1:
+                    out.append(Mention(words[k + 1][0], m.end(), "", "group", named[-1][1]))
+                continue
             joined = len(words) >= 3 and words[-2][2].lower() in self.conjunctions and plural
             if joined and named:  # "the alcohol and mechanical groups", "the A, B and C arms": one group each
                 k = len(words) - 3
@@ -154,7 +176,16 @@ class ArmLinker:
         for m in self.code_name.finditer(text, start, end):  # "WR 279,396", "MK-0869"
             out.append(Mention(m.start(), m.end(), " ".join(m.group().lower().split()), "group", m.end()))
         for m in self.coded.finditer(text, start, end):
-            out.append(Mention(m.start(), m.end(), f"{m.group('noun').lower()} {m.group('code').lower()}", "group", m.end()))
+            noun, code = m.group("noun").lower(), m.group("code")
+            out.append(Mention(m.start(), m.end(), f"{noun} {code.lower()}", "group", m.end()))
+            at = m.end()
+            # "Groups D and C", "Arms A (77.0%) and B (75.9%)": each further code is a group too.
+            while (more := self.coded_more.match(text, at, end)) is not None and len(more.group("code")) == len(code):
+                out.append(Mention(more.start("code"), more.end("code"), f"{noun} {more.group('code').lower()}", "group",
+                                   more.end("code")))
+                at = more.end()
+        for m in self.product.finditer(text, start, end):  # "Superion®"
+            out.append(Mention(m.start("name"), m.end("name"), m.group("name").lower(), "group", m.end("name")))
         for m in self.treated.finditer(text, start, end):
             # "Paromomycin Alone-treated patients": the word before "-treated" may name it too.
             first = m.start("name")
@@ -180,8 +211,11 @@ class ArmLinker:
                                           and self.background_before.search(text, max(0, x.start - 40), x.start))]
         found += self._renamed(text, spans, found)
         # A group named by one known arm or drug ("the placebo-first group") takes its name.
-        known = [x for x in found if x.kind != "group"]
-        found = [self._canonical(x, known) if x.kind == "group" else x for x in found]
+        known = sorted((x for x in found if x.kind != "group"), key=_start)
+        found = [self._canonical(text, x, known) if x.kind == "group" else x for x in found]
+        found = [x for x in (self._dosed(text, x, known) if x.kind == "group" and not x.name else x for x in found)
+                 if x is not None]
+        found += self._abbreviated(text, spans, found)
         # "with CBT alone" is the CBT group where the text names one; else "Paromomycin Alone" is its own name.
         group_names = {x.name for x in found if x.kind == "group"}
         found = [x if x.kind == "group" or x.name in group_names else self._suffixed(text, x) for x in found]
@@ -240,11 +274,47 @@ class ArmLinker:
                 for m in pattern.finditer(text, start, end)]
 
     @staticmethod
-    def _canonical(group: Mention, known: list[Mention]) -> Mention:
-        """A group whose naming words are one known arm or drug takes that arm's name."""
-        for k in known:
-            if k.start <= group.start and group.name_end <= k.end:
-                return Mention(group.start, group.end, k.name, "group", group.name_end)
+    def _dosed(text: str, group: Mention, known: list[Mention]) -> Mention | None:
+        """A group named by doses ("the peficitinib 25, 50 and 100 mg groups") is the drug right before them."""
+        i = bisect_left(known, group.start, key=_start) - 1
+        if i >= 0 and known[i].end <= group.start and not text[known[i].end:group.start].strip():
+            return Mention(known[i].start, group.end, known[i].name, "group", group.name_end)
+        return None
+
+    def _abbreviated(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
+        """Every use of an abbreviation the text defines for a treatment ("... dimesylate (LDX)" ... "LDX 83.1%")."""
+        out: list[Mention] = []
+        for start, end in spans:
+            for m in self.abbreviation.finditer(text, start, end):
+                abbr = m.group("abbr")
+                # Schwartz & Hearst: a long form of at most min(|A| + 5, 2|A|) words.
+                words = regex.findall(r"\S+", text[max(start, m.start() - 200):m.start()])
+                reach = sum(len(w) + 1 for w in words[-min(len(abbr) + 5, 2 * len(abbr)):])
+                long_start = _long_form_start(text, abbr, max(start, m.start() - reach), m.start())
+                if long_start is None:
+                    continue
+                inside = [x for x in found if long_start <= x.start and x.end <= m.start()]
+                last_word = regex.findall(r"[^\W\d_]+", text[long_start:m.start()].lower())[-1:]
+                if not inside and not (last_word and last_word[0] in self.abbreviation_heads):
+                    continue
+                vocabulary = next((x.name for x in inside if x.kind == "vocabulary" and x.name in self.vocabulary_names), None)
+                name = vocabulary or abbr.lower()
+                uses = regex.compile(rf"(?<![\w-]){regex.escape(abbr)}(?![\w-])")
+                out += [Mention(u.start(), u.end(), name, "group", u.end()) for a, b in spans
+                        for u in uses.finditer(text, m.end(), b) if u.start() >= a]
+        return out
+
+    def _canonical(self, text: str, group: Mention, known: list[Mention]) -> Mention:
+        """A group whose naming words are one known arm or drug, maybe followed by generic
+        words ("the brief advice intervention group"), takes that arm's name."""
+        i = bisect_left(known, group.start + 1, key=_start)
+        covering = [k for k in known[max(0, i - 8):i] if k.end > group.start]
+        if not covering:
+            return group
+        k = max(covering, key=lambda c: c.end)
+        rest = text[k.end:group.name_end].lower().split() if k.end < group.name_end else []
+        if all(w in self.generic for w in rest):
+            return Mention(group.start, group.end, k.name, "group", group.name_end)
         return group
 
     def block_arms(self, text: str, spans: list[tuple[int, int]], page_arm: str | None = None) -> BlockArms:
@@ -281,7 +351,7 @@ class ArmLinker:
         rates = [d for d in armed if d.type.endswith("_rate")]
         position = {id(r): i for i, r in enumerate(rates)}
         scopes = self._scopes(text, armed)
-        done = (self._respectively(text, sentence, rates, mentions, scopes, segments, block.order)
+        done = (self._respectively(text, sentence, rates, mentions, scopes, segments, block)
                 or self._listed_before(text, rates, mentions))
         first_seg = segments[0]
         treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
@@ -321,6 +391,9 @@ class ArmLinker:
             if arm is not None:
                 sourced[seg] = arm
             d.arm = arm if arm is not None else (block.default or block.uncontrolled_treatment)
+        named = list(dict.fromkeys(r.arm for r in rates if r.arm is not None))
+        if len(named) >= 2:
+            block.recent = named
 
     def _scopes(self, text: str, armed: list[Draft]) -> dict[Draft, tuple[int, int, int, int]]:
         """Each value's (scope start, scope end, run start, run end).
@@ -348,6 +421,9 @@ class ArmLinker:
         return found.name if found is not None else None
 
     def _own_mention(self, text: str, mentions: list[Mention], a: int, b: int, run_start: int, run_end: int) -> Mention | None:
+        j = bisect_left(mentions, run_start, key=_start) - 1
+        if j >= 0 and mentions[j].start >= a and self.adjacent.fullmatch(text, mentions[j].end, run_start):
+            return mentions[j]  # "AL 85.2%, CPD 63.7%": the group written right before the value
         i = bisect_left(mentions, run_end, key=_start)
         if i < len(mentions) and mentions[i].start < b and not self._crosses_value(text, run_end, mentions[i].start):
             return mentions[i]
@@ -443,7 +519,7 @@ class ArmLinker:
         return False
 
     def _respectively(self, text: str, sentence: tuple[int, int], rates: list[Draft], mentions: list[Mention],
-                      scopes: dict[Draft, tuple[int, int, int, int]], segments: Partition, block_order: list[str]) -> dict[Draft, str]:
+                      scopes: dict[Draft, tuple[int, int, int, int]], segments: Partition, block: BlockArms) -> dict[Draft, str]:
         """'… 10.9% and 8.9% … in the original and modified programs, respectively': rates in turn.
 
         Only rates whose own group is none or one of the list's take part: "47%, 52% and 49%
@@ -472,12 +548,15 @@ class ArmLinker:
         if not names or len(taking) % len(names):
             # No list in the sentence that the values divide into: the groups its earlier values
             # named, in order ("46% in the ERP group, 39% in … and 61% in …; remission 24%, 16%
-            # and 33%, respectively"), else the block's arms in the order it introduced them.
+            # and 33%, respectively"), else those of the last sentence that named as many,
+            # else the block's arms in the order it introduced them.
             distinct = list(dict.fromkeys(owners))
             if len(distinct) == len(taking):
                 names = distinct
-            elif len(block_order) >= len(taking):
-                names = block_order[:len(taking)]
+            elif len(block.recent) == len(taking):
+                names = block.recent
+            elif len(block.order) >= len(taking):
+                names = block.order[:len(taking)]
             else:
                 return {}
         return {d: names[i % len(names)] for i, d in enumerate(taking)}
@@ -518,6 +597,23 @@ class ArmLinker:
             if len(run) == len(names):
                 out.update(zip(run, names, strict=True))
         return out
+
+
+def _long_form_start(text: str, abbr: str, lo: int, hi: int) -> int | None:
+    """Where the long form of `abbr` written in text[lo:hi] starts, by Schwartz & Hearst's
+    rule: the abbreviation's letters and digits occur in it in order, right to left, the
+    first one at the start of a word; None when they do not."""
+    chars = [c.lower() for c in abbr if c.isalnum()]
+    i = hi - 1
+    for k in range(len(chars) - 1, -1, -1):
+        c = chars[k]
+        while i >= lo and (text[i].lower() != c or (k == 0 and i > lo and text[i - 1].isalnum())):
+            i -= 1
+        if i < lo:
+            return None
+        if k:
+            i -= 1
+    return i
 
 
 def _start(m: Mention) -> int:

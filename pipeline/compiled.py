@@ -115,6 +115,12 @@ class ArmTables:
     noun: TimedPattern
     kept_nouns: frozenset[str]
     coded: TimedPattern
+    coded_more: TimedPattern
+    product: TimedPattern
+    abbreviation: TimedPattern
+    abbreviation_heads: frozenset[str]
+    adjacent: TimedPattern
+    dose_unit: TimedPattern
     treated: TimedPattern
     stop: frozenset[str]
     respectively: TimedPattern
@@ -502,6 +508,12 @@ def _arm_tables(rules: Rules) -> ArmTables:
         noun=rx(vocab.noun, "groups.noun"),
         kept_nouns=frozenset(n.lower() for n in vocab.kept_nouns),
         coded=rx(vocab.coded, "groups.coded", 0),
+        coded_more=rx(vocab.coded_more, "groups.coded_more", 0),
+        product=rx(vocab.product, "groups.product", 0),
+        abbreviation=rx(vocab.abbreviation, "groups.abbreviation", 0),
+        abbreviation_heads=frozenset(w.lower() for w in vocab.abbreviation_heads),
+        adjacent=rx(vocab.adjacent, "groups.adjacent"),
+        dose_unit=_rx(rules.dose_units.reader, regex.IGNORECASE, rules.rules_dir / "vocab" / "units.yaml", None, "dose_units"),
         treated=rx(vocab.treated, "groups.treated"),
         stop=frozenset(w.lower() for w in vocab.stop_words),
         respectively=rx(vocab.respectively, "groups.respectively"),

@@ -244,6 +244,11 @@ class ArmGroups(Strict):
     noun: str  # a group noun, with a named group `noun`: "group", "arm", "program"
     kept_nouns: list[str] = []  # nouns that stay in the arm's name ("original program")
     coded: str  # a group named by a code after the noun ("group K"), groups `noun` and `code`
+    coded_more: str = "(?!)"  # further codes after a coded group ("Groups D and C"), group `code`
+    product: str = "(?!)"  # a product's marked name ("Superion®"), group `name`
+    abbreviation: str = "(?!)"  # an abbreviation defined in brackets ("(LDX)"), group `abbr`
+    abbreviation_heads: list[str] = []  # last words of a long form that make it a treatment ("intervention")
+    adjacent: str = "(?!)"  # what may stand between a group and the value it names right after it
     treated: str  # "vilazodone-treated", group `name`
     max_name_words: int = 3
     stop_words: list[str] = []  # words that end a group's name on its left
