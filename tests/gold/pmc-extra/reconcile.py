@@ -1,10 +1,11 @@
-"""The arm gold of the pmc-extra abstracts: two independent passes, reconciled.
+"""The arm gold of the pmc-extra abstracts: two independent passes per batch, reconciled.
 
-`passes/arms-A.yaml` and `passes/arms-B.yaml` were written independently (notes beside
-them) by reading each abstract against ANNOTATION.md v1.1, with no pipeline output, code,
-rules or other gold in sight. They list every rate, effect, ratio and NNT with its span
-(`text`, `occurrence`), `type`, `label` and `arm`. They agree on every span, type and label
-and on 122 of 143 arms; the 21 arms they name differently are settled by DECISIONS, each
+Batch 1 (30 abstracts, `passes/arms1-{A,B}.yaml`) and batch 2 (18 abstracts,
+`passes/arms2-{A,B}.yaml`) were each written by two annotators independently (notes
+beside them), reading each abstract against ANNOTATION.md v1.1 with no pipeline output,
+code, rules or other gold in sight. They list every rate, effect, ratio and NNT with its
+span (`text`, `occurrence`), `type`, `label` and `arm`. Where the passes differ,
+DECISIONS (arms) and SPANS (an item only one pass wrote with that span) settle it, each
 with its reason (docs/annotation-log.md, "pmc-extra"). Writes `arms.yaml`:
 
     python tests/gold/pmc-extra/reconcile.py
@@ -20,7 +21,9 @@ import yaml
 HERE = Path(__file__).resolve().parent
 Key = tuple[str, str, int]  # (PMC id, text, occurrence)
 
-_DOSE = "arms that differ only by the dose of one drug are that drug's: the dose is its own measure"
+_DOSE = ("arms that share one drug keep what tells them apart, dose or route (as both passes of batch 2 "
+         "did for 'oral palonosetron 0.50 mg' and 'topical lidocaine')")
+_ROUTE = "one drug per arm: the route is its own measure, not part of the arm ('buprenorphine')"
 _NAME = "the group's own name as written, without the generic head noun ('control', 'group')"
 _SPC = "the group's own name as written: 'SPC' (single-pill combination) is part of it"
 
@@ -29,31 +32,54 @@ DECISIONS: dict[Key, tuple[str | None, str]] = {
     **{("PMC2253708", t, 0): ("assessment-only", _NAME) for t in ("10.5%", "6.7%")},
     **{("PMC4374075", t, 0): ("vildagliptin/metformin spc", _SPC) for t in ("0.9%", "43.5%", "45.8%")},
     **{("PMC4374075", t, 0): ("vildagliptin/placebo spc", _SPC) for t in ("13.5%", "3.6%", "67.9%")},
-    **{("PMC4374260", t, 0): ("tramadol", _DOSE)
-       for t in ("12.8%", "21.6%", "33.6%", "53.6%", "7.2%", "85.6%", "OR: 1.07", "odds ratio [OR]: 1.05")},
-    **{("PMC4893099", t, 0): ("peficitinib", _DOSE) for t in ("52.7%", "64.9%", "67.2%", "70.9%")},
+    **{("PMC4374260", t, 0): ("tramadol 50 mg", _DOSE) for t in ("12.8%", "53.6%", "7.2%", "odds ratio [OR]: 1.05")},
+    **{("PMC4374260", t, 0): ("tramadol 100 mg", _DOSE) for t in ("21.6%", "33.6%", "85.6%", "OR: 1.07")},
+    **{("PMC4893099", t, 0): (f"peficitinib {dose} mg", _DOSE)
+       for t, dose in (("70.9%", 25), ("64.9%", 50), ("52.7%", 100), ("67.2%", 150))},
+    **{("PMC4984426", t, o): ("buprenorphine", _ROUTE) for t, o in (("13%", 0), ("19%", 0), ("9%", 1))},
     ("PMC4630743", "3.61%", 0): ("study", "'in the study group': the group's own name as written (ANNOTATION v1.1)"),
 }
 
 
+_SPLIT = ("'Of 16 patients that received Midazolam, 15 patients': one share 15/16 whose span covers "
+          "both counts (SCHEMA: the span covers what the value is read from); B marked the numerator only")
+
+# Items only one pass wrote with that span: kept (True) or dropped (False), and why.
+SPANS: dict[Key, tuple[bool, str]] = {
+    **{("PMC4639339", t, o): (True, _SPLIT)
+       for t in ("16 patients that received Midazolam, 15 patients", "16 patients that received distilled water, only 11 patients")
+       for o in (0, 1)},
+    **{("PMC4639339", t, o): (False, _SPLIT) for t in ("15 patients", "11 patients") for o in (0, 1)},
+}
+
+BATCHES = ("arms1", "arms2")
+
+
 def _pass(name: str) -> dict[Key, dict]:
-    data = yaml.safe_load((HERE / "passes" / f"arms-{name}.yaml").read_text(encoding="utf-8"))
-    return {(stem, i["text"], int(i.get("occurrence", 0))): i for stem, items in data.items() for i in items or []}
+    out: dict[Key, dict] = {}
+    for batch in BATCHES:
+        data = yaml.safe_load((HERE / "passes" / f"{batch}-{name}.yaml").read_text(encoding="utf-8"))
+        out.update({(stem, i["text"], int(i.get("occurrence", 0))): i for stem, items in data.items() for i in items or []})
+    return out
 
 
 def reconciled() -> dict[str, list[dict]]:
-    """PMC id -> its items ({text, occurrence, type, label?, arm}), in pass A's order.
+    """PMC id -> its items ({text, occurrence, type, label?, arm}): pass A's order, then B's own.
 
     Raises SystemExit when the passes differ in their spans, types or labels, or in an arm
     that DECISIONS does not settle, or when a decision settles nothing.
     """
     a, b = _pass("A"), _pass("B")
-    if set(a) != set(b):
-        raise SystemExit(f"the passes list different spans: {sorted(set(a) ^ set(b))}")
+    one_sided = set(a) ^ set(b)
+    if one_sided != set(SPANS):
+        raise SystemExit(f"spans only one pass wrote, undecided or decided needlessly: {sorted(one_sided ^ set(SPANS))}")
     out: dict[str, list[dict]] = {}
     unused = set(DECISIONS)
-    for key, x in a.items():
-        y = b[key]
+    for key in [*a, *(k for k in b if k not in a)]:
+        if not SPANS.get(key, (True, ""))[0]:
+            continue
+        x = a.get(key) or b[key]
+        y = b.get(key) or x  # an item one pass alone wrote is compared with itself
         for field in ("type", "label"):
             if x.get(field) != y.get(field):
                 raise SystemExit(f"{key}: the passes differ in {field}: {x.get(field)!r} / {y.get(field)!r}")

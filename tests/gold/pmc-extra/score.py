@@ -1,6 +1,6 @@
 """Score evidex's arms against the pmc-extra arm gold (`arms.yaml`).
 
-    python tests/gold/pmc-extra/score.py TEXTS_DIR [-v]
+    python tests/gold/pmc-extra/score.py TEXTS_DIR [-v]     # per batch
 
 TEXTS_DIR holds the abstracts (`<PMC id>.txt`, cut as README.md says); each is checked
 against the sha256 in `index.json` before it is read. A gold item is *found* when evidex
@@ -61,14 +61,23 @@ def read_texts(texts_dir: Path) -> dict[str, str]:
     return out
 
 
-def score(texts: dict[str, str], rules=None) -> ArmScore:
-    """Evidex's arm accuracy on the gold's rates, effects, ratios and NNTs (see the module docstring)."""
+def splits() -> dict[str, str]:
+    """PMC id -> its batch (`extra`, `extra2`), from index.json."""
+    return {e["pmcid"]: e["split"] for e in json.loads((HERE / "index.json").read_text(encoding="utf-8"))}
+
+
+def score(texts: dict[str, str], rules=None, split: str | None = None) -> ArmScore:
+    """Evidex's arm accuracy on the gold's rates, effects, ratios and NNTs (see the module
+    docstring); `split` keeps one batch's abstracts only."""
     import evidex
 
     gold = yaml.safe_load((HERE / "arms.yaml").read_text(encoding="utf-8"))
+    batch = splits()
     rules = rules or evidex.default_rules()
     result = ArmScore()
     for stem, items in gold.items():
+        if split is not None and batch[stem] != split:
+            continue
         text = texts[stem]
         predicted = evidex.extract_text(text, source=f"{stem}.txt", rules=rules)
         for item in items:
@@ -88,7 +97,9 @@ def score(texts: dict[str, str], rules=None) -> ArmScore:
 
 
 if __name__ == "__main__":
-    s = score(read_texts(Path(sys.argv[1])))
-    if "-v" in sys.argv:
-        print("\n".join(s.errors))
-    print(f"found {s.found}/{s.gold} ({s.recall:.3f}); arm {s.right}/{s.found} = {s.accuracy:.3f}")
+    texts = read_texts(Path(sys.argv[1]))
+    for name in sorted(set(splits().values())):
+        s = score(texts, split=name)
+        if "-v" in sys.argv:
+            print("\n".join(s.errors))
+        print(f"{name}: found {s.found}/{s.gold} ({s.recall:.3f}); arm {s.right}/{s.found} = {s.accuracy:.3f}")
