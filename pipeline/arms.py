@@ -69,6 +69,7 @@ class BlockArms:
     # The groups of the last sentence whose shares named two or more, in order: what a later
     # "the rates were 10.2%, 9.7% and 6.7%, respectively" refers to. Set by `ArmLinker.assign`.
     recent: list[str] = field(default_factory=list)
+    recent_compared: list[str] = field(default_factory=list)  # the same for effects, ratios and NNT
 
     starts: list[int] = field(init=False, repr=False)
 
@@ -137,7 +138,7 @@ class ArmLinker:
         for m in self.noun.finditer(text, start, end):
             left = text[max(start, m.start() - 80):m.start()]
             base = m.start() - len(left)
-            words = [(base + w.start(), base + w.end(), w.group()) for w in regex.finditer(r"[\w][\w,/-]*[\w]|\w", left)]
+            words = [(base + w.start(), base + w.end(), w.group()) for w in regex.finditer(r"[\w][\w,/+-]*[\w+]|\w\+?", left)]
             noun = m.group("noun").lower()
             suffix = f" {noun}" if noun in self.kept_nouns else ""
             plural = m.group().lower().endswith("s")
@@ -352,7 +353,9 @@ class ArmLinker:
         position = {id(r): i for i, r in enumerate(rates)}
         scopes = self._scopes(text, armed)
         done = (self._respectively(text, sentence, rates, mentions, scopes, segments, block)
-                or self._listed_before(text, rates, mentions))
+                or {**self._listed_after(text, rates, mentions), **self._listed_before(text, rates, mentions)})
+        done.update(self._compared_respectively(text, sentence, [d for d in armed if not d.type.endswith("_rate")],
+                                                rates, mentions, block))
         first_seg = segments[0]
         treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
         sourced: dict[tuple[int, int], str] = {}  # per comparison segment: the last rate's group the text named
@@ -366,12 +369,20 @@ class ArmLinker:
             brackets = enclosing_brackets(text, d.start, d.end)
             inside = self._own(text, mentions, max(a, brackets[0]), min(b, brackets[1]), run_start, run_end) if brackets else None
             if not d.type.endswith("_rate"):
+                # "both NRT+ (OR, 1.72) and VR (OR, 1.96)": the group written right before the value,
+                # unless a comparator introduces it ("lower than in the midazolam group (d≈1.13)").
+                # A ratio after a rate's group compares the rates ("51.4% of the oral group (OR 0.51)").
+                adjacent = self._adjacent(text, mentions, brackets[0] if brackets else d.start, a)
+                if (adjacent is not None and adjacent.name not in self.comparator_arms and segments.index(adjacent.start) == 0
+                        and not any(sentence[0] <= r.start < d.start for r in rates)):
+                    d.arm = adjacent.name
+                    continue
                 # The treatment compared, never the comparator: a comparator's own group does not count.
                 own = inside or self._own(text, mentions, a, b, run_start, run_end)
                 d.arm = treatment or (own if own not in self.comparator_arms else None) or block.default or block.first_treatment
                 continue
             if brackets:
-                arm = inside or self._contrast(text, d, brackets, rates, position, mentions, block)
+                arm = inside or self._contrast(text, d, brackets, rates, position, mentions, block, segments)
                 # A bracket that only restates a value ("(67%) of the enhanced intervention group"): look around it.
                 arm = arm or self._own(text, mentions, a, b, min(run_start, brackets[0]), max(run_end, brackets[1] + 1))
             else:
@@ -381,7 +392,7 @@ class ArmLinker:
                     # "92% in the A group vs 32% in the B group, and remission was 60% vs 16%": a
                     # contrast compares two groups, so both its values cannot take the group before them.
                     own_mention = None
-                arm = own_mention.name if own_mention is not None else self._contrast(text, d, None, rates, position, mentions, block)
+                arm = own_mention.name if own_mention is not None else self._contrast(text, d, None, rates, position, mentions, block, segments)
             named_inside = self._named_inside(mentions, d)
             arm = named_inside or arm
             if arm is None:
@@ -420,10 +431,17 @@ class ArmLinker:
         found = self._own_mention(text, mentions, a, b, run_start, run_end)
         return found.name if found is not None else None
 
+    def _adjacent(self, text: str, mentions: list[Mention], at: int, floor: int) -> Mention | None:
+        """The group written right before `at` (groups.adjacent between them), not before `floor`."""
+        j = bisect_left(mentions, at, key=_start) - 1
+        if j >= 0 and mentions[j].start >= floor and mentions[j].end <= at and self.adjacent.fullmatch(text, mentions[j].end, at):
+            return mentions[j]
+        return None
+
     def _own_mention(self, text: str, mentions: list[Mention], a: int, b: int, run_start: int, run_end: int) -> Mention | None:
-        j = bisect_left(mentions, run_start, key=_start) - 1
-        if j >= 0 and mentions[j].start >= a and self.adjacent.fullmatch(text, mentions[j].end, run_start):
-            return mentions[j]  # "AL 85.2%, CPD 63.7%": the group written right before the value
+        adjacent = self._adjacent(text, mentions, run_start, a)
+        if adjacent is not None:
+            return adjacent  # "AL 85.2%, CPD 63.7%": the group written right before the value
         i = bisect_left(mentions, run_end, key=_start)
         if i < len(mentions) and mentions[i].start < b and not self._crosses_value(text, run_end, mentions[i].start):
             return mentions[i]
@@ -468,7 +486,7 @@ class ArmLinker:
         return self.clause_break.search(text, start, end) is not None
 
     def _contrast(self, text: str, d: Draft, brackets: tuple[int, int] | None, rates: list[Draft], position: dict[int, int],
-                  mentions: list[Mention], block: BlockArms) -> str | None:
+                  mentions: list[Mention], block: BlockArms, segments: Partition) -> str | None:
         """A contrast of two rates that names no group ("(18% vs. 4%)", "were 52.5% vs 31.0%"):
         the two groups named last before it (in the sentence, else the block), in order."""
         pair = self._versus_pair(text, d, rates, position)
@@ -503,7 +521,13 @@ class ArmLinker:
                 first = not first
             return distinct[0] if first else distinct[1]
         if len(distinct) == 1:
-            return distinct[0] if first else block.other_than(distinct[0])
+            group = distinct[0]
+            other = block.other_than(group) or (block.first_treatment if block.first_treatment != group else None)
+            if segments.index(named[0].start) > 0 and segments.index(named[0].start) == segments.index(x.start):
+                # "higher with the intervention than in those receiving usual care (46.4% vs 3.4%)":
+                # the one group named is the one compared against, so it has the second value.
+                return other if first else group
+            return group if first else other
         return None
 
     def _stated_order_reversed(self, text: str, group: Mention, x: Draft, y: Draft) -> bool:
@@ -562,6 +586,30 @@ class ArmLinker:
         return {d: names[i % len(names)] for i, d in enumerate(taking)}
 
 
+    def _compared_respectively(self, text: str, sentence: tuple[int, int], values: list[Draft], rates: list[Draft],
+                               mentions: list[Mention], block: BlockArms) -> dict[Draft, str]:
+        """'NRT+ and VR gave (OR, 1.52 … and OR, 1.58 …, respectively)': effects and ratios in turn.
+
+        The treatments are the sentence's coordinated groups, less a group every list names
+        ('between III and MI …, and between IGI and MI [RR 7.04 and RR 5.1, respectively]'
+        compares III and IGI with MI); with no list, those of the last sentence that did this.
+        """
+        if len(values) < 2:
+            return {}
+        # Its own "respectively": after the values, with no rate among them (else it is the rates').
+        word = self.respectively.search(text, values[-1].end, sentence[1])
+        if word is None or any(values[0].start <= r.start < word.start() for r in rates):
+            return {}
+        lists = [names for names, _ in self._coordinated(text, mentions)]
+        common = set.intersection(*(set(n) for n in lists)) if len(lists) > 1 else set()
+        names = list(dict.fromkeys(n for group in lists for n in group if n not in common))
+        if len(names) != len(values):
+            names = block.recent_compared
+        if len(names) != len(values):
+            return {}
+        block.recent_compared = names
+        return dict(zip(values, names, strict=True))
+
     def _coordinated(self, text: str, mentions: list[Mention]) -> list[tuple[list[str], list[Mention]]]:
         """Runs of distinct groups joined only by groups.group_joiner ("the alcohol and mechanical groups"):
         their names in order, and the mentions that make them."""
@@ -594,6 +642,28 @@ class ArmLinker:
                                          or self.versus.fullmatch(text, run[-1].end, d.start)):
                     break
                 run.append(d)
+            if len(run) == len(names):
+                out.update(zip(run, names, strict=True))
+        return out
+
+    def _listed_after(self, text: str, rates: list[Draft], mentions: list[Mention]) -> dict[Draft, str]:
+        """'The rates were 10.0 %, 12.4 %, and 15.3 % in the NRT, NRT+, and VR groups': a list of
+        values followed, in their clause and with no other group between, by a list of as many groups."""
+        out: dict[Draft, str] = {}
+        for names, listed in self._coordinated(text, mentions):
+            if len(names) != len(listed):
+                continue
+            start = listed[0].start
+            before = bisect_left(mentions, start, key=_start) - 1
+            floor = mentions[before].end if before >= 0 else 0
+            i = bisect_left(rates, start, key=_draft_start) - 1
+            if i < 0 or rates[i].start < floor or self._crosses_value(text, rates[i].end, start):
+                continue
+            run = [rates[i]]
+            for d in reversed(rates[:i]):
+                if d.start < floor or not self.list_joiner.fullmatch(text, d.end, run[0].start):
+                    break
+                run.insert(0, d)
             if len(run) == len(names):
                 out.update(zip(run, names, strict=True))
         return out
