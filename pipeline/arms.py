@@ -55,6 +55,7 @@ class Mention:
     name: str
     kind: str  # "group" | "vocabulary" | "drug"
     name_end: int = -1  # end of the words that name a group ("the [placebo-first] group")
+    drug_end: int = -1  # a group named by a drug's doses: the end of the drug's name ("[peficitinib] 25 and 50 mg groups")
 
 
 @dataclass
@@ -101,6 +102,12 @@ class ArmLinker:
         self.abbreviation_heads = compiled.abbreviation_heads
         self.adjacent = compiled.adjacent
         self.dose_unit = compiled.dose_unit
+        self.route_before = compiled.route_before
+        self.elided_route_before = compiled.elided_route_before
+        self.amounts_after = compiled.amounts_after
+        self.amounts_before = compiled.amounts_before
+        self.amount = compiled.amount
+        self.sentence_end = compiled.sentence_end
         self.treated = compiled.treated
         self.stop = compiled.stop
         self.respectively = compiled.respectively
@@ -228,7 +235,70 @@ class ArmLinker:
             if not taken.overlaps(x.start, x.end):
                 taken.add(x.start, x.end)
                 kept.append(x)
-        return sorted(kept, key=lambda x: x.start)
+        return self._told_apart(text, sorted(kept, key=lambda x: x.start))
+
+    def _qualified(self, text: str, x: Mention, lo: int, hi: int) -> list[tuple[Mention, str | None, str | None]]:
+        """x named by route or dose ("tramadol 50 mg", "topical lidocaine"), spans within [lo, hi):
+        (mention, route, "amount unit") per name; [] if none."""
+        route = self.route_before.search(text, max(lo, x.start - 30), x.start)
+        first = route.start("route") if route else x.start
+        way = route.group("route").lower() if route else None
+        after = self.amounts_after.match(text, x.drug_end if x.drug_end >= 0 else x.end, hi)
+        before = None if after else self.amounts_before.search(text, max(lo, first - 60), first)
+        dose = after or before
+        out: list[tuple[Mention, str | None, str | None]] = []
+        if dose is not None and self.dose_unit.fullmatch(dose.group("unit")):
+            unit = dose.group("unit").lower()
+            amounts = list(self.amount.finditer(text, dose.start("amounts"), dose.end("amounts")))
+            for k, a in enumerate(amounts):
+                start = min(first, a.start()) if k == 0 else a.start()
+                end = max(x.end, dose.end()) if k == len(amounts) - 1 else a.end()
+                out.append((Mention(start, end, x.name, x.kind, end), way, f"{a.group()} {unit}"))
+        elif route is not None:
+            out.append((Mention(first, x.end, x.name, x.kind, x.end), way, None))
+        if route is not None:
+            elided = self.elided_route_before.search(text, max(lo, first - 60), first)
+            if elided is not None:  # "topical compared with intravenous lidocaine"
+                start, end = elided.start("route"), elided.end("route")
+                out.insert(0, (Mention(start, end, x.name, x.kind, end), elided.group("route").lower(), None))
+        return out
+
+    def _told_apart(self, text: str, kept: list[Mention]) -> list[Mention]:
+        """Drugs the block names with two or more amounts or routes take the names that tell
+        their arms apart (see groups.qualifier_*); the others keep their own."""
+        qualified: dict[int, list[tuple[Mention, str | None, str | None]]] = {}
+        for i, x in enumerate(kept):
+            if x.kind == "group" and x.drug_end < 0:
+                continue
+            lo = kept[i - 1].end if i > 0 else 0
+            hi = kept[i + 1].start if i + 1 < len(kept) else len(text)
+            if names := self._qualified(text, x, lo, hi):
+                qualified[i] = names
+        # Told apart by route (dose): one sentence names the drug with two different routes (doses),
+        # as a comparison of its arms does ("topical compared with intravenous lidocaine"); a
+        # review's title and text naming two routes in turn do not.
+        by_route_drugs: set[str] = set()
+        by_dose_drugs: set[str] = set()
+        last: dict[str, tuple[Mention, str | None, str | None]] = {}
+        for i in sorted(qualified):
+            for q in qualified[i]:
+                name, previous = kept[i].name, last.get(kept[i].name)
+                if previous is not None and not self.sentence_end.search(text, previous[0].end, q[0].start):
+                    if previous[1] and q[1] and previous[1] != q[1]:
+                        by_route_drugs.add(name)
+                    if previous[2] and q[2] and previous[2] != q[2]:
+                        by_dose_drugs.add(name)
+                last[name] = q
+        out: list[Mention] = []
+        for i, x in enumerate(kept):
+            by_route, by_dose = x.name in by_route_drugs, x.name in by_dose_drugs
+            if i not in qualified or not (by_route or by_dose):
+                out.append(x)
+                continue
+            for m, route, dose in qualified[i]:
+                name = " ".join(w for w in (route if by_route else None, x.name, dose if by_dose else None) if w)
+                out.append(Mention(m.start, m.end, name, m.kind, m.name_end))
+        return out
 
     def _drug_mentions(self, text: str, start: int, end: int) -> list[Mention]:
         """The drug names in text[start:end], a combination ("sodium hyaluronate-chondroitin sulfate") as one."""
@@ -279,7 +349,7 @@ class ArmLinker:
         """A group named by doses ("the peficitinib 25, 50 and 100 mg groups") is the drug right before them."""
         i = bisect_left(known, group.start, key=_start) - 1
         if i >= 0 and known[i].end <= group.start and not text[known[i].end:group.start].strip():
-            return Mention(known[i].start, group.end, known[i].name, "group", group.name_end)
+            return Mention(known[i].start, group.end, known[i].name, "group", group.name_end, known[i].end)
         return None
 
     def _abbreviated(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
@@ -513,8 +583,11 @@ class ArmLinker:
                 break
         distinct.reverse()
         if pool is block.mentions and len(distinct) == 2:
-            # Its sentence names no group: the block's arms in the order it introduced them.
-            distinct.sort(key=block.order.index)
+            # Its sentence names no group: the order the last sentence gave these two groups
+            # their shares in ("… with topical compared with intravenous lidocaine (46% vs. 26%).
+            # The incidence of laryngospasm (32% vs. 27%) …"), else the order the block introduced them.
+            recent = [n for n in block.recent if n in distinct]
+            distinct.sort(key=(recent if len(recent) == 2 else block.order).index)
         first = d is x
         if len(distinct) == 2:
             if self._stated_order_reversed(text, named[-1], x, y):

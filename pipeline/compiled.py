@@ -121,6 +121,12 @@ class ArmTables:
     abbreviation_heads: frozenset[str]
     adjacent: TimedPattern
     dose_unit: TimedPattern
+    route_before: TimedPattern  # groups.qualifier_route, then space, at the end of the searched text
+    elided_route_before: TimedPattern  # groups.qualifier_route, then groups.qualifier_elided, at its end
+    amounts_after: TimedPattern  # space, coordinated amounts (group `amounts`), a unit word (group `unit`)
+    amounts_before: TimedPattern  # coordinated amounts, a unit word, space, at the end of the searched text
+    amount: TimedPattern
+    sentence_end: TimedPattern
     treated: TimedPattern
     stop: frozenset[str]
     respectively: TimedPattern
@@ -501,6 +507,7 @@ def _arm_tables(rules: Rules) -> ArmTables:
                 rx(p, f"arms.{name}.patterns[{i}]")
             raise
 
+    amounts = f"(?:{vocab.qualifier_amount})(?:(?:{vocab.qualifier_amount_joiner})(?:{vocab.qualifier_amount}))*"
     return ArmTables(
         vocabulary=[(name, alternation(name, v.patterns)) for name, v in rules.arms.items()],
         treatments=frozenset(name for name, v in rules.arms.items() if v.treatment),
@@ -513,6 +520,12 @@ def _arm_tables(rules: Rules) -> ArmTables:
         abbreviation=rx(vocab.abbreviation, "groups.abbreviation", 0),
         abbreviation_heads=frozenset(w.lower() for w in vocab.abbreviation_heads),
         adjacent=rx(vocab.adjacent, "groups.adjacent"),
+        route_before=rx(f"(?<![\\w.-])(?P<route>{vocab.qualifier_route})\\s+$", "groups.qualifier_route", 0),
+        elided_route_before=rx(f"(?<![\\w.-])(?P<route>{vocab.qualifier_route})(?:{vocab.qualifier_elided})$", "groups.qualifier_elided", 0),
+        amounts_after=rx(f"\\s+(?P<amounts>{amounts})\\s?(?P<unit>[^\\W\\d](?:[^\\s,;()]*[^\\s,;().])?)", "groups.qualifier_amount", 0),
+        amounts_before=rx(f"(?P<amounts>{amounts})\\s?(?P<unit>[^\\W\\d](?:[^\\s,;()]*[^\\s,;().])?)\\s+$", "groups.qualifier_amount", 0),
+        amount=rx(vocab.qualifier_amount, "groups.qualifier_amount", 0),
+        sentence_end=rx(vocab.sentence_end, "groups.sentence_end", 0),
         dose_unit=_rx(rules.dose_units.reader, regex.IGNORECASE, rules.rules_dir / "vocab" / "units.yaml", None, "dose_units"),
         treated=rx(vocab.treated, "groups.treated"),
         stop=frozenset(w.lower() for w in vocab.stop_words),

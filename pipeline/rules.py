@@ -249,6 +249,11 @@ class ArmGroups(Strict):
     abbreviation: str = "(?!)"  # an abbreviation defined in brackets ("(LDX)"), group `abbr`
     abbreviation_heads: list[str] = []  # last words of a long form that make it a treatment ("intervention")
     adjacent: str = "(?!)"  # what may stand between a group and the value it names right after it
+    qualifier_route: str = "(?!)"  # a route word that tells apart arms of one drug ("topical lidocaine")
+    qualifier_amount: str = "(?!)"  # an amount of a dose that tells them apart ("tramadol 50 mg")
+    qualifier_amount_joiner: str = "(?!)"  # between coordinated amounts ("25, 50 and 100 mg")
+    qualifier_elided: str = "(?!)"  # between a route and "route drug" that shares its drug
+    sentence_end: str = r"[.!?]\s"  # where a sentence ends, for "one sentence names the drug two ways"
     treated: str  # "vilazodone-treated", group `name`
     max_name_words: int = 3
     stop_words: list[str] = []  # words that end a group's name on its left
