@@ -22,7 +22,7 @@ HERE = ROOT / "tests" / "gold" / "pmc-extra"
 # written from a batch: batch 1 (`extra`) 52/129 arms right at b940be5; batch 2 (`extra2`)
 # 36/84 at b940be5 and 42/84 with the rules written from batch 1 only. Raise the floors
 # when the scores rise; never lower them.
-FLOORS = {"extra": (129, 109), "extra2": (84, 57)}
+FLOORS = {"extra": (140, 118), "extra2": (84, 57)}
 
 
 def _module(name: str):
