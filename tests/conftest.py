@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import evidex.corpus_run
+import evidex.runner
+from evidex.compiled import CompiledRules
 from evidex.ingest import read_source
-from evidex.rules import load_rules
+from evidex.rules import RuleError, default_rules_dir, load_rules
 from evidex.runner import RunSummary, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,9 +23,65 @@ GOLD = ROOT / "tests" / "gold"
 SEED = RAW / "ketamine-research.txt"
 
 
+# Rule sets already loaded in this test process, by (directory, sha256 of its files); the
+# last few only, since tests that edit a copy of rules/ each make a new one.
+_LOADED: OrderedDict[tuple[str, str], CompiledRules] = OrderedDict()
+_KEEP = 4
+
+
+def _files_sha256(rules_dir: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in rules_dir.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        h.update(f"{path.relative_to(rules_dir).as_posix()}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+def load_rules_once(rules_dir: Path | None = None) -> CompiledRules:
+    """`load_rules(rules_dir)`, but a directory whose files are byte for byte the ones
+    already loaded in this process gets that same (frozen) rule set back.
+
+    Loading is a pure function of the files (and of evidex and its libraries, fixed for a
+    test session) and costs ~2 s of CPU; ~100 in-process runs each loaded rules/ afresh.
+    A directory that changed is loaded, validated and probed again, and a load that fails
+    is never kept, so a test of bad or edited rules sees exactly what `load_rules` does."""
+    try:
+        path = Path(rules_dir or default_rules_dir())
+    except RuleError:
+        return load_rules(rules_dir)
+    if not path.is_dir():
+        return load_rules(rules_dir)
+    key = (str(path.resolve()), _files_sha256(path))
+    if key not in _LOADED:
+        _LOADED[key] = load_rules(rules_dir)
+        while len(_LOADED) > _KEEP:
+            _LOADED.popitem(last=False)
+    _LOADED.move_to_end(key)
+    return _LOADED[key]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _runs_load_rules_once() -> Iterator[None]:
+    """In-process `evidex run` (directory and corpus runs) loads each rule set once per test
+    process (`load_rules_once`). Rule loading itself (`load_rules`, `check-rules`,
+    `extract`, worker processes, subprocesses) is untouched."""
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (evidex.runner, evidex.corpus_run):
+            patch.setattr(module, "load_rules", load_rules_once)
+        yield
+
+
+def project_rules() -> CompiledRules:
+    """The project's rules/, loaded once per test process and shared by module-level tables
+    of cases, the `rules` fixture and in-process runs. It is frozen, and
+    tests/test_compiled.py checks that extraction leaves it unchanged."""
+    return load_rules_once(ROOT / "rules")
+
+
 @pytest.fixture(scope="session")
-def rules():
-    return load_rules(ROOT / "rules")
+def rules() -> CompiledRules:
+    return project_rules()
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,10 @@ from evidex.arms import ArmLinker
 from evidex.build import process_text
 from evidex.drugs import DrugLinker
 from evidex.models import ARMED_TYPES
-from evidex.rules import load_rules
 
-from conftest import ROOT
+from conftest import project_rules
 
-RULES = load_rules(ROOT / "rules")
+RULES = project_rules()
 ARMED = ARMED_TYPES
 
 

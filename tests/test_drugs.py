@@ -8,11 +8,10 @@ import regex
 from evidex.build import process_text
 from evidex.compiled import drug_index
 from evidex.drugs import DrugLinker, drug_spellings, fold
-from evidex.rules import load_rules
 
-from conftest import ROOT
+from conftest import project_rules
 
-RULES = load_rules(ROOT / "rules")
+RULES = project_rules()
 
 
 @pytest.mark.parametrize("example", [

@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 
 from evidex.extract import split_sentences
 from evidex.prefilter import Trigger, TriggerSet, required_literals
-from evidex.rules import load_rules
+
+from conftest import project_rules
 
 ROOT = Path(__file__).resolve().parent.parent
-RULES = load_rules(ROOT / "rules")
+RULES = project_rules()
 TRIGGERS = sorted({c.entry.trigger for c in (*RULES.recognizers, *RULES.exclusions) if c.entry.trigger})
 
 

@@ -10,9 +10,10 @@ from evidex.build import process_text
 from evidex.ingest import decode_source
 from evidex.models import is_dose_unit
 from evidex.normalize import days_per, dose_unit, parse_number
-from evidex.rules import load_rules
 
-RULES = load_rules()
+from conftest import project_rules
+
+RULES = project_rules()
 PIECES = ["45%", "(9/20)", " vs ", "0.5 mg/kg", "IV", "OR = 2.1; 95% CI 1.1–4.0; p = 0.02", "d≈0.5", "NNT ~5",
           "within 24 hours", "a week", "≥50%", "Study\nFindings\nConclusion\n", "\"", "(", ")", "\n", "\r\n",
           "remission", "responders", "placebo", "days 2, 5, and 10", "two-thirds", "—", "~", "\u2212", " "]

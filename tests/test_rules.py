@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidex.extract import Extractor
-from evidex.rules import load_rules
 from evidex.segment import Block, Span
 
+from conftest import project_rules
+
 ROOT = Path(__file__).resolve().parent.parent
-RULES = load_rules(ROOT / "rules")
+RULES = project_rules()
 KNOWN = yaml.safe_load((Path(__file__).parent / "rule_known_failures.yaml").read_text(encoding="utf-8")) or {}
 KNOWN_FAILURES = {(k["rule_id"], k["example"]): k["reason"] for k in KNOWN.get("failures", [])}
 

@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from evidex.rules import load_rules
 from evidex.segment import segment, split_lines
 
-from conftest import GOLD, ROOT
+from conftest import GOLD, project_rules
 
 
 def _gold_blocks():
@@ -143,7 +142,7 @@ def test_rows_about_no_condition_are_other_unless_inside_one_section(rules):
 
 
 @pytest.mark.parametrize(("condition", "text"), [
-    (name, text) for name, vocab in load_rules(ROOT / "rules").conditions.items() for text in vocab.examples])
+    (name, text) for name, vocab in project_rules().conditions.items() for text in vocab.examples])
 def test_condition_example(rules, condition, text):
     """Every example of rules/vocab/conditions.yaml, read as one study, gets its condition."""
     blocks = segment(text, rules).blocks
