@@ -34,7 +34,13 @@ test-fast: $(STAMP)
 # The suite (without the large-input tests) against the lowest versions pyproject.toml
 # allows: tests/lower_bounds.py turns every runtime dependency's lower bound into a
 # `==` constraint, installed in a separate venv (.venv-min), so a lower bound that does
-# not work fails here instead of on a user's machine.
+# not work fails here instead of on a user's machine. The tests marked `slow` run only in
+# `make test` (CI runs it first): the 5 MB line and the 50 MB page repeat at scale what
+# the fast tests check per value on these versions (grounding, block and row counts);
+# their point is the cost, a property of evidex's own algorithms, and each takes minutes
+# of CPU (the 5 MB line ~3 min). Not version-independent, and so a gap to know of: the
+# Dask engine's cluster tests, the wheel build and `make extract` in a clone never run
+# against the lowest versions.
 VENV_MIN := .venv-min
 test-min: $(STAMP)
 	test -x $(VENV_MIN)/bin/python || $(PY) -m venv $(VENV_MIN)

@@ -142,6 +142,7 @@ def test_cli_exit_code_says_something_failed(tmp_path):
     assert CliRunner().invoke(app, ["run", str(raw), "--out", str(tmp_path / "out"), "--quiet"]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_single_5mb_line(tmp_path):
     unit = "Ketamine 0.5 mg/kg IV gave a 45% response at 24 hours versus 10% on placebo; "
     line = (unit * (5_000_000 // len(unit) + 1))[:5_000_000]
