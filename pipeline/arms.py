@@ -107,7 +107,10 @@ class ArmLinker:
         self.amounts_after = compiled.amounts_after
         self.amounts_before = compiled.amounts_before
         self.amount = compiled.amount
+        self.more_amount = compiled.more_amount
         self.sentence_end = compiled.sentence_end
+        self.covariate_item = compiled.covariate_item
+        self.covariate_cue = compiled.covariate_cue
         self.treated = compiled.treated
         self.stop = compiled.stop
         self.respectively = compiled.respectively
@@ -237,7 +240,8 @@ class ArmLinker:
                 kept.append(x)
         return self._told_apart(text, sorted(kept, key=lambda x: x.start))
 
-    def _qualified(self, text: str, x: Mention, lo: int, hi: int) -> list[tuple[Mention, str | None, str | None]]:
+    def _qualified(self, text: str, x: Mention, lo: int, hi: int,
+                   occupied: DisjointSpans) -> list[tuple[Mention, str | None, str | None]]:
         """x named by route or dose ("tramadol 50 mg", "topical lidocaine"), spans within [lo, hi):
         (mention, route, "amount unit") per name; [] if none."""
         route = self.route_before.search(text, max(lo, x.start - 30), x.start)
@@ -254,6 +258,14 @@ class ArmLinker:
                 start = min(first, a.start()) if k == 0 else a.start()
                 end = max(x.end, dose.end()) if k == len(amounts) - 1 else a.end()
                 out.append((Mention(start, end, x.name, x.kind, end), way, f"{a.group()} {unit}"))
+            at = dose.end()
+            # "10 mg (n = 170/573; OR relative to placebo 1.7) and 20 mg (…)": further amounts of the
+            # same unit are the same drug's; the brackets between may name other groups.
+            while after is not None and (more := self.more_amount.match(text, at, min(len(text), at + 200))) is not None \
+                    and more.group("unit").lower() == unit and not occupied.overlaps(more.start("amount"), more.end()):
+                out.append((Mention(more.start("amount"), more.end(), x.name, x.kind, more.end()), way,
+                            f"{more.group('amount')} {unit}"))
+                at = more.end()
         elif route is not None:
             out.append((Mention(first, x.end, x.name, x.kind, x.end), way, None))
         if route is not None:
@@ -267,12 +279,15 @@ class ArmLinker:
         """Drugs the block names with two or more amounts or routes take the names that tell
         their arms apart (see groups.qualifier_*); the others keep their own."""
         qualified: dict[int, list[tuple[Mention, str | None, str | None]]] = {}
+        occupied = DisjointSpans()
+        for x in kept:
+            occupied.add(x.start, x.end)
         for i, x in enumerate(kept):
             if x.kind == "group" and x.drug_end < 0:
                 continue
             lo = kept[i - 1].end if i > 0 else 0
             hi = kept[i + 1].start if i + 1 < len(kept) else len(text)
-            if names := self._qualified(text, x, lo, hi):
+            if names := self._qualified(text, x, lo, hi, occupied):
                 qualified[i] = names
         # Told apart by route (dose): one sentence names the drug with two different routes (doses),
         # as a comparison of its arms does ("topical compared with intravenous lidocaine"); a
@@ -298,7 +313,7 @@ class ArmLinker:
             for m, route, dose in qualified[i]:
                 name = " ".join(w for w in (route if by_route else None, x.name, dose if by_dose else None) if w)
                 out.append(Mention(m.start, m.end, name, m.kind, m.name_end))
-        return out
+        return sorted(out, key=_start)  # further amounts ("… and 20 mg") may lie past the next group
 
     def _drug_mentions(self, text: str, start: int, end: int) -> list[Mention]:
         """The drug names in text[start:end], a combination ("sodium hyaluronate-chondroitin sulfate") as one."""
@@ -368,7 +383,10 @@ class ArmLinker:
                 last_word = regex.findall(r"[^\W\d_]+", text[long_start:m.start()].lower())[-1:]
                 if not inside and not (last_word and last_word[0] in self.abbreviation_heads):
                     continue
-                vocabulary = next((x.name for x in inside if x.kind == "vocabulary" and x.name in self.vocabulary_names), None)
+                # The arm of the vocabulary it abbreviates ("esketamine (ESK)"), not one its long form
+                # only contains ("computerized CBT for insomnia (CCBT-I)").
+                vocabulary = next((x.name for x in inside if x.kind == "vocabulary" and x.name in self.vocabulary_names
+                                   and not text[long_start:x.start].strip() and not text[x.end:m.start()].strip()), None)
                 name = vocabulary or abbr.lower()
                 uses = regex.compile(rf"(?<![\w-]){regex.escape(abbr)}(?![\w-])")
                 out += [Mention(u.start(), u.end(), name, "group", u.end()) for a, b in spans
@@ -443,9 +461,13 @@ class ArmLinker:
                 # unless a comparator introduces it ("lower than in the midazolam group (d≈1.13)").
                 # A ratio after a rate's group compares the rates ("51.4% of the oral group (OR 0.51)").
                 adjacent = self._adjacent(text, mentions, brackets[0] if brackets else d.start, a)
-                if (adjacent is not None and adjacent.name not in self.comparator_arms and segments.index(adjacent.start) == 0
-                        and not any(sentence[0] <= r.start < d.start for r in rates)):
+                if (adjacent is not None and adjacent.name not in self.comparator_arms
+                        and not self._introduced_by_comparator(adjacent, mentions, segments)
+                        and not self._names_rate_before(text, adjacent, rates, mentions, sentence)):
                     d.arm = adjacent.name
+                    continue
+                if brackets and self._covariate(text, sentence, d, brackets, armed, mentions):
+                    d.arm = None
                     continue
                 # The treatment compared, never the comparator: a comparator's own group does not count.
                 own = inside or self._own(text, mentions, a, b, run_start, run_end)
@@ -495,6 +517,42 @@ class ArmLinker:
             for d in run:
                 out[d] = (max(0, a), b, run[0].start, run[-1].end)
         return out
+
+    @staticmethod
+    def _introduced_by_comparator(group: Mention, mentions: list[Mention], segments: Partition) -> bool:
+        """Whether `group` is the first group of a comparison segment after the first ("than in the B group")."""
+        i = segments.index(group.start)
+        if i == 0:
+            return False
+        k = bisect_left(mentions, segments[i][0], key=_start)
+        return k < len(mentions) and mentions[k] is group
+
+    def _names_rate_before(self, text: str, group: Mention, rates: list[Draft], mentions: list[Mention],
+                           sentence: tuple[int, int]) -> bool:
+        """Whether a rate right before `group` in its clause, with no group between, is that group's
+        ("51.4% of the oral group (OR 0.51)": the ratio after it compares the rates)."""
+        i = bisect_left(rates, group.start, key=_draft_start) - 1
+        if i < 0 or rates[i].start < sentence[0] or self._crosses_value(text, rates[i].end, group.start):
+            return False
+        k = bisect_left(mentions, rates[i].end, key=_start)
+        return k < len(mentions) and mentions[k] is group
+
+    def _covariate(self, text: str, sentence: tuple[int, int], d: Draft, brackets: tuple[int, int], armed: list[Draft],
+                   mentions: list[Mention]) -> bool:
+        """'predictors were varenicline (OR 7.29 …), age (OR 1.07 …), Fagerstrom score (OR 0.37 …)':
+        in a sentence about predictors, a ratio in brackets after a listed item that names no
+        group is that covariate's, no arm's."""
+        i = armed.index(d)
+        if i == 0 or armed[i - 1].type.endswith("_rate") or not self.covariate_cue.search(text, sentence[0], d.start):
+            return False
+        previous_close = enclosing_brackets(text, armed[i - 1].start, armed[i - 1].end)
+        if not previous_close:
+            return False
+        gap_start = previous_close[1] + 1
+        if not self.covariate_item.fullmatch(text, gap_start, brackets[0]):
+            return False
+        k = bisect_left(mentions, gap_start, key=_start)
+        return not (k < len(mentions) and mentions[k].start < brackets[0])
 
     def _own(self, text: str, mentions: list[Mention], a: int, b: int, run_start: int, run_end: int) -> str | None:
         """The group of a run within [a, b): the first one after it in its clause, else the last one before it."""

@@ -126,7 +126,10 @@ class ArmTables:
     amounts_after: TimedPattern  # space, coordinated amounts (group `amounts`), a unit word (group `unit`)
     amounts_before: TimedPattern  # coordinated amounts, a unit word, space, at the end of the searched text
     amount: TimedPattern
+    more_amount: TimedPattern  # groups.qualifier_more_amount, then an amount (group `amount`) and a unit word (`unit`)
     sentence_end: TimedPattern
+    covariate_item: TimedPattern
+    covariate_cue: TimedPattern
     treated: TimedPattern
     stop: frozenset[str]
     respectively: TimedPattern
@@ -525,7 +528,11 @@ def _arm_tables(rules: Rules) -> ArmTables:
         amounts_after=rx(f"\\s+(?P<amounts>{amounts})\\s?(?P<unit>[^\\W\\d](?:[^\\s,;()]*[^\\s,;().])?)", "groups.qualifier_amount", 0),
         amounts_before=rx(f"(?P<amounts>{amounts})\\s?(?P<unit>[^\\W\\d](?:[^\\s,;()]*[^\\s,;().])?)\\s+$", "groups.qualifier_amount", 0),
         amount=rx(vocab.qualifier_amount, "groups.qualifier_amount", 0),
+        more_amount=rx(f"(?:{vocab.qualifier_more_amount})(?P<amount>{vocab.qualifier_amount})\\s?(?P<unit>[^\\W\\d](?:[^\\s,;()]*[^\\s,;().])?)",
+                       "groups.qualifier_more_amount", 0),
         sentence_end=rx(vocab.sentence_end, "groups.sentence_end", 0),
+        covariate_item=rx(vocab.covariate_item, "groups.covariate_item"),
+        covariate_cue=rx(vocab.covariate_cue, "groups.covariate_cue"),
         dose_unit=_rx(rules.dose_units.reader, regex.IGNORECASE, rules.rules_dir / "vocab" / "units.yaml", None, "dose_units"),
         treated=rx(vocab.treated, "groups.treated"),
         stop=frozenset(w.lower() for w in vocab.stop_words),

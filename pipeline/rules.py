@@ -253,7 +253,10 @@ class ArmGroups(Strict):
     qualifier_amount: str = "(?!)"  # an amount of a dose that tells them apart ("tramadol 50 mg")
     qualifier_amount_joiner: str = "(?!)"  # between coordinated amounts ("25, 50 and 100 mg")
     qualifier_elided: str = "(?!)"  # between a route and "route drug" that shares its drug
+    qualifier_more_amount: str = "(?!)"  # between a named dose and a further amount of its drug ("10 mg (…) and 20 mg")
     sentence_end: str = r"[.!?]\s"  # where a sentence ends, for "one sentence names the drug two ways"
+    covariate_item: str = "(?!)"  # the next item of a list of predictors, each with its ratio ("), age (")
+    covariate_cue: str = "(?!)"  # a sentence about predictors ("predictors of abstinence were")
     treated: str  # "vilazodone-treated", group `name`
     max_name_words: int = 3
     stop_words: list[str] = []  # words that end a group's name on its left

@@ -1,12 +1,12 @@
 """The arm gold of the pmc-extra abstracts: two independent passes per batch, reconciled.
 
-Batch 1 (30 abstracts, `passes/arms1-{A,B}.yaml`) and batch 2 (18 abstracts,
-`passes/arms2-{A,B}.yaml`) were each written by two annotators independently (notes
+Batch 1 (30 abstracts, `passes/arms1-{A,B}.yaml`), batch 2 (18, `passes/arms2-*`) and
+batch 3 (6, mostly depression, `passes/arms3-*`) were each written by two annotators independently (notes
 beside them), reading each abstract against ANNOTATION.md v1.1 with no pipeline output,
 code, rules or other gold in sight. They list every rate, effect, ratio and NNT with its
 span (`text`, `occurrence`), `type`, `label` and `arm`. Where the passes differ,
-DECISIONS (arms) and SPANS (an item only one pass wrote with that span) settle it, each
-with its reason (docs/annotation-log.md, "pmc-extra"). Writes `arms.yaml`:
+DECISIONS (arms) and SPANS (an item only one pass wrote with that span) settle it, and
+CONVENTION applies a naming convention the passes did not follow; each with its reason (docs/annotation-log.md, "pmc-extra"). Writes `arms.yaml`:
 
     python tests/gold/pmc-extra/reconcile.py
 """
@@ -50,9 +50,22 @@ SPANS: dict[Key, tuple[bool, str]] = {
        for t in ("16 patients that received Midazolam, 15 patients", "16 patients that received distilled water, only 11 patients")
        for o in (0, 1)},
     **{("PMC4639339", t, o): (False, _SPLIT) for t in ("15 patients", "11 patients") for o in (0, 1)},
+    ("PMC5518919", "10 dropouts", 0): (False, "a count of dropouts with no stated share; B itself doubted it, A left it out"),
 }
 
-BATCHES = ("arms1", "arms2")
+BATCHES = ("arms1", "arms2", "arms3")
+
+# Where both passes agree but the project's convention, settled above on batches 1 and 2
+# before batch 3 was labelled, names the arm otherwise: arms that share one drug keep the
+# dose that tells them apart. Batch 3's passes both wrote the drug alone.
+CONVENTION: dict[Key, tuple[str, str]] = {
+    **{("PMC4015540", t, 0): (arm, _DOSE) for t, arm in (("84.7%", "duloxetine 40 mg"), ("84.9%", "duloxetine 60 mg"))},
+    **{("PMC5346512", t, 0): (arm, _DOSE) for t, arm in (
+        ("170/573", "vortioxetine 10 mg"), ("odds ratio [OR] relative to placebo 1.7", "vortioxetine 10 mg"),
+        ("144/447", "vortioxetine 20 mg"), ("OR 1.6", "vortioxetine 20 mg"),
+        ("207/757", "vortioxetine 5 mg"), ("OR 1.1", "vortioxetine 5 mg"),
+        ("92/295", "vortioxetine 15 mg"), ("OR 1.3", "vortioxetine 15 mg"))},
+}
 
 
 def _pass(name: str) -> dict[Key, dict]:
@@ -92,6 +105,8 @@ def reconciled() -> dict[str, list[dict]]:
         item = {"text": key[1], "occurrence": key[2], "type": x["type"]}
         if x.get("label") is not None:
             item["label"] = x["label"]
+        if key in CONVENTION:
+            arm = CONVENTION[key][0]
         item["arm"] = None if arm is None else str(arm).lower()
         out.setdefault(key[0], []).append(item)
     if unused:
