@@ -121,7 +121,7 @@ class Study(Row):
     """One study block of a source page (a row of `studies`)."""
 
     study_id: str = col("Stable id: <source stem>-<first 10 hex of sha1(block text, whitespace collapsed)>; -2, -3 for repeats.")
-    source: str = col("Path of the input file relative to raw/.")
+    source: str = col("The source: a page's path relative to the raw directory, or a corpus record's id.")
     block_index: int = col("1-based order of the block within its source.")
     condition: Condition = col("Page section the study belongs to.")
     title: str | None = col("The study's title line, where the page has one.")
@@ -147,7 +147,7 @@ class Measure(Row):
 
     measure_id: str = col("<study_id>-<char_start minus the block's char_start>.")
     study_id: str = col("The block the value belongs to.")
-    source: str = col("Path of the input file relative to raw/.")
+    source: str = col("The source: a page's path relative to the raw directory, or a corpus record's id.")
     type: MeasureType = col("Measure type.")
     value: float | None = col("Point value, normalized (percent for rates, days for follow_up, dose in its unit); null for a pure range.")
     low: float | None = col("Lower range bound, same unit as value.")
@@ -173,7 +173,7 @@ class Measure(Row):
 class Uncovered(Row):
     """A number in the source that no measure covers and no exclusion rule explains."""
 
-    source: str = col("Path of the input file relative to raw/.")
+    source: str = col("The source: a page's path relative to the raw directory, or a corpus record's id.")
     study_id: str | None = col("Block the number sits in (null outside blocks).")
     text: str = col("The number as written.")
     char_start: int = col("Start of the number.", unit="character offset")

@@ -28,6 +28,15 @@ def test_models_carry_every_contract_column():
     assert set(SPEC_MEASURE) <= set(Measure.model_fields)
 
 
+def test_source_is_described_as_a_page_path_or_a_corpus_record_id():
+    """A corpus run's `source` is the record id (README, corpus files), not a path under raw/."""
+    from evidex.models import Uncovered
+
+    for model in (Study, Measure, Uncovered):
+        description = model.model_fields["source"].description or ""
+        assert "record" in description and "raw/" not in description, model.__name__
+
+
 def test_docs_schema_json_in_sync():
     committed = json.loads((ROOT / "docs" / "schema.json").read_text(encoding="utf-8"))
     assert committed == json.loads(json.dumps(json_schema())), "run `python -m evidex.docgen`"
