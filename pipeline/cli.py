@@ -23,12 +23,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 from rich.text import Text
 
 from . import __version__
-from .gold import GoldError
 from .ingest import InputError, decode_source, printable
 from .models import MEASURE_TYPES
 from .rules import RuleError, load_rules
@@ -92,6 +89,9 @@ def run(
     RAW_DIR may also be a corpus file (JSON Lines or Parquet, one record per source):
     its tables are partitioned Parquet datasets (OUT_DIR/measures/part-*.parquet, ...).
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
     from .engines import EngineUnavailable, make_engine
     from .ingest import list_sources
     from .outdir import OutputBusy, OutputError
@@ -177,11 +177,14 @@ def extract(
     print their measures as JSON Lines (a bad line is reported with its number; exit 1).
     """
     from .build import process_text
+    from .rulecache import RulesCache
 
     if jsonl == (file is not None):
         raise _fail(2, "give a FILE (or -), or --jsonl to read JSON Lines from standard input")
     try:
-        loaded = load_rules(rules)
+        # Rules validated before (same rules, code and libraries) are not validated again:
+        # their regexes compile when first used (pipeline/rulecache.py).
+        loaded = load_rules(rules, cache=RulesCache.default())
     except RuleError as err:
         raise _fail(3, f"invalid rules, refusing to run: {err}") from err
     if file is None:
@@ -228,6 +231,7 @@ def eval_cmd(
     from .evaluation import corpus_root, load_corpora, run_eval_corpora
     from .export import dump_json, write_text_atomic
     from .gate import corpora_failures, load_thresholds, raised_baseline
+    from .gold import GoldError
 
     project = corpora_file.resolve().parent.parent.parent
     try:
@@ -292,6 +296,7 @@ def print_stale(report: dict) -> None:
 
 def print_corpora(report: dict, verbose: bool = False) -> None:
     """Per-type F1 of every corpus side by side, then each corpus's attribute accuracy."""
+    from rich.table import Table
     scored = {n: r for n, r in report["corpora"].items() if "skipped" not in r}
     for name, r in report["corpora"].items():
         if "skipped" in r:
@@ -339,6 +344,7 @@ def print_corpora(report: dict, verbose: bool = False) -> None:
 
 def print_eval(report: dict) -> None:
     """One corpus's per-type table, attribute accuracy, and its misses, extras and errors."""
+    from rich.table import Table
     table = Table(title="evidex eval")
     for col in ("type", "gold", "pred", "TP", "P", "R", "F1"):
         table.add_column(col, justify="left" if col == "type" else "right")
@@ -409,6 +415,7 @@ def diff(
 
 
 def print_diff(report: dict) -> None:
+    from rich.table import Table
     if not report["changed"]:
         out.print("no changes")
         return
@@ -473,6 +480,7 @@ def gold_rebase(
     """
     from .evaluation import corpus_root, load_corpora, load_gold_set
     from .export import write_text_atomic
+    from .gold import GoldError
     from .goldmove import review_path, rewrite
 
     project = corpora_file.resolve().parent.parent.parent

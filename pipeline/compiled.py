@@ -14,7 +14,15 @@ Every regex compiled here is a `TimedPattern` (pipeline/timed.py): each call run
 a time limit, however short the text, and a timeout names its rule as `file:id`
 (`regex/measures.yaml:rate.percent`, `vocab/arms.yaml:groups.noun`).
 
-The result is immutable and holds no caches: the engines (`Extractor`, `Linker`,
+With `validate=False` (rules validated and probed before, as a `pipeline/rulecache.py`
+entry records), nothing is compiled or probed: every regex, literal, named group and the
+drug automaton come from the record (a regex it lacks is a deferred `TimedPattern`,
+compiled on its first call), and spaCy's tokenizer and `Matcher` are built when a text
+first needs tokens (`TokenEngine`): the same tables, so the same results, for a fraction
+of the start-up.
+
+The result is immutable and holds no caches (a deferred pattern and the `TokenEngine`
+build their part once, inside the rule set that holds them): the engines (`Extractor`, `Linker`,
 `ArmLinker`, `DrugLinker`) take it (or their part of it) explicitly and compile
 nothing, so two rule sets in one process never share state, and building an engine
 costs nothing. `evidex.default_rules()` is the process's one default handle.
@@ -32,7 +40,8 @@ import regex
 from pydantic import ConfigDict
 
 from .drugs import AmountWordRule, fold
-from .prefilter import Trigger, TriggerSet, literal_automaton
+from .prefilter import Derive, Trigger, TriggerSet, literal_automaton, required_literals
+from .rulecache import Derivations
 from .rules import GROUPS, OutcomeCue, RegexRule, RuleError, Rules, TokenPattern, word_alternation
 from .timed import MATCH_TIMEOUT_S, TimedPattern
 
@@ -204,6 +213,39 @@ class DoseUnitReader:
         return "/".join(found[name] for name in self.parts if name in found)
 
 
+class TokenEngine:
+    """spaCy's blank English tokenizer with the special cases, and the token patterns'
+    `Matcher`, built on first use: importing spaCy and building them takes a second or
+    more, and a text without a route word or a hit off token boundaries needs neither.
+
+    One per `CompiledRules`; what it builds is kept by it (not by the process), so two
+    rule sets never share a tokenizer."""
+
+    def __init__(self, rules: Rules):
+        self._rules = rules
+        self._nlp: Any = None
+        self._matcher: Any = None
+
+    @property
+    def nlp(self) -> Any:
+        """spacy.Language: a blank English tokenizer with the special cases ("i.v." stays one token)."""
+        if self._nlp is None:
+            self._nlp = tokenizer_nlp(self._rules.tokenizer_special_cases)
+        return self._nlp
+
+    @property
+    def matcher(self) -> Any:
+        """spacy.matcher.Matcher over `nlp.vocab`, one entry per token pattern (checked as `_matcher` checks)."""
+        if self._matcher is None:
+            self._matcher = _matcher(self._rules, self.nlp)
+        return self._matcher
+
+    @property
+    def built(self) -> bool:
+        """True once the tokenizer exists (spaCy was needed)."""
+        return self._nlp is not None
+
+
 class CompiledRules(Rules):
     """The validated rules with everything compiled from them; frozen, and built only by `compile_rules`."""
 
@@ -212,8 +254,7 @@ class CompiledRules(Rules):
     exclusions: tuple[Compiled, ...]
     damage: tuple[Compiled, ...]
     by_id: dict[str, Compiled]
-    nlp: Any  # spacy.Language: a blank English tokenizer with the special cases ("i.v." stays one token)
-    matcher: Any  # spacy.matcher.Matcher over `nlp.vocab`, one entry per token pattern
+    tokens: Any  # TokenEngine: the tokenizer and Matcher, built on first use
     extract_tables: ExtractTables
     link_tables: LinkTables
     arm_tables: ArmTables
@@ -223,6 +264,61 @@ class CompiledRules(Rules):
     bound_cues: tuple[tuple[TimedPattern, str], ...]
     time_unit_res: tuple[tuple[TimedPattern, float], ...]
     dose_reader: DoseUnitReader
+
+    @property
+    def nlp(self) -> Any:
+        """The spaCy tokenizer (`TokenEngine.nlp`; built on first use)."""
+        return self.tokens.nlp
+
+    @property
+    def matcher(self) -> Any:
+        """The token patterns' `Matcher` (`TokenEngine.matcher`; built on first use)."""
+        return self.tokens.matcher
+
+
+@dataclass(frozen=True)
+class _Mode:
+    """How one `compile_rules` call compiles: `validate` compiles and probes every regex now
+    (else each is deferred to its first call); `derived` answers literals and named groups."""
+
+    derived: Derivations | None
+    validate: bool
+
+    @property
+    def derive(self) -> Derive:
+        return self.derived.literals if self.derived is not None else required_literals
+
+    def compile(self, pattern: str, flags: int) -> regex.Pattern:
+        """`regex.compile` now (raises `regex.error`), recorded for a cache entry."""
+        compiled = regex.compile(pattern, flags)
+        if self.derived is not None:
+            self.derived.record(pattern, flags, compiled)
+        return compiled
+
+    def pattern(self, pattern: str, flags: int, rule: str) -> TimedPattern:
+        """The `TimedPattern` of (pattern, flags): compiled now when validating, else the
+        recorded one, else deferred to its first call."""
+        if self.validate:
+            return self.track(TimedPattern(self.compile(pattern, flags), rule))
+        compiled = self.derived.compiled(pattern, flags) if self.derived is not None else None
+        return self.track(TimedPattern(compiled, rule) if compiled is not None else TimedPattern.deferred(pattern, flags, rule))
+
+    def track(self, timed: TimedPattern) -> TimedPattern:
+        """Note a pattern for its `match` variant (`TimedPattern.anchored`): a record gives
+        it a recorded one, or keeps the pattern to record one (`Derivations.timed`)."""
+        if self.derived is not None:
+            self.derived.track(timed)
+        return timed
+
+    def group_names(self, pattern: TimedPattern) -> tuple[str, ...]:
+        """The named groups of a rule regex, as recorded (or read, which compiles it)."""
+        if self.derived is None:
+            return tuple(sorted(pattern.groupindex))
+        return self.derived.group_names(pattern.rule, pattern)
+
+
+# The default of the helpers below: compile and probe now, derive literals afresh.
+_VALIDATE = _Mode(None, True)
 
 
 # --------------------------------------------------------------------- compiling
@@ -250,28 +346,40 @@ def _probe(compiled: regex.Pattern, path: Path | str, line: int | None, rule: st
                                     f"{PROBE_TIMEOUT_S}s on a {len(probe)}-char probe, twice") from err
 
 
-def _rx(pattern: str, flags: int, path: Path | str, line: int | None, rule: str) -> TimedPattern:
-    """Compile and probe one vocabulary regex; an invalid or catastrophic one is a `RuleError` naming it."""
+def _rx(pattern: str, flags: int, path: Path | str, line: int | None, rule: str, mode: _Mode = _VALIDATE) -> TimedPattern:
+    """Compile and probe one vocabulary regex; an invalid or catastrophic one is a `RuleError` naming it.
+
+    Without `mode.validate` it is neither compiled nor probed here (`_Mode.pattern`)."""
+    if not mode.validate:
+        return mode.pattern(pattern, flags, rule_name(path, rule))
     try:
-        compiled = regex.compile(pattern, flags)
+        compiled = mode.compile(pattern, flags)
     except regex.error as err:
         raise RuleError(path, line, rule, f"invalid regex {pattern!r}: {err}") from err
     _probe(compiled, path, line, rule)
-    return TimedPattern(compiled, rule_name(path, rule))
+    return mode.track(TimedPattern(compiled, rule_name(path, rule)))
 
 
-def _code_rx(pattern: str, flags: int, name: str) -> TimedPattern:
+def _code_rx(pattern: str, flags: int, name: str, mode: _Mode = _VALIDATE) -> TimedPattern:
     """A pattern the compile step builds from the rules (pre-scans, anchors, windows), timed like the rules'."""
-    return TimedPattern(regex.compile(pattern, flags), name)
+    return mode.pattern(pattern, flags, name)
 
 
-def _compile(rule: RegexRule, check_groups: bool) -> Compiled:
+def _compile(rule: RegexRule, check_groups: bool, mode: _Mode = _VALIDATE) -> Compiled:
     entry = rule.entry
     flags = 0
     for name in entry.flags:
         flags |= getattr(regex, name)
+    name = rule_name(rule.path, entry.id)
+    ignorecase = bool(flags & regex.IGNORECASE)
+    if not mode.validate:
+        trigger = None if rule.trigger_pattern is None else Trigger(
+            rule.trigger_pattern, rule=f"{name} (trigger)", derive=mode.derive, make=mode.pattern)
+        return Compiled(entry=entry, pattern=rule.pattern, trigger_pattern=rule.trigger_pattern, path=rule.path,
+                        line=rule.line, regex=mode.pattern(rule.pattern, flags, name), trigger=trigger,
+                        gate=Trigger.gate(rule.pattern, ignorecase=ignorecase, derive=mode.derive))
     try:
-        compiled = regex.compile(rule.pattern, flags)
+        compiled = mode.compile(rule.pattern, flags)
     except regex.error as err:
         raise RuleError(rule.path, rule.line, entry.id, f"invalid regex: {err}") from err
     if check_groups:
@@ -279,16 +387,15 @@ def _compile(rule: RegexRule, check_groups: bool) -> Compiled:
         if unknown:
             raise RuleError(rule.path, rule.line, entry.id, f"unknown named group(s) {sorted(unknown)}; allowed: {sorted(GROUPS)}")
     _probe(compiled, rule.path, rule.line, entry.id)
-    name = rule_name(rule.path, entry.id)
     trigger = None
     if rule.trigger_pattern is not None:
         try:
-            trigger = Trigger(rule.trigger_pattern, rule=f"{name} (trigger)")
+            trigger = Trigger(rule.trigger_pattern, rule=f"{name} (trigger)", derive=mode.derive, make=mode.pattern)
         except regex.error as err:
             raise RuleError(rule.path, rule.line, entry.id, f"invalid trigger regex: {err}") from err
-    gate = Trigger.gate(rule.pattern, ignorecase=bool(flags & regex.IGNORECASE))
+    gate = Trigger.gate(rule.pattern, ignorecase=ignorecase, derive=mode.derive)
     return Compiled(entry=entry, pattern=rule.pattern, trigger_pattern=rule.trigger_pattern, path=rule.path, line=rule.line,
-                    regex=TimedPattern(compiled, name), trigger=trigger, gate=gate)
+                    regex=mode.track(TimedPattern(compiled, name)), trigger=trigger, gate=gate)
 
 
 def tokenizer_nlp(special_cases: tuple[str, ...] | list[str]) -> Any:
@@ -393,21 +500,21 @@ def token_reach(patterns: tuple[TokenPattern, ...] | list[TokenPattern]) -> int 
     return longest
 
 
-def route_window_back(runs: int) -> TimedPattern:
+def route_window_back(runs: int, mode: _Mode = _VALIDATE) -> TimedPattern:
     """A route window reaches back over `runs` runs of non-space characters before the
     hit's own run: the tokens before a match are its `not_after` guards (a guard of n
     tokens needs at most n runs, each run holding at least one token)."""
-    return _code_rx(rf"(?r)(?:{_NON_SPACE}+{_SPACE}+){{0,{runs}}}{_NON_SPACE}*", 0, "patterns:route window")
+    return _code_rx(rf"(?r)(?:{_NON_SPACE}+{_SPACE}+){{0,{runs}}}{_NON_SPACE}*", 0, "patterns:route window", mode)
 
 
 def _gate_keys(rule: Compiled) -> tuple[str, ...]:
     return tuple(g.key for g in (rule.trigger, rule.gate) if g is not None)
 
 
-def _extract_tables(rules: Rules, recognizers: tuple[Compiled, ...], exclusions: tuple[Compiled, ...]) -> ExtractTables:
+def _extract_tables(rules: Rules, recognizers: tuple[Compiled, ...], exclusions: tuple[Compiled, ...], mode: _Mode) -> ExtractTables:
     time_units = "|".join(u.pattern for u in rules.time_units.values())
     counted_units = "|".join(regex.escape(w) for w in (*rules.article_words, *rules.ordinal_words))
-    route_prescan = _code_rx(route_prescan_pattern(rules.token_patterns), 0, "patterns:route pre-scan")
+    route_prescan = _code_rx(route_prescan_pattern(rules.token_patterns), 0, "patterns:route pre-scan", mode)
     # A match spans at most `reach` tokens from its first; the Matcher also reads a
     # "-" and the `not_before` guard after it. Every run of non-space characters
     # holds at least one token, so the hit's own run and reach + 1 more runs hold
@@ -431,24 +538,24 @@ def _extract_tables(rules: Rules, recognizers: tuple[Compiled, ...], exclusions:
         # The literals every pre-scan hit holds ("IV", "oral", ...): half the cells hold
         # none, and for those the pre-scan (an alternation tried at every character)
         # is skipped.
-        route_literals=Trigger(route_prescan.pattern, literals_only=True),
+        route_literals=Trigger(route_prescan.pattern, literals_only=True, derive=mode.derive),
         route_window_ahead=None if reach is None else _code_rx(
-            rf"{_NON_SPACE}*(?:{_SPACE}+{_NON_SPACE}+){{0,{reach + guard_after}}}", 0, "patterns:route window"),
-        route_window_back=route_window_back(max(guard_before, 1)),
+            rf"{_NON_SPACE}*(?:{_SPACE}+{_NON_SPACE}+){{0,{reach + guard_after}}}", 0, "patterns:route window", mode),
+        route_window_back=route_window_back(max(guard_before, 1), mode),
         gates=TriggerSet(g for r in (*exclusions, *recognizers) for g in (r.trigger, r.gate) if g is not None),
         # Each rule with the keys of its trigger and gate: it reads the sentences where all hold.
         exclusion_plan=[(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in exclusions],
         # Exclusions whose pattern holds a `drug` group ({{DRUG}}, fragments.yaml) count
         # only where every word it captured lies inside a drug name of the vocabulary.
-        drug_guarded=frozenset(r.id for r in exclusions if "drug" in r.regex.groupindex),
+        drug_guarded=frozenset(r.id for r in exclusions if "drug" in mode.group_names(r.regex)),
         recognizer_plan=[(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in recognizers],
-        anchor_re=_code_rx(f"{digits}|{spelled}", regex.IGNORECASE, "vocab/numbers.yaml:anchors"),
+        anchor_re=_code_rx(f"{digits}|{spelled}", regex.IGNORECASE, "vocab/numbers.yaml:anchors", mode),
         # The same two families scanned apart: digit hits and spelled hits start on
         # different characters and never overlap, so merging the two scans gives the
         # matches of `anchor_re`, and the digit scan needs no case-insensitive matching
         # (together about 30% faster than the one alternation).
-        digit_anchor_re=_code_rx(digits, 0, "vocab/numbers.yaml:anchors"),
-        spelled_anchor_re=_code_rx(spelled, regex.IGNORECASE, "vocab/numbers.yaml:anchors"),
+        digit_anchor_re=_code_rx(digits, 0, "vocab/numbers.yaml:anchors", mode),
+        spelled_anchor_re=_code_rx(spelled, regex.IGNORECASE, "vocab/numbers.yaml:anchors", mode),
         # A spelled anchor starts with a number or counted word's first segment (inner
         # spaces are flexible), so the spelled regex is tried only where one occurs.
         spelled_starts=literal_automaton(
@@ -457,22 +564,25 @@ def _extract_tables(rules: Rules, recognizers: tuple[Compiled, ...], exclusions:
     )
 
 
-def _needles(pattern: str) -> Trigger:
+def _needles_of(pattern: str, derive: Derive) -> Trigger:
     """The literals one of which every match of a (case-insensitive) pattern holds.
 
     Linking runs dozens of cue and arm regexes over every cell and sentence, and most
     of them cannot match there: a `str.find` for their literals is far cheaper than a
     regex search, and a stretch of text that holds none of them needs no search at all.
     """
-    return Trigger(pattern, ignorecase=True, literals_only=True)
+    return Trigger(pattern, ignorecase=True, literals_only=True, derive=derive)
 
 
-def _link_tables(rules: Rules) -> LinkTables:
+def _link_tables(rules: Rules, mode: _Mode) -> LinkTables:
     vocab = rules.rules_dir / "vocab"
     arms, outcomes, bounds = vocab / "arms.yaml", vocab / "outcomes.yaml", vocab / "bounds.yaml"
 
     def rx(pattern: str, path: Path, key: str) -> TimedPattern:
-        return _rx(pattern, regex.IGNORECASE, path, None, key)
+        return _rx(pattern, regex.IGNORECASE, path, None, key, mode)
+
+    def _needles(pattern: str) -> Trigger:
+        return _needles_of(pattern, mode.derive)
 
     comparator_re = rx("|".join(rules.comparators), arms, "comparators")
     tight_left = [(f"(?:{c.pattern}){TIGHT_LEFT}", c) for c in rules.outcome_cues]
@@ -495,12 +605,12 @@ def _link_tables(rules: Rules) -> LinkTables:
     )
 
 
-def _arm_tables(rules: Rules) -> ArmTables:
+def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
     path = rules.rules_dir / "vocab" / "arms.yaml"
     vocab = rules.arm_groups
 
     def rx(pattern: str, key: str, flags: int = regex.IGNORECASE) -> TimedPattern:
-        return _rx(pattern, flags, path, None, key)
+        return _rx(pattern, flags, path, None, key, mode)
 
     def alternation(name: str, patterns: list[str]) -> TimedPattern:
         try:
@@ -561,59 +671,74 @@ _NEVER = _code_rx("(?!)", 0, "never")
 
 def drug_index(names: dict[str, str], order: dict[str, list[str]], joiner: TimedPattern, *,
                compound: TimedPattern = _NEVER, list_joiner: TimedPattern = _NEVER, list_gap: TimedPattern = _NEVER,
-               amount_word: AmountWordRule | None = None, after_stop: TimedPattern = _NEVER) -> DrugIndex:
+               amount_word: AmountWordRule | None = None, after_stop: TimedPattern = _NEVER,
+               derived: Derivations | None = None) -> DrugIndex:
     """The drug names (spelling, any case -> canonical name) as one automaton, with the
     per-type search `order`, the `joiner` allowed between a dose and its drug and the
-    other link regexes of `rules/vocab/drugs.yaml` (see `pipeline.drugs.DrugLinker`)."""
-    automaton = ahocorasick.Automaton()
-    for spelling, canonical in names.items():
-        key = fold(spelling)
-        automaton.add_word(key, (len(key), canonical))
-    if names:
-        automaton.make_automaton()
+    other link regexes of `rules/vocab/drugs.yaml` (see `pipeline.drugs.DrugLinker`).
+    `derived` supplies or records the automaton (`pipeline/rulecache.py`)."""
+
+    def build() -> Any:
+        automaton = ahocorasick.Automaton()
+        for spelling, canonical in names.items():
+            key = fold(spelling)
+            automaton.add_word(key, (len(key), canonical))
+        if names:
+            automaton.make_automaton()
+        return automaton
+
+    automaton = derived.automaton(build) if derived is not None else build()
     return DrugIndex(automaton=automaton, empty=not names, order=order, joiner=joiner, compound=compound,
                      list_joiner=list_joiner, list_gap=list_gap, amount_word=amount_word, after_stop=after_stop)
 
 
-def _drug_index(rules: Rules) -> DrugIndex:
+def _drug_index(rules: Rules, mode: _Mode) -> DrugIndex:
     vocab = rules.drugs
     path = rules.rules_dir / "vocab" / "drugs.yaml"
 
     def rx(pattern: str, key: str, flags: int = regex.IGNORECASE) -> TimedPattern:
-        return _rx(pattern, flags, path, None, key)
+        return _rx(pattern, flags, path, None, key, mode)
 
     amount_word = None if vocab.amount_word is None else AmountWordRule(
         rx(vocab.amount_word.pattern, "amount_word.pattern", 0), frozenset(w.lower() for w in vocab.amount_word.stop_words))
     return drug_index(rules.drug_names, {kind: list(steps) for kind, steps in vocab.link.items()}, rx(vocab.joiner, "joiner"),
                       compound=rx(vocab.compound, "compound"), list_joiner=rx(vocab.list_joiner, "list_joiner"),
                       list_gap=rx(vocab.list_gap, "list_gap"), amount_word=amount_word,
-                      after_stop=rx(vocab.after_stop, "after_stop"))
+                      after_stop=rx(vocab.after_stop, "after_stop"), derived=mode.derived)
 
 
-def _term_index(rules: Rules) -> TermIndex:
+def _term_index(rules: Rules, mode: _Mode) -> TermIndex:
     path = rules.rules_dir / "vocab" / "conditions.yaml"
-    terms = [(name, _rx(t.pattern, 0 if t.case else regex.IGNORECASE, path, None, f"conditions.{name}.terms[{i}]"), t.weight)
-             for name, vocab in rules.conditions.items() for i, t in enumerate(vocab.terms)]
-    gates = [Trigger.gate(pattern.pattern, bool(pattern.flags & regex.IGNORECASE)) for _, pattern, _ in terms]
+    listed = [(name, i, t) for name, vocab in rules.conditions.items() for i, t in enumerate(vocab.terms)]
+    terms = [(name, _rx(t.pattern, 0 if t.case else regex.IGNORECASE, path, None, f"conditions.{name}.terms[{i}]", mode), t.weight)
+             for name, i, t in listed]
+    # The term's own case flag, not the compiled pattern's flags (asking those would compile
+    # a deferred pattern); an inline "(?i)" yields folded literals either way.
+    gates = [Trigger.gate(t.pattern, not t.case, mode.derive) for _, _, t in listed]
     return TermIndex(terms=terms, keys=[g.key if g is not None else None for g in gates],
                      gates=TriggerSet(g for g in gates if g is not None))
 
 
-def compile_rules(rules: Rules) -> CompiledRules:
+def compile_rules(rules: Rules, derived: Derivations | None = None, validate: bool = True) -> CompiledRules:
     """Compile validated rules into the frozen `CompiledRules` the engines take.
 
     Raises `RuleError` (file, line, rule id) for a regex that does not compile or
     backtracks catastrophically, a token pattern the tokenizer or the `Matcher` refuses,
-    and every other rule that cannot work.
+    and every other rule that cannot work. `derived` supplies and records the literals
+    and named groups (`pipeline/rulecache.py`); `validate=False` is for rules a cache
+    entry says were validated: nothing is compiled, probed or built until first used.
     """
-    recognizers = tuple(_compile(r, True) for r in rules.recognizers)
-    exclusions = tuple(_compile(r, False) for r in rules.exclusions)
-    damage = tuple(_compile(r, False) for r in rules.damage)
-    nlp = tokenizer_nlp(rules.tokenizer_special_cases)
+    mode = _Mode(derived if derived is not None else Derivations(), validate)
+    recognizers = tuple(_compile(r, True, mode) for r in rules.recognizers)
+    exclusions = tuple(_compile(r, False, mode) for r in rules.exclusions)
+    damage = tuple(_compile(r, False, mode) for r in rules.damage)
+    tokens = TokenEngine(rules)
+    if validate:  # the token patterns are checked with the tokenizer and Matcher they need
+        _ = tokens.matcher
     vocab = rules.rules_dir / "vocab"
     units = vocab / "units.yaml"
     grammar = rules.dose_units
-    drugs = _drug_index(rules)
+    drugs = _drug_index(rules, mode)
     fields = {name: getattr(rules, name) for name in Rules.model_fields}
     return CompiledRules.model_construct(
         **{
@@ -622,20 +747,19 @@ def compile_rules(rules: Rules) -> CompiledRules:
             "exclusions": exclusions,
             "damage": damage,
             "by_id": {c.id: c for c in (*recognizers, *exclusions, *damage)},
-            "nlp": nlp,
-            "matcher": _matcher(rules, nlp),
-            "extract_tables": _extract_tables(rules, recognizers, exclusions),
-            "link_tables": _link_tables(rules),
-            "arm_tables": _arm_tables(rules),
+            "tokens": tokens,
+            "extract_tables": _extract_tables(rules, recognizers, exclusions, mode),
+            "link_tables": _link_tables(rules, mode),
+            "arm_tables": _arm_tables(rules, mode),
             "drug_index": drugs,
             "drug_name_index": replace(drugs, order={}, joiner=_NEVER, compound=_NEVER, list_joiner=_NEVER,
                                        list_gap=_NEVER, amount_word=None),
-            "term_index": _term_index(rules),
-            "bound_cues": tuple((_rx(c.pattern, regex.IGNORECASE, vocab / "bounds.yaml", None, f"before[{i}]"), c.bound)
+            "term_index": _term_index(rules, mode),
+            "bound_cues": tuple((_rx(c.pattern, regex.IGNORECASE, vocab / "bounds.yaml", None, f"before[{i}]", mode), c.bound)
                                 for i, c in enumerate(rules.bounds_before)),
-            "time_unit_res": tuple((_rx(u.pattern, regex.IGNORECASE, units, None, f"time_units.{name}"), u.days)
+            "time_unit_res": tuple((_rx(u.pattern, regex.IGNORECASE, units, None, f"time_units.{name}", mode), u.days)
                                    for name, u in rules.time_units.items()),
-            "dose_reader": DoseUnitReader(reader=_rx(grammar.reader, regex.IGNORECASE, units, None, "dose_units"),
+            "dose_reader": DoseUnitReader(reader=_rx(grammar.reader, regex.IGNORECASE, units, None, "dose_units", mode),
                                           names=grammar.names, parts=tuple(name for name, _ in grammar.PARTS)),
         }
     )

@@ -19,9 +19,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import regex
-from spacy.tokens import Doc
 
 from .compiled import MATCH_TIMEOUT_S, NOT_REGEX_SPACE, Compiled, CompiledRules, Plan, rule_name
 from .drugs import DrugLinker
@@ -29,6 +29,9 @@ from .models import UncoveredReason
 from .normalize import Draft, NormalizationError, normalize_hit
 from .segment import Block
 from .spans import DisjointSpans, SpanIndex
+
+if TYPE_CHECKING:  # spaCy is imported when a text first needs tokens (compiled.TokenEngine)
+    from spacy.tokens import Doc
 
 __all__ = ["NOT_REGEX_SPACE", "Extractor", "split_sentences", "clause_spans"]
 
@@ -181,8 +184,7 @@ class Extractor:
     def __init__(self, rules: CompiledRules):
         self.rules = rules
         t = rules.extract_tables
-        self.nlp = rules.nlp  # "i.v." stays one token
-        self.matcher = rules.matcher
+        self.tokens = rules.tokens  # spaCy's tokenizer ("i.v." stays one token) and Matcher, built on first use
         self.route_patterns = t.route_patterns
         self.route_prescan = t.route_prescan
         self.route_literals = t.route_literals
@@ -199,6 +201,16 @@ class Extractor:
         self.spelled_starts = t.spelled_starts
         # Drug names in text (only `mentions` is used), for the drug-guarded exclusions.
         self.drug_names = DrugLinker(rules.drug_name_index)
+
+    @property
+    def nlp(self) -> Any:
+        """The spaCy tokenizer (built on first use)."""
+        return self.tokens.nlp
+
+    @property
+    def matcher(self) -> Any:
+        """The token patterns' Matcher (built on first use)."""
+        return self.tokens.matcher
 
     def guarded(self, rule: Compiled, text: str, matches: list[regex.Match]) -> list[regex.Match]:
         """The matches of an exclusion that hold: all of them, or for a drug-guarded one
@@ -451,7 +463,7 @@ class _CellScan:
     admit.
     """
 
-    __slots__ = ("_docs", "_line", "_nlp", "_warnings", "ends", "held", "numeric", "starts", "text", "timeout")
+    __slots__ = ("_docs", "_line", "_tokens", "_warnings", "ends", "held", "numeric", "starts", "text", "timeout")
 
     def __init__(self, extractor: Extractor, text: str, starts: list[int], ends: list[int],
                  anchors: list[tuple[int, int, bool]], line: Callable[[], int], warnings: list[str]):
@@ -462,7 +474,7 @@ class _CellScan:
         # Catastrophic patterns are refused at load time; this bound only keeps a
         # pathological input from stalling a run, and grows with the cell.
         self.timeout = MATCH_TIMEOUT_S + len(text) / 50_000
-        self._nlp, self._line, self._warnings = extractor.nlp, line, warnings
+        self._tokens, self._line, self._warnings = extractor.tokens, line, warnings
         self._docs: dict[int, Doc] = {}
 
     def sentence_of(self, pos: int) -> int:
@@ -509,7 +521,7 @@ class _CellScan:
     def doc(self, i: int) -> Doc:
         """Sentence `i` tokenized by spaCy (made once, for snapping hits to tokens)."""
         if i not in self._docs:
-            self._docs[i] = self._nlp.make_doc(self.text[self.starts[i]:self.ends[i]])
+            self._docs[i] = self._tokens.nlp.make_doc(self.text[self.starts[i]:self.ends[i]])
         return self._docs[i]
 
 

@@ -35,7 +35,7 @@ import re
 import re._constants as sre  # type: ignore[import-not-found]  # noqa: PLC2701 - the stable parse-tree opcodes of `re`; typeshed stubs only their deprecated `sre_*` aliases
 import re._parser as sre_parse  # type: ignore[import-not-found]  # noqa: PLC2701 - no stubs, as above
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
@@ -156,6 +156,18 @@ def _node(op: Any, arg: Any, folded: bool) -> _Info:
     return _Info(None, None, op is not sre.GROUPREF)  # ANY, CATEGORY, NOT_LITERAL, ...
 
 
+# What `required_literals` answers: (literals one of which every match holds, or None; complete).
+Literals = tuple[frozenset[Needle] | None, bool]
+# A function of (pattern, ignorecase) giving its `Literals`: `required_literals`, or a recorder of it.
+Derive = Callable[[str, bool], Literals]
+# A function of (pattern, flags, rule name) giving its `TimedPattern`.
+MakePattern = Callable[[str, int, str], TimedPattern]
+
+
+def _compile_now(pattern: str, flags: int, rule: str) -> TimedPattern:
+    return TimedPattern(regex.compile(pattern, flags), rule)
+
+
 @lru_cache(maxsize=1024)
 def required_literals(pattern: str, ignorecase: bool = False) -> tuple[frozenset[Needle] | None, bool]:
     """(literals one of which every match holds, or None; True if their presence is a match).
@@ -191,22 +203,27 @@ class Trigger:
     requires, which gate sentences on top of the rule's trigger and never run a regex.
     """
 
-    def __init__(self, pattern: str, *, ignorecase: bool = False, literals_only: bool = False, rule: str = "trigger"):
-        """`rule` names the trigger in a timeout (`regex/measures.yaml:ratio.odds (trigger)`)."""
+    def __init__(self, pattern: str, *, ignorecase: bool = False, literals_only: bool = False, rule: str = "trigger",
+                 derive: Derive | None = None, make: MakePattern | None = None):
+        """`rule` names the trigger in a timeout (`regex/measures.yaml:ratio.odds (trigger)`);
+        `derive` gives the literals (default `required_literals`) and `make(pattern, flags,
+        rule)` the trigger's `TimedPattern` (default: compiled now); the rule loader passes
+        its own, which record them or take them from a cache entry (`pipeline/rulecache.py`)."""
         self.pattern = pattern
         # The same pattern text under other flags has other literals: the key tells them apart.
         self.key = ("gate:" if literals_only else "") + ("(?i)" if ignorecase else "") + pattern
-        literals, complete = required_literals(pattern, ignorecase)
-        self.regex = None if literals_only else TimedPattern(regex.compile(pattern, regex.IGNORECASE if ignorecase else 0), rule)
+        literals, complete = (derive or required_literals)(pattern, ignorecase)
+        flags = regex.IGNORECASE if ignorecase else 0
+        self.regex = None if literals_only else (make or _compile_now)(pattern, flags, rule)
         self.complete = complete or literals_only
         self.has_literals = literals is not None
         self.cased = minimal_literals(t for t, folded in literals or () if not folded)
         self.folded = minimal_literals(t for t, folded in literals or () if folded)
 
     @classmethod
-    def gate(cls, pattern: str, ignorecase: bool) -> Trigger | None:
+    def gate(cls, pattern: str, ignorecase: bool, derive: Derive | None = None) -> Trigger | None:
         """The literals every match of a rule pattern holds, or None when there are none to test."""
-        gate = cls(pattern, ignorecase=ignorecase, literals_only=True)
+        gate = cls(pattern, ignorecase=ignorecase, literals_only=True, derive=derive)
         return gate if gate.has_literals else None
 
     def literals_in(self, text: str) -> bool:

@@ -36,6 +36,7 @@ from .models import (
 
 if TYPE_CHECKING:
     from .compiled import CompiledRules
+    from .rulecache import Derivations, RulesCache
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 GROUPS = {
@@ -615,19 +616,39 @@ def default_rules_dir() -> Path:
     return DEFAULT_RULES_DIR
 
 
-def load_rules(rules_dir: Path | None = None) -> CompiledRules:
+def load_rules(rules_dir: Path | None = None, cache: RulesCache | None = None) -> CompiledRules:
     """Read, validate and compile every rule file under rules_dir (default: `default_rules_dir()`).
 
     Returns the frozen `CompiledRules` the engines take; raises `RuleError` (file, line,
-    rule id) on the first problem. Each call reads and compiles afresh.
+    rule id) on the first problem. Each call reads and compiles afresh. With a `cache`
+    (`pipeline/rulecache.py`) holding an entry for these rules, code and libraries, the
+    rules were validated and probed before: the schema is still checked, but compiled
+    regexes, literals and the drug automaton come from the entry and spaCy is loaded
+    when a text needs it; without an entry, everything is validated and the entry written.
     """
     from .compiled import compile_rules
+    from .rulecache import Derivations, cache_key
 
-    return compile_rules(read_rules(rules_dir))
+    rules_dir = Path(rules_dir or default_rules_dir())
+    if cache is None:
+        return compile_rules(read_rules(rules_dir))
+    if not rules_dir.is_dir():
+        raise RuleError(rules_dir, None, None, "rules directory not found")
+    key = cache_key(rules_digest(rules_dir))
+    found = cache.load(key)
+    derived = found or Derivations()
+    compiled = compile_rules(read_rules(rules_dir, derived), derived, validate=found is None)
+    if found is None:
+        derived.validated = True
+        derived.record_anchored()
+        cache.store(key, derived)
+    return compiled
 
 
-def read_rules(rules_dir: Path | None = None) -> Rules:
-    """Read and validate every rule file under rules_dir (default: `default_rules_dir()`); compiles nothing."""
+def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None) -> Rules:
+    """Read and validate every rule file under rules_dir (default: `default_rules_dir()`); compiles nothing.
+
+    `derived` (`pipeline/rulecache.py`) supplies or records the drug spellings."""
     rules_dir = Path(rules_dir or default_rules_dir())
     if not rules_dir.is_dir():
         raise RuleError(rules_dir, None, None, "rules directory not found")
@@ -641,7 +662,8 @@ def read_rules(rules_dir: Path | None = None) -> Rules:
     drug_path = vocab / "drugs.yaml"
     drug_vocab = _validate(DrugVocab, _read_yaml(drug_path), drug_path)
     try:
-        drug_names = drug_spellings(drug_vocab.names, drug_vocab.lexicon, drug_vocab.lexicon_exclude)
+        spell = derived.drug_spellings if derived is not None else drug_spellings
+        drug_names = spell(drug_vocab.names, drug_vocab.lexicon, drug_vocab.lexicon_exclude)
     except ValueError as err:
         raise RuleError(drug_path, None, None, str(err)) from err
 

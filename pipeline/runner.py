@@ -33,6 +33,7 @@ from . import __version__
 from .build import SourceResult, process_parts
 from .compiled import CompiledRules
 from .diff import UnreadableTables, diff_dirs
+from .digest import CODE_DIGEST
 from .engines import Engine, LocalEngine, worker_rules
 from .export import (
     TABLES,
@@ -92,15 +93,6 @@ class RunSummary:
         return {t: c.get(t, 0) for t in MEASURE_TYPES}
 
 
-def _code_digest() -> str:
-    """sha256 of evidex's own source files: a code change invalidates the cache too."""
-    h = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
-
-
-CODE_DIGEST = _code_digest()
 
 
 def library_versions() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -77,6 +78,19 @@ def project_rules() -> CompiledRules:
     of cases, the `rules` fixture and in-process runs. It is frozen, and
     tests/test_compiled.py checks that extraction leaves it unchanged."""
     return load_rules_once(ROOT / "rules")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _rules_cache_dir(tmp_path_factory):
+    """`evidex extract` keeps a rule-loading cache (pipeline/rulecache.py): tests keep theirs
+    in a temporary directory, never in the user's cache directory."""
+    old = os.environ.get("EVIDEX_CACHE_DIR")
+    os.environ["EVIDEX_CACHE_DIR"] = str(tmp_path_factory.mktemp("evidex-cache"))
+    yield
+    if old is None:
+        os.environ.pop("EVIDEX_CACHE_DIR", None)
+    else:
+        os.environ["EVIDEX_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")

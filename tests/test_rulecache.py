@@ -1,0 +1,227 @@
+"""The rule-loading cache of `evidex extract` (pipeline/rulecache.py): same rows, never a stale or bad rule.
+
+A warm start takes every compiled regex, literal and the drug automaton from a cache
+entry and builds spaCy only when a text needs tokens; a pattern the entry lacks is
+compiled on its first call. Each of those paths must give exactly the rows of the
+eager load that validates everything, on every text the project has.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from evidex.build import process_text
+from evidex.cli import app
+from evidex.ingest import read_source
+from evidex.rulecache import MAGIC, Derivations, RulesCache, cache_key
+from evidex.rules import RuleError, load_rules, rules_digest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "pmc-dev"
+TEXT_DIRS = [ROOT / "raw", ROOT / "tests" / "heldout", ROOT / "tests" / "heldout" / "clinic-two", CORPUS]
+CASE_DIRS = [ROOT / "tests" / "cases", ROOT / "tests" / "cases_heldout"]
+RATE_ONLY = "The response rate was 45% at 24 weeks.\n"  # no route word, every hit on token boundaries
+WITH_ROUTE = "Ketamine 0.5 mg/kg IV gave a 45% response rate at 24 hours.\n"
+runner = CliRunner()
+
+
+def _texts() -> list[tuple[str, str]]:
+    """(name, text) of every page and abstract of the corpora and every case sentence."""
+    out = []
+    for d in TEXT_DIRS:
+        out += [(p.name, read_source(p, d).text) for p in sorted(d.glob("*.txt"))]
+    for path in sorted(p for d in CASE_DIRS for p in d.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        out += [(f"{path.name}[{i}]", case["text"]) for i, case in enumerate(data.get("cases") or []) if case.get("text")]
+    return out
+
+
+def _rows(name: str, text: str, rules) -> dict:
+    result = process_text(name, text, rules)
+    return {"studies": [s.model_dump() for s in result.studies], "measures": [m.model_dump() for m in result.measures],
+            "uncovered": [u.model_dump() for u in result.uncovered], "warnings": result.warnings}
+
+
+@pytest.fixture(scope="module")
+def warm_dir(tmp_path_factory) -> Path:
+    """A cache directory holding the entry of the project's rules (written by a cold load)."""
+    directory = tmp_path_factory.mktemp("cache")
+    load_rules(ROOT / "rules", cache=RulesCache(directory))
+    return directory
+
+
+def test_a_cold_load_writes_one_validated_entry_and_a_warm_load_uses_it(warm_dir):
+    cache = RulesCache(warm_dir)
+    key = cache_key(rules_digest(ROOT / "rules"))
+    assert [p.name for p in cache.directory.iterdir()] == [f"{key}.pickle"]
+    entry = cache.load(key)
+    assert entry is not None and entry.validated
+    assert len(entry.patterns) > 250 and entry.drug_automaton is not None and len(entry.drug_names or {}) > 40_000
+    warm = load_rules(ROOT / "rules", cache=cache)
+    # Nothing was built that the entry holds: no spaCy, every rule regex compiled already.
+    assert not warm.tokens.built
+    assert all(r.regex.is_compiled for r in (*warm.recognizers, *warm.exclusions, *warm.damage))
+    # ... and each one's `match` variant too (TimedPattern.anchored), which `match` would compile.
+    assert all(r.regex._anchored is not None for r in (*warm.recognizers, *warm.exclusions, *warm.damage))
+    assert warm.extract_tables.spelled_anchor_re._anchored is not None
+
+
+def test_warm_and_deferred_rules_give_the_eager_rows_on_every_text(rules, warm_dir):
+    """Eager (validate everything) == warm (patterns from the entry) == deferred (each compiled on first call)."""
+    cache = RulesCache(warm_dir)
+    warm = load_rules(ROOT / "rules", cache=cache)
+    entry = cache.load(cache_key(rules_digest(ROOT / "rules")))
+    assert entry is not None
+    entry.patterns.clear()  # nothing precompiled: every regex takes the deferred path
+    from evidex.compiled import compile_rules
+    from evidex.rules import read_rules
+
+    deferred = compile_rules(read_rules(ROOT / "rules", entry), entry, validate=False)
+    assert not any(r.regex.is_compiled for r in deferred.recognizers)
+    texts = _texts()
+    assert len(texts) > 100
+    for name, text in texts:
+        eager_rows = _rows(name, text, rules)
+        assert _rows(name, text, warm) == eager_rows, name
+        assert _rows(name, text, deferred) == eager_rows, name
+    assert deferred.tokens.built  # some text needed tokens, and got the same ones
+
+
+def _corrupt_variants(data: bytes) -> dict[str, bytes]:
+    cut = len(MAGIC) + 65
+    evil = pickle.dumps(os.system)  # a global the unpickler must refuse, never call
+    import hashlib
+
+    signed_evil = MAGIC + hashlib.sha256(evil).hexdigest().encode() + b"\n" + evil
+    return {
+        "empty": b"",
+        "truncated": data[: len(data) // 2],
+        "a flipped byte": data[:-100] + bytes([data[-100] ^ 0xFF]) + data[-99:],
+        "not an entry": b"{}\n",
+        "a pickle of a forbidden global": signed_evil,
+        "the header only": data[:cut],
+    }
+
+
+def test_a_corrupt_entry_is_ignored_and_rewritten(tmp_path, rules):
+    cache = RulesCache(tmp_path)
+    load_rules(ROOT / "rules", cache=cache)
+    key = cache_key(rules_digest(ROOT / "rules"))
+    good = cache.path(key).read_bytes()
+    for what, data in _corrupt_variants(good).items():
+        cache.path(key).write_bytes(data)
+        assert cache.load(key) is None, what
+    cache.path(key).write_bytes(_corrupt_variants(good)["a flipped byte"])
+    loaded = load_rules(ROOT / "rules", cache=cache)  # no crash: loads in full, writes the entry again
+    assert cache.load(key) is not None
+    assert _rows("s.txt", WITH_ROUTE, loaded) == _rows("s.txt", WITH_ROUTE, rules)
+
+
+def test_an_entry_under_another_key_is_not_used(tmp_path):
+    cache = RulesCache(tmp_path)
+    load_rules(ROOT / "rules", cache=cache)
+    key = cache_key(rules_digest(ROOT / "rules"))
+    assert Derivations.loads(cache.path(key).read_bytes(), "0" * 64) is None
+
+
+def test_a_changed_rule_is_a_new_entry_compiled_and_validated_again(tmp_path, rules_copy):
+    cache = RulesCache(tmp_path / "cache")
+    before = load_rules(rules_copy, cache=cache)
+    old_key = cache_key(rules_digest(rules_copy))
+    text = "The response rate was 45 pct at 24 weeks.\n"
+    assert not [m for m in _rows("s.txt", text, before)["measures"] if m["type"] == "response_rate"]
+    # A new recognizer reads "45 pct": only a recompiled rule set can find it.
+    measures = rules_copy / "regex" / "measures.yaml"
+    measures.write_text(measures.read_text(encoding="utf-8").replace("recognizers:\n", """recognizers:
+  - id: rate.pct_word
+    type: rate
+    pattern: '(?P<value>\\d+) (?P<unit>pct)\\b'
+    examples:
+      match:
+        - in: "45 pct"
+          text: "45 pct"
+""", 1), encoding="utf-8")
+    new_key = cache_key(rules_digest(rules_copy))
+    assert new_key != old_key
+    after = load_rules(rules_copy, cache=cache)
+    assert sorted(p.name for p in cache.directory.iterdir()) == sorted([f"{old_key}.pickle", f"{new_key}.pickle"])
+    assert "rate.pct_word" in after.by_id and "rate.pct_word" not in before.by_id
+    entry = cache.load(new_key)
+    assert entry is not None and any(p == r"(?P<value>\d+) (?P<unit>pct)\b" for p, _ in entry.patterns)
+
+
+@pytest.mark.parametrize("pattern, problem", [
+    ("'(?P<value>\\d+(?:%'", "invalid regex"),
+    ("'(?:\\d|\\d\\d)+\\.\\d|\\bthan\\b'", "catastrophic backtracking"),
+])
+def test_a_bad_rule_is_reported_with_file_and_line_on_a_warm_cache(tmp_path, rules_copy, pattern, problem):
+    cache = RulesCache(tmp_path / "cache")
+    load_rules(rules_copy, cache=cache)  # warm for the good rules
+    measures = rules_copy / "regex" / "measures.yaml"
+    text = measures.read_text(encoding="utf-8")
+    line = text[:text.index("recognizers:\n")].count("\n") + 2  # the new entry's first line
+    measures.write_text(text.replace("recognizers:\n", f"""recognizers:
+  - id: rate.broken
+    type: rate
+    pattern: {pattern}
+    examples:
+      match:
+        - in: "45%"
+""", 1), encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy, cache=cache)
+    assert (err.value.path, err.value.line, err.value.rule_id) == (str(measures), line, "rate.broken")
+    assert problem in err.value.problem
+    # The command line says the same and refuses to run.
+    result = runner.invoke(app, ["extract", "-", "--rules", str(rules_copy)], input=RATE_ONLY,
+                           env={"EVIDEX_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 3
+    assert f"measures.yaml:{line} [rate.broken]" in "".join(result.output.split("\n"))
+
+
+def test_an_unwritable_cache_directory_costs_only_speed(tmp_path, rules):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    cache = RulesCache(blocker)  # <file>/rules cannot be made
+    loaded = load_rules(ROOT / "rules", cache=cache)
+    assert not cache.directory.exists()
+    assert _rows("s.txt", WITH_ROUTE, loaded) == _rows("s.txt", WITH_ROUTE, rules)
+
+
+def _extract_in_fresh_process(text_file: Path, cache_dir: Path) -> tuple[str, bool]:
+    """`evidex extract FILE` in a new interpreter: (stdout, whether spaCy was imported)."""
+    script = ("import sys\nfrom evidex.cli import app\n"
+              "try:\n    app(['extract', sys.argv[1]])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+              "print('SPACY' if 'spacy' in sys.modules else 'NO-SPACY', file=sys.stderr)\n")
+    env = {**os.environ, "EVIDEX_CACHE_DIR": str(cache_dir)}
+    env.pop("EVIDEX_RULES", None)
+    proc = subprocess.run([sys.executable, "-c", script, str(text_file)], capture_output=True, text=True, env=env,
+                          check=True)
+    return proc.stdout, proc.stderr.strip().splitlines()[-1] == "SPACY"
+
+
+def test_a_warm_extract_imports_spacy_only_for_a_text_that_needs_tokens(tmp_path, rules):
+    cache_dir = tmp_path / "cache"
+    rate, route = tmp_path / "rate.txt", tmp_path / "route.txt"
+    rate.write_text(RATE_ONLY, encoding="utf-8")
+    route.write_text(WITH_ROUTE, encoding="utf-8")
+    cold_out, cold_spacy = _extract_in_fresh_process(rate, cache_dir)  # writes the entry
+    assert cold_spacy  # a cold load validates the token patterns with spaCy
+    warm_out, warm_spacy = _extract_in_fresh_process(rate, cache_dir)
+    assert not warm_spacy
+    route_out, route_spacy = _extract_in_fresh_process(route, cache_dir)
+    assert route_spacy
+    # Same JSON lines as the eager rules give, warm or cold.
+    for out, path, text in ((cold_out, rate, RATE_ONLY), (warm_out, rate, RATE_ONLY), (route_out, route, WITH_ROUTE)):
+        expected = [m.model_dump() for m in process_text(path.name, text, rules).measures]
+        assert [json.loads(line) for line in out.splitlines()] == expected
+    assert [json.loads(line)["type"] for line in route_out.splitlines()] == ["dose", "route", "response_rate", "follow_up"]
