@@ -38,6 +38,7 @@ The cache lives in `$EVIDEX_CACHE_DIR` when set, else in the user cache director
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import io
 import os
@@ -72,7 +73,8 @@ class Derivations:
 
     def __init__(self, validated: bool = False, literals: dict[tuple[str, bool], Literals] | None = None,
                  groups: dict[str, tuple[str, ...]] | None = None, drug_names: dict[str, str] | None = None,
-                 patterns: dict[tuple[str, int], Any] | None = None, drug_automaton: Any = None):
+                 patterns: dict[tuple[str, int], Any] | None = None, drug_automaton: Any = None,
+                 yaml: dict[str, Any] | None = None):
         self.validated = validated
         self._literals: dict[tuple[str, bool], Literals] = dict(literals or {})
         self.groups: dict[str, tuple[str, ...]] = dict(groups or {})
@@ -80,6 +82,7 @@ class Derivations:
         self.patterns: dict[tuple[str, int], Any] = dict(patterns or {})  # (pattern, flags given) -> regex.Pattern
         self.drug_automaton = drug_automaton  # the drug names' ahocorasick.Automaton (compiled.drug_index)
         self.timed: list[Any] = []  # the TimedPatterns made from this record, for their match variants
+        self.yaml: dict[str, Any] = dict(yaml or {})  # rule file (relative path) -> its parsed YAML
 
     def literals(self, pattern: str, ignorecase: bool) -> Literals:
         """`prefilter.required_literals(pattern, ignorecase)`, recorded."""
@@ -94,6 +97,16 @@ class Derivations:
         found = self.groups.get(name)
         if found is None:
             found = self.groups[name] = tuple(sorted(pattern.groupindex))
+        return found
+
+    def parsed(self, name: str, parse: Callable[[], Any]) -> Any:
+        """Rule file `name`'s parsed YAML (`parse()`), recorded as a copy, so the loader's own
+        use of the data never changes what a later start reads (a record read from a cache
+        entry is this process's own)."""
+        found = self.yaml.get(name)
+        if found is None:
+            found = parse()
+            self.yaml[name] = copy.deepcopy(found)
         return found
 
     def drug_spellings(self, names: dict[str, list[str]], lexicon: str, exclude: list[str]) -> dict[str, str]:
@@ -141,7 +154,7 @@ class Derivations:
         """The record as the bytes of a cache entry named `key`."""
         state = {"format": FORMAT, "key": key, "validated": self.validated, "literals": self._literals,
                  "groups": self.groups, "drug_names": self.drug_names, "patterns": self.patterns,
-                 "drug_automaton": self.drug_automaton}
+                 "drug_automaton": self.drug_automaton, "yaml": self.yaml}
         payload = pickle.dumps(state, protocol=5)
         return MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
 
@@ -156,7 +169,7 @@ class Derivations:
             if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("key") != key:
                 return None
             found = cls(state["validated"] is True, state["literals"], state["groups"], state["drug_names"], state["patterns"],
-                        state["drug_automaton"])
+                        state["drug_automaton"], state["yaml"])
         except Exception:  # noqa: BLE001 - any fault in an entry only means it is not used
             return None
         return found if _well_formed(found) else None
@@ -198,6 +211,7 @@ def _well_formed(d: Derivations) -> bool:
         and all(isinstance(k, tuple) and len(k) == 2 and isinstance(k[0], str) and isinstance(k[1], int)
                 and isinstance(v, regex.Pattern) and v.pattern == k[0] for k, v in d.patterns.items())
         and (d.drug_automaton is None or isinstance(d.drug_automaton, ahocorasick.Automaton))
+        and isinstance(d.yaml, dict) and all(isinstance(k, str) and isinstance(v, dict) for k, v in d.yaml.items())
     )
 
 

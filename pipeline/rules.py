@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -131,7 +132,8 @@ def _check_aliases(text: str, path: Path) -> None:
         size(root, set())
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _parse_yaml(path: Path) -> dict[str, Any]:
+    """One rule file's YAML as data, each mapping with its `__line__`; a `RuleError` names the problem."""
     try:
         text = path.read_text(encoding="utf-8")
         if "&" in text:  # no anchor, no alias
@@ -545,8 +547,9 @@ def _validate(model: type[BaseModel], raw: dict[str, Any], path: Path) -> Any:
         raise RuleError(path, line, rule_id, f"{loc}: {first['msg']}") from err
 
 
-def _regex_entries(path: Path, key: str, model: type[RegexEntry], fragments: dict[str, str]) -> list[RegexRule]:
-    data = _read_yaml(path)
+def _regex_entries(path: Path, key: str, model: type[RegexEntry], fragments: dict[str, str],
+                   read: Callable[[Path], dict[str, Any]] = _parse_yaml) -> list[RegexRule]:
+    data = read(path)
     items = data.get(key)
     if not isinstance(items, list):
         raise RuleError(path, 1, None, f"expected a list under `{key}`")
@@ -653,6 +656,12 @@ def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None
     if not rules_dir.is_dir():
         raise RuleError(rules_dir, None, None, "rules directory not found")
     vocab = rules_dir / "vocab"
+
+    def _read_yaml(path: Path) -> dict[str, Any]:  # the parsed file, from `derived` when it holds it
+        if derived is None:
+            return _parse_yaml(path)
+        return derived.parsed(path.relative_to(rules_dir).as_posix(), lambda: _parse_yaml(path))
+
     numbers = _strip_lines(_read_yaml(vocab / "numbers.yaml"))
     units = _read_yaml(vocab / "units.yaml")
     bounds = _read_yaml(vocab / "bounds.yaml")
@@ -686,9 +695,9 @@ def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None
     fragments["DOSEUNIT_TRIGGER"] = dose_units.trigger
 
     regex_dir = rules_dir / "regex"
-    recognizers = _regex_entries(regex_dir / "measures.yaml", "recognizers", Recognizer, fragments)
-    exclusions = _regex_entries(regex_dir / "exclusions.yaml", "exclusions", Exclusion, fragments)
-    damage = _regex_entries(regex_dir / "damage.yaml", "damage", DamageSign, fragments)
+    recognizers = _regex_entries(regex_dir / "measures.yaml", "recognizers", Recognizer, fragments, _read_yaml)
+    exclusions = _regex_entries(regex_dir / "exclusions.yaml", "exclusions", Exclusion, fragments, _read_yaml)
+    damage = _regex_entries(regex_dir / "damage.yaml", "damage", DamageSign, fragments, _read_yaml)
     ids = [c.id for c in (*recognizers, *exclusions, *damage)]
     token_path = rules_dir / "patterns" / "tokenizer.yaml"
     special_cases = _strip_lines(_read_yaml(token_path)).get("special_cases", []) if token_path.exists() else []
