@@ -48,7 +48,9 @@ def _hyperfine(cmd: list[str], runs: int, env: dict[str, str], prepare: list[str
         args = ["hyperfine", "-N", "-w", "2", "-r", str(runs), "--export-json", fh.name, "--style", "none"]
         if prepare:
             args += ["--prepare", " ".join(prepare)]
-        subprocess.run([*args, " ".join(cmd)], check=True, env=env, capture_output=True)
+        proc = subprocess.run([*args, " ".join(cmd)], env=env, capture_output=True, text=True)
+        if proc.returncode:
+            raise RuntimeError(f"hyperfine failed on {' '.join(cmd)}:\n{proc.stderr[-3000:]}")
         result = json.loads(Path(fh.name).read_text())["results"][0]
     times = result["times"]
     return {"median_s": round(statistics.median(times), 3), "min_s": round(min(times), 3),
