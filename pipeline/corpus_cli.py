@@ -42,6 +42,8 @@ def run_corpus_command(corpus: Path, out_dir: Path, rules: Path | None, *, force
         raise _fail(3, f"invalid rules, refusing to run: {err}") from err
     except OutputBusy as err:
         raise _fail(4, str(err)) from err
+    for w in summary.warnings:
+        _say(console, "warning:", "yellow", w)
     failed = summary.failed
     for o in failed[:MAX_LISTED]:
         _say(console, "rejected:", "bold red", o.error or "")

@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +43,7 @@ from .corpus import Corpus, Record
 from .engines import Engine, Future, worker_rules
 from .export import dump_json
 from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
-from .outdir import OutputLock
+from .outdir import OutputLock, Staging, recover
 from .record import RecordOutcome, extract_record
 from .rules import load_rules
 from .runner import _cache_key, _long_lived
@@ -191,6 +189,7 @@ class CorpusSummary:
     outcomes: list[RecordOutcome]
     rules_sha256: str
     partitions: int
+    warnings: list[str] = field(default_factory=list)  # about the run, not one record (a recovered publish)
 
     @property
     def failed(self) -> list[RecordOutcome]:
@@ -265,23 +264,6 @@ def _write_partition(part: _Partition, result: PartRows | None, staging: Path) -
     return outcomes, entry
 
 
-def _publish(staging: Path, out_dir: Path) -> None:
-    """Move the staged table directories, then the manifest, into out_dir.
-
-    Each directory replaces the old one by two renames; a crash between them leaves at
-    most that table's old directory beside the new outputs (`.old-*`), and the next run
-    re-checks every part file it reuses against its manifest's sha256.
-    """
-    for name in TABLE_NAMES:
-        target, old = out_dir / name, out_dir / f".old-{name}-{os.getpid()}"
-        if target.exists():
-            os.replace(target, old)
-        os.replace(staging / name, target)
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(staging / "manifest.json", out_dir / "manifest.json")
-    staging.rmdir()
-
-
 def run_corpus(corpus_path: Path, out_dir: Path, rules_dir: Path | None = None, *, id_column: str = "id",
                text_column: str = "text", force: bool = False, engine: Engine | None = None,
                partition_size: int = PARTITION_SIZE,
@@ -300,20 +282,22 @@ def run_corpus(corpus_path: Path, out_dir: Path, rules_dir: Path | None = None, 
     corpus = Corpus(corpus_path, id_column, text_column)
     out_dir = Path(out_dir)
     with OutputLock(out_dir):
+        warnings = recover(out_dir)  # a crashed run's publish is finished or undone before anything is reused
         previous = PreviousRun(out_dir) if not force else None
-        staging = out_dir / f".staging-corpus-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        for name in TABLE_NAMES:
-            (staging / name).mkdir(parents=True)
+        staging = Staging(out_dir)
         try:
-            outcomes, entries = _run_partitions(corpus, rules, previous, engine, partition_size, staging, on_partition)
-            (staging / "manifest.json").write_text(dump_json(_manifest(corpus, rules, partition_size, outcomes, entries)),
-                                                   encoding="utf-8")
-            _publish(staging, out_dir)
+            for name in TABLE_NAMES:
+                (staging.path / name).mkdir()
+            outcomes, entries = _run_partitions(corpus, rules, previous, engine, partition_size, staging.path, on_partition)
+            (staging.path / "manifest.json").write_text(
+                dump_json(_manifest(corpus, rules, partition_size, outcomes, entries)), encoding="utf-8")
+            # The same journaled publish as a page run; each table directory is replaced
+            # whole, so part files of a longer previous run do not linger.
+            staging.publish(replace_dirs=TABLE_NAMES)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            staging.discard()
             raise
-    return CorpusSummary(out_dir, outcomes, rules.digest, len(entries))
+    return CorpusSummary(out_dir, outcomes, rules.digest, len(entries), warnings + staging.warnings)
 
 
 def _run_partitions(corpus: Corpus, rules: CompiledRules, previous: PreviousRun | None, engine: Engine | None, size: int,

@@ -4,13 +4,18 @@ interrupt at any point without leaving a mixed set of outputs behind once recove
 Analysts load `extracted/*.csv|parquet` at fixed paths, so the files themselves are
 replaced, not a pointer to a version directory. The protocol (docs/reliability.md):
 
-1. `Staging`: every output is written into `<out>/.staging-<pid>/`; `publish` fsyncs each
-   staged file and the staging directory.
-2. It writes the journal `<out>/.publish.json` (the staging directory and the file names)
+1. `Staging`: every output is written into `<out>/.staging-<pid>/` (a corpus run's part
+   files in subdirectories, `measures/part-000000.parquet`); `publish` fsyncs each staged
+   file and directory, and creates the subdirectories the files go to in `<out>`.
+2. It writes the journal `<out>/.publish.json` (the staging directory, the files by
+   relative path, and the files of the replaced subdirectories the new set lacks)
    through a temporary file, fsync and rename, then fsyncs `<out>`: the rename commits.
 3. It renames the staged files into `<out>` one by one, `manifest.json` last (a reader
-   that sees the new manifest sees the new tables), and fsyncs `<out>`.
+   that sees the new manifest sees the new tables), removes the files the new set
+   lacks (a corpus run with fewer partitions than the last), and fsyncs each directory.
 4. It removes the journal, fsyncs `<out>`, and removes the empty staging directory.
+
+Page runs (`pipeline.runner`) and corpus runs (`pipeline.corpus_run`) both publish this way.
 
 `recover`, run at the start of every `evidex run` under the lock, finishes a publish
 whose journal exists (every staged file was durable before the journal was written, so
@@ -31,7 +36,8 @@ import contextlib
 import json
 import os
 import shutil
-from pathlib import Path
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
 
 from filelock import FileLock, Timeout
 
@@ -112,6 +118,40 @@ def _make_way(out_dir: Path, name: str, warnings: list[str]) -> None:
                         "so the new outputs could be published")
 
 
+def _staged_files(root: Path) -> list[str]:
+    """Every file under a staging directory, as relative POSIX paths, sorted, with the
+    top-level manifest last."""
+    names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return [n for n in names if n != LAST] + [n for n in names if n == LAST]
+
+
+def _parents(names: Iterable[str]) -> set[str]:
+    """The directories (relative POSIX paths, "." for the root) that hold `names`."""
+    return {PurePosixPath(n).parent.as_posix() for n in names}
+
+
+def _fsync_dirs(root: Path, dirs: Iterable[str]) -> None:
+    """fsync `root` and each of `dirs` under it that exists, deepest first."""
+    for rel in sorted(set(dirs) | {"."}, key=lambda d: (-d.count("/"), d)):
+        if (root / rel).is_dir():
+            fsync_dir(root / rel)
+
+
+def _make_parents(out_dir: Path, dirs: Iterable[str], warnings: list[str]) -> None:
+    """Create the subdirectories `dirs` of out_dir the staged files go to; a file where
+    one of them belongs is moved aside (kept), like a directory where a file belongs."""
+    for rel in sorted(set(dirs) - {"."}):
+        target = out_dir / rel
+        if target.exists() and not target.is_dir():
+            n = 1
+            while (aside := out_dir / f"{rel}.not-evidex-{n}").exists():
+                n += 1
+            os.replace(target, aside)
+            warnings.append(f"{target} is a file, not an evidex output directory; moved aside to {aside} "
+                            "so the new outputs could be published")
+        target.mkdir(parents=True, exist_ok=True)
+
+
 class Staging:
     """A staging directory inside the output directory; `publish` moves its files into
     place by the journaled protocol above; `warnings` says what it had to move aside."""
@@ -126,19 +166,30 @@ class Staging:
         self.committed = False  # the journal is written: the publish will complete
         self.warnings: list[str] = []
 
-    def publish(self) -> list[str]:
-        """Publish every staged file; returns their names in the order they were moved."""
-        names = sorted(p.name for p in self.path.iterdir())
-        names = [n for n in names if n != LAST] + [n for n in names if n == LAST]
+    def publish(self, replace_dirs: Iterable[str] = ()) -> list[str]:
+        """Publish every staged file (subdirectories included); returns their relative
+        paths in the order they were moved. Each of `replace_dirs` (subdirectories of
+        the output directory, e.g. a corpus run's `measures`) is replaced whole: its
+        files that the staged set lacks are removed in the same journaled step."""
+        names = _staged_files(self.path)
+        replaced = sorted(set(replace_dirs))
+        for rel in replaced:
+            (self.path / rel).mkdir(parents=True, exist_ok=True)  # an empty table stays a directory
         for name in names:
             fsync_file(self.path / name)
             _make_way(self.out_dir, name, self.warnings)
-        fsync_dir(self.path)
+        dirs = _parents(names) | set(replaced)
+        _make_parents(self.out_dir, dirs, self.warnings)
+        keep = set(names)
+        stale = sorted(rel for d in replaced for p in (self.out_dir / d).rglob("*")
+                       if p.is_file() and (rel := p.relative_to(self.out_dir).as_posix()) not in keep)
+        _fsync_dirs(self.path, dirs)
+        _fsync_dirs(self.out_dir, dirs)
         die_at("publish", 1)  # staged, not committed: recovery rolls back
         journal = self.out_dir / JOURNAL
         tmp = self.out_dir / f"{JOURNAL}.tmp-{os.getpid()}"
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"staging": self.path.name, "files": names}, fh)
+            json.dump({"staging": self.path.name, "files": names, "remove": stale}, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, journal)
@@ -149,12 +200,13 @@ class Staging:
             os.replace(self.path / name, self.out_dir / name)
             if i == len(names) // 2:
                 die_at("publish", 3)  # half moved: old and new tables side by side until recovered
-        fsync_dir(self.out_dir)
+        _remove(self.out_dir, stale)
+        _fsync_dirs(self.out_dir, dirs)
         die_at("publish", 4)  # all moved, journal still there
         journal.unlink()
         fsync_dir(self.out_dir)
         die_at("publish", 5)  # done; only the empty staging directory is left
-        self.path.rmdir()
+        shutil.rmtree(self.path)  # empty but for the subdirectories the files were staged in
         return names
 
     def discard(self) -> None:
@@ -162,19 +214,33 @@ class Staging:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
-def _journal(out_dir: Path) -> tuple[Path, list[str]]:
-    """The staging directory and file names a journal names; ValueError when it is not
-    one `Staging.publish` wrote."""
+def _remove(out_dir: Path, names: Iterable[str]) -> None:
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            (out_dir / name).unlink()
+
+
+def _safe_relative(name: object) -> bool:
+    """A journal entry names a path inside the output directory: relative, no `..`."""
+    if not isinstance(name, str) or not name or "\\" in name:
+        return False
+    path = PurePosixPath(name)
+    return not path.is_absolute() and all(part not in ("", ".", "..") for part in name.split("/"))
+
+
+def _journal(out_dir: Path) -> tuple[Path, list[str], list[str]]:
+    """The staging directory, file names and files to remove a journal names; ValueError
+    when it is not one `Staging.publish` wrote."""
     try:
         plan = json.loads((out_dir / JOURNAL).read_text(encoding="utf-8"))
-        staging, files = plan["staging"], plan["files"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
+        staging, files, remove = plan["staging"], plan["files"], plan.get("remove", [])
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"not a publish journal ({type(err).__name__}: {err})") from err
-    names = [staging, *files] if isinstance(files, list) else [files]
-    if not all(isinstance(n, str) and n and Path(n).name == n and n not in (".", "..") for n in names) \
-            or not staging.startswith(STAGING_PREFIX):
+    if not isinstance(files, list) or not isinstance(remove, list) or not isinstance(staging, str) \
+            or Path(staging).name != staging or not staging.startswith(STAGING_PREFIX) \
+            or not all(_safe_relative(n) for n in [*files, *remove]):
         raise ValueError("not a publish journal (unexpected names)")
-    return out_dir / staging, files
+    return out_dir / staging, files, remove
 
 
 def recover(out_dir: Path) -> list[str]:
@@ -188,24 +254,26 @@ def recover(out_dir: Path) -> list[str]:
     finished: Path | None = None  # the staging directory a journal named
     if journal.is_file():
         try:
-            staging, files = _journal(out_dir)
+            staging, files, remove = _journal(out_dir)
         except ValueError as err:
             warnings.append(f"{journal}: {err}; removed, and the staged files with it")
         else:
             finished, moved = staging, 0
+            _make_parents(out_dir, _parents(files), warnings)
             for name in files:
                 if (staging / name).is_file():
                     _make_way(out_dir, name, warnings)
                     os.replace(staging / name, out_dir / name)
                     moved += 1
-            fsync_dir(out_dir)
+            _remove(out_dir, remove)
+            _fsync_dirs(out_dir, _parents([*files, *remove]))
             warnings.append(f"{out_dir}: completed a publish interrupted by a crash or kill "
                             f"({moved} of {len(files)} file(s) still to move); the outputs are that run's")
         journal.unlink()
         fsync_dir(out_dir)
     for stale in sorted(out_dir.glob(f"{STAGING_PREFIX}*")):
         if stale.is_dir() and not stale.is_symlink():
-            unpublished = stale != finished and any(stale.iterdir())  # empty: a publish that completed
+            unpublished = stale != finished and any(p.is_file() for p in stale.rglob("*"))  # no files: a publish that completed
             shutil.rmtree(stale)
             if unpublished:
                 warnings.append(f"{stale}: removed the staging directory of a run that ended before publishing")

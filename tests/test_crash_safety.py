@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from evidex.cli import app
+from evidex.corpus_run import run_corpus
 from evidex.outdir import JOURNAL, recover
 from evidex.runner import run
 
@@ -293,6 +294,83 @@ def test_stale_staging_and_cache_temporaries_are_removed_at_start(tmp_path):
     assert not stale.exists() and not tmp.exists()
     assert sorted((out / ".cache").glob("*.bin")) == entries
     assert any(".staging-999999: removed the staging directory" in w for w in summary.warnings)
+
+
+CORPUS_TABLES = ("measures", "records", "studies", "uncovered")
+
+
+def _corpus(path: Path, texts: list[str]) -> Path:
+    path.write_text("".join(json.dumps({"id": f"r{i}", "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8")
+    return path
+
+
+def _corpus_consistent(out: Path) -> str:
+    """Assert that a corpus run's manifest and part files are one run's set (each part
+    file listed with its sha256 and rows, none unlisted); return "old" or "new"."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    listed = set()
+    for part in manifest["partitions"]:
+        for name, entry in part["files"].items():
+            data = (out / entry["path"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
+            assert pq.read_table(out / entry["path"]).num_rows == entry["rows"], entry["path"]
+            listed.add(entry["path"])
+    on_disk = {p.relative_to(out).as_posix() for name in CORPUS_TABLES for p in (out / name).glob("*.parquet")}
+    assert on_disk == listed
+    return "new" if manifest["totals"]["records"] == 2 else "old"
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5])
+def test_corpus_run_killed_at_each_publish_step_recovers_to_one_consistent_set(tmp_path, step):
+    """A corpus run publishes by the page run's journaled protocol (`Staging.publish`):
+    killed after any step, the next run finds one run's part files and manifest, and
+    the part files of a longer previous run do not linger beside a shorter new one."""
+    out = tmp_path / "out"
+    sentences = ["Ketamine 0.5 mg/kg IV gave a 45% response rate at 24 hours.",
+                 "Remission was 30% (OR 2.1, 95% CI 1.2-3.4) after 6 weeks.", "Relapse was 12% at 6 months."]
+    corpus = _corpus(tmp_path / "c.jsonl", sentences)
+    args = [*EVIDEX, "run", str(corpus), "--out", str(out), "--quiet", "--partition-size", "1"]
+    run_corpus(corpus, out, ROOT / "rules", partition_size=1)
+    assert _corpus_consistent(out) == "old" and len(list((out / "measures").iterdir())) == 3
+    _corpus(corpus, [sentences[0].replace("45%", "47%"), sentences[1]])  # one record edited, the third gone
+    killed = subprocess.run(args, capture_output=True, env={**os.environ, "EVIDEX_FAULT": f"publish:{step}"},
+                            cwd=tmp_path, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    if step == 3:  # killed half-way through the renames: new part files under the old manifest
+        with pytest.raises(AssertionError):
+            _corpus_consistent(out)
+    warnings = recover(out)
+    assert _corpus_consistent(out) == ("old" if step == 1 else "new")
+    assert not (out / JOURNAL).exists() and not list(out.glob(".staging-*"))
+    if step in (2, 3, 4):
+        assert any("completed a publish interrupted" in w for w in warnings), warnings
+    if step == 1:
+        assert any("ended before publishing" in w for w in warnings), warnings
+    summary = run_corpus(corpus, out, ROOT / "rules", partition_size=1)
+    assert not summary.failed and not summary.warnings
+    assert _corpus_consistent(out) == "new"
+    measures = [m["text"] for name in sorted((out / "measures").glob("*.parquet")) for m in pq.read_table(name).to_pylist()]
+    assert "47%" in measures and "45%" not in measures and "12%" not in measures
+
+
+def test_corpus_run_recovers_an_interrupted_publish_before_reusing_parts(tmp_path):
+    """The recovery runs at the start of a corpus run, under the lock, before the
+    previous run's part files are read for reuse; the warning is printed."""
+    out = tmp_path / "out"
+    corpus = _corpus(tmp_path / "c.jsonl", ["Relapse was 12% at 6 months.", "Remission was 30% after 6 weeks."])
+    args = [*EVIDEX, "run", str(corpus), "--out", str(out), "--partition-size", "1"]
+    run_corpus(corpus, out, ROOT / "rules", partition_size=1)
+    _corpus(corpus, ["Relapse was 14% at 6 months.", "Remission was 30% after 6 weeks."])
+    killed = subprocess.run([*args, "--quiet"], capture_output=True, env={**os.environ, "EVIDEX_FAULT": "publish:3"},
+                            cwd=tmp_path, timeout=300)
+    assert killed.returncode == -signal.SIGKILL
+    done = subprocess.run(args, capture_output=True, cwd=tmp_path, timeout=300, text=True,
+                          env={**os.environ, "COLUMNS": "400"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "completed a publish interrupted" in done.stdout + done.stderr
+    assert _corpus_consistent(out) == "new"
+    records = pq.read_table(out / "records" / "part-000001.parquet").to_pylist()
+    assert records[0]["id"] == "r1"
 
 
 # ------------------------------------------------------------------ item 10: damaged previous outputs
