@@ -9,7 +9,8 @@ the previous outputs (`pipeline.diff.diff_dirs`), it
   rule files (`rules_changed_files`);
 * when something changed (or the previous outputs could not be compared), stamps the
   report with the time of the run and stages it as the latest `changes.json`; once the
-  run has published, `keep_history` keeps a copy as `changes/<UTC time>.json`;
+  run has published, `record_history` keeps a copy as `changes/<UTC time>.json` (a
+  failure there is a warning: the outputs are already published);
 * when nothing changed, stages nothing: the previous `changes.json` — the last run that
   changed something — stays, so a no-op run never erases the record.
 
@@ -104,7 +105,8 @@ def stage_changes(out_dir: Path, staged: Path, changes: dict[str, Any], rules_di
 
 def keep_history(out_dir: Path, changes: dict[str, Any]) -> Path | None:
     """After the publish: keep the published change set as `changes/<run_at>.json` (so a
-    run that failed to publish leaves no entry); None for a run that staged none."""
+    run that failed to publish leaves no entry); None for a run that staged none.
+    Raises OSError when the copy cannot be written (see `record_history`)."""
     run_at = changes.get("run_at")
     if not isinstance(run_at, str):
         return None
@@ -112,6 +114,20 @@ def keep_history(out_dir: Path, changes: dict[str, Any]) -> Path | None:
     path = out_dir / HISTORY_DIR / f"{stamp}.json"
     write_text_atomic(path, dump_json(changes))
     return path
+
+
+def record_history(out_dir: Path, changes: dict[str, Any]) -> list[str]:
+    """`keep_history`, called once the outputs are published: a failure to write the
+    history copy (a full disk, a file named `changes`) cannot undo that publish, so it
+    is returned as a warning saying exactly that, never raised as a failed run."""
+    try:
+        keep_history(out_dir, changes)
+    except OSError as err:
+        what = err.strerror or str(err) or type(err).__name__
+        where = f": {err.filename}" if err.filename else ""
+        return [f"{out_dir}: the outputs were published (and {LATEST} with this run's changes); only the change "
+                f"history was not recorded: cannot write {out_dir / HISTORY_DIR}/ ({what}{where})"]
+    return []
 
 
 def history(out_dir: Path) -> list[Path]:

@@ -47,7 +47,7 @@ from .export import (
     unpack,
 )
 from .faults import die_at
-from .history import keep_history, rule_file_digests, stage_changes
+from .history import record_history, rule_file_digests, stage_changes
 from .ingest import InputError, list_sources, printable, read_source
 from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
 from .outdir import OutputError, OutputLock, Staging, recover
@@ -353,7 +353,7 @@ def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: b
                                            fail_after_tables, run_warnings, engine)
                 staging.publish()
                 run_warnings += staging.warnings
-                keep_history(out_dir, changes)
+                run_warnings += record_history(out_dir, changes)
             except BaseException:
                 committed = staging.committed
                 staging.discard()

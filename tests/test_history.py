@@ -176,3 +176,25 @@ def test_a_run_that_fails_before_publishing_keeps_no_change_set(tmp_path):
     with pytest.raises(RuntimeError, match="injected"):
         run(raw, out, ROOT / "rules", fail_after_tables=True)
     assert (history(out), (out / "changes.json").read_bytes()) == before
+
+
+def test_history_that_cannot_be_written_after_the_publish_is_a_warning_not_a_failure(tmp_path):
+    """The outputs are published before the history copy is written; when that copy
+    fails (here a file named `changes` where the history directory goes), the run says
+    the outputs were published and only the history was not recorded, and exits 0."""
+    raw, out = _raw(tmp_path), tmp_path / "out"
+    run(raw, out, ROOT / "rules")
+    shutil.rmtree(out / "changes")
+    (out / "changes").write_text("not a directory\n", encoding="utf-8")
+    _edit(raw)
+    result = CliRunner().invoke(app, ["run", str(raw), "--out", str(out), "--quiet"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "error" not in said and "nothing was published" not in said and "completes at the next run" not in said
+    assert (f"warning: {out}: the outputs were published (and changes.json with this run's changes); only the "
+            f"change history was not recorded: cannot write {out / 'changes'}/ (") in said, said
+    assert "12.8%" in (out / "measures.csv").read_text(encoding="utf-8")  # the new outputs are in place
+    assert json.loads((out / "changes.json").read_text(encoding="utf-8"))["summary"] == {"measures_changed": 1,
+                                                                                         "studies_edited": 1}
+    assert (out / "changes").read_text(encoding="utf-8") == "not a directory\n"
+    assert not list(out.glob(".staging-*")) and not (out / ".publish.json").exists()
