@@ -310,7 +310,7 @@ def _corpus_consistent(out: Path) -> str:
     manifest = json.loads((out / "manifest.json").read_text())
     listed = set()
     for part in manifest["partitions"]:
-        for name, entry in part["files"].items():
+        for entry in part["files"].values():
             data = (out / entry["path"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
             assert pq.read_table(out / entry["path"]).num_rows == entry["rows"], entry["path"]
