@@ -21,6 +21,10 @@ compiled on its first call), and spaCy's tokenizer and `Matcher` are built when 
 first needs tokens (`TokenEngine`): the same tables, so the same results, for a fraction
 of the start-up.
 
+The phrase terms of a large condition vocabulary are the one exception to compiling
+everything here: they are looked up by word and their regexes compiled when first
+needed (`pipeline.phrases`), so 20,000 of them load in a fraction of the time.
+
 The result is immutable and holds no caches (a deferred pattern and the `TokenEngine`
 build their part once, inside the rule set that holds them): the engines (`Extractor`, `Linker`,
 `ArmLinker`, `DrugLinker`) take it (or their part of it) explicitly and compile
@@ -31,6 +35,7 @@ costs nothing. `evidex.default_rules()` is the process's one default handle.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +44,9 @@ import ahocorasick
 import regex
 from pydantic import ConfigDict
 
+from . import phrases as phrases_module
 from .drugs import AmountWordRule, fold
+from .phrases import PhraseIndex, first_word
 from .prefilter import Derive, Trigger, TriggerSet, literal_automaton, required_literals
 from .rulecache import Derivations
 from .rules import GROUPS, OutcomeCue, RegexRule, RuleError, Rules, TokenPattern, word_alternation
@@ -184,16 +191,34 @@ class TermIndex:
     derives from it (`\\bPTSD\\b` → `PTSD`, `(?i)\\bpain\\b` → folded `pain`), so one
     `TriggerSet` pass per block names the terms worth scanning; the regex still finds
     and counts the matches, so the scores are unchanged.
+
+    A large vocabulary (`pipeline.phrases.MIN_PHRASES` phrase terms or more) has its
+    phrase terms in `phrases` instead: looked up by word, confirmed by their regexes
+    where they may start, never compiled, probed or gated at load. Their `terms` entry
+    holds no pattern (None).
     """
 
-    terms: list[tuple[str, TimedPattern, float]]  # (condition, compiled term, weight)
-    keys: list[str | None]  # None: no literals, always scanned
+    terms: list[tuple[str, TimedPattern | None, float]]  # (condition, compiled term or None for a phrase, weight)
+    scanned: list[int]  # the terms matched by regex, in rules order
+    keys: list[str | None]  # per scanned term: its gate key; None: no literals, always scanned
     gates: TriggerSet
+    phrases: PhraseIndex
 
     def candidates(self, block_text: str) -> list[int]:
-        """Indexes (in rules order) of the terms that may match in `block_text`."""
+        """Indexes (in rules order) of the regex terms that may match in `block_text`."""
         held = self.gates.holding(block_text, [(0, len(block_text))])
-        return [i for i, key in enumerate(self.keys) if key is None or key in held]
+        return [i for i, key in zip(self.scanned, self.keys, strict=True) if key is None or key in held]
+
+    def matches(self, text: str, pos: int, endpos: int) -> Iterator[tuple[int, regex.Match]]:
+        """(term index, match) for every term's matches in text[pos:endpos]: terms in rules
+        order, each term's matches in text order, as its regex's `finditer` gives them."""
+        starts = self.phrases.starts(text, pos, endpos) if len(self.phrases) else {}
+        for i in sorted({*self.candidates(text[pos:endpos]), *starts}):
+            pattern = self.terms[i][1]
+            found = pattern.finditer(text, pos, endpos) if pattern is not None \
+                else self.phrases.finditer(i, text, starts[i], endpos)
+            for m in found:
+                yield i, m
 
 
 @dataclass(frozen=True)
@@ -707,16 +732,27 @@ def _drug_index(rules: Rules, mode: _Mode) -> DrugIndex:
                       after_stop=rx(vocab.after_stop, "after_stop"), derived=mode.derived)
 
 
-def _term_index(rules: Rules, mode: _Mode) -> TermIndex:
+def _term_index(rules: Rules, mode: _Mode = _VALIDATE, min_phrases: int | None = None) -> TermIndex:
+    """The condition terms' index; phrase terms are looked up by word from `min_phrases`
+    of them (default `pipeline.phrases.MIN_PHRASES`, read at the call)."""
     path = rules.rules_dir / "vocab" / "conditions.yaml"
     listed = [(name, i, t) for name, vocab in rules.conditions.items() for i, t in enumerate(vocab.terms)]
-    terms = [(name, _rx(t.pattern, 0 if t.case else regex.IGNORECASE, path, None, f"conditions.{name}.terms[{i}]", mode), t.weight)
-             for name, i, t in listed]
+    phrase_like = [k for k, (_, _, t) in enumerate(listed) if first_word(t.pattern) is not None]
+    # Few phrases: their regexes and gates cost little at load and nothing per block.
+    by_word = set(phrase_like) if len(phrase_like) >= (phrases_module.MIN_PHRASES if min_phrases is None else min_phrases) \
+        else set()
+    terms = [(name, None if k in by_word else
+              _rx(t.pattern, 0 if t.case else regex.IGNORECASE, path, None, f"conditions.{name}.terms[{i}]", mode), t.weight)
+             for k, (name, i, t) in enumerate(listed)]
+    scanned = [k for k in range(len(listed)) if k not in by_word]
     # The term's own case flag, not the compiled pattern's flags (asking those would compile
     # a deferred pattern); an inline "(?i)" yields folded literals either way.
-    gates = [Trigger.gate(t.pattern, not t.case, mode.derive) for _, _, t in listed]
-    return TermIndex(terms=terms, keys=[g.key if g is not None else None for g in gates],
-                     gates=TriggerSet(g for g in gates if g is not None))
+    gates = [Trigger.gate(listed[k][2].pattern, not listed[k][2].case, mode.derive) for k in scanned]
+    prefix = rule_name(path, "")  # once: a Path per term cost seconds for 20,000
+    phrases = PhraseIndex.build((k, listed[k][2].pattern, 0 if listed[k][2].case else regex.IGNORECASE,
+                                 f"{prefix}conditions.{listed[k][0]}.terms[{listed[k][1]}]") for k in sorted(by_word))
+    return TermIndex(terms=terms, scanned=scanned, keys=[g.key if g is not None else None for g in gates],
+                     gates=TriggerSet(g for g in gates if g is not None), phrases=phrases)
 
 
 def compile_rules(rules: Rules, derived: Derivations | None = None, validate: bool = True) -> CompiledRules:

@@ -179,15 +179,13 @@ def _condition_scores(text: str, block: Block, rules: CompiledRules) -> dict[str
     cells = [(span.start, span.end, 2 if name == "title" else 1) for name, span in block.cells()]
     first, last = cells[0][0], cells[-1][1]
     index = rules.term_index
-    # A match lies inside [first, last), so it holds one of its term's literals there.
-    for i in index.candidates(text[first:last]):
-        name, pattern, weight = index.terms[i]
-        # One scan over the block instead of one per cell; terms are words, so a hit
-        # never spans the tab between two cells and falls in exactly one of them.
-        for m in pattern.finditer(text, first, last):
-            factor = next((f for a, b, f in cells if a <= m.start() < b), 0)
-            if factor:
-                scores[name] = scores.get(name, 0.0) + weight * factor
+    # One scan over the block instead of one per cell; terms are words, so a hit never
+    # spans the tab between two cells and falls in exactly one of them.
+    for i, m in index.matches(text, first, last):
+        name, _, weight = index.terms[i]
+        factor = next((f for a, b, f in cells if a <= m.start() < b), 0)
+        if factor:
+            scores[name] = scores.get(name, 0.0) + weight * factor
     return scores
 
 
