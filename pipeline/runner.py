@@ -42,7 +42,7 @@ from .export import (
     TableWriter,
     datapackage,
     dump_json,
-    pack,
+    pack_into,
     render_records,
     unpack,
 )
@@ -250,7 +250,8 @@ def _results(paths: list[Path], raw_dir: Path, rules: CompiledRules, cache_dir: 
         header = {"outcome": outcome.__dict__ | {"cached": False},
                   "csv": {name: t.csv for name, t in tables.items()}}
         try:
-            tmp.write_bytes(pack(header, [tables[name].table for name in TABLES]))
+            with open(tmp, "wb") as fh:  # streamed: the entry is never one byte string in memory
+                pack_into(fh, header, [tables[name].table for name in TABLES])
             os.replace(tmp, cache_dir / f"{key}.bin")
         except OSError:
             tmp.unlink(missing_ok=True)

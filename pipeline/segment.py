@@ -27,14 +27,16 @@ MAX_TITLE_CHARS = 300
 TERMINAL_PUNCTUATION = ('.', '."', '.”', '"', '”', '!', '?', ')', '.)')
 
 
-@dataclass(frozen=True)
+# slots: a page of short rows has a line, a span and a block object per few dozen bytes
+# of text; without a __dict__ each is about a third of the size (docs/reliability.md, Limits).
+@dataclass(frozen=True, slots=True)
 class Span:
     start: int
     end: int
     line: int  # 1-based line where the span starts
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     block_index: int
     char_start: int
@@ -58,7 +60,7 @@ class Segmentation:
     tab_conditions: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Line:
     start: int
     end: int  # excludes the line break
@@ -202,26 +204,37 @@ def assign_conditions(text: str, blocks: list[Block], rules: CompiledRules) -> N
     names = list(rules.conditions)
     scores = [_condition_scores(text, b, rules) for b in blocks]
     switch_cost = 6.0
-    # Viterbi: best[i][c] = best total for blocks[:i+1] ending in section c.
-    best = [{c: scores[0].get(c, 0.0) for c in names}]
-    back: list[dict[str, str]] = [{}]
+    # Viterbi: row[k] = best total for the blocks so far ending in section names[k].
+    # Only the last row is kept, and each block's back pointers as one small tuple:
+    # each section either stays (its own index) or switches from the one best section,
+    # so the pointers are that section and a bit mask of who switched — per block a
+    # few dozen bytes instead of a dict per block and section.
+    row = [scores[0].get(c, 0.0) for c in names]
+    back: list[tuple[int, int]] = [(0, 0)]
     for i in range(1, len(blocks)):
-        row, ptr = {}, {}
-        # The best section to switch from is the same for every c: find it once.
-        prev_c, prev_v = max(((p, v - switch_cost) for p, v in best[i - 1].items()), key=lambda kv: kv[1])
-        for c in names:
-            stay = best[i - 1][c]
+        # The best section to switch from is the same for every c: find it once (the
+        # first of equals, in names order).
+        prev_k = max(range(len(names)), key=lambda k: row[k] - switch_cost)
+        prev_v = row[prev_k] - switch_cost
+        own = scores[i]
+        new_row, switched = [], 0
+        for k, c in enumerate(names):
+            stay = row[k]
             if stay >= prev_v:
-                row[c], ptr[c] = stay + scores[i].get(c, 0.0), c
+                new_row.append(stay + own.get(c, 0.0))
             else:
-                row[c], ptr[c] = prev_v + scores[i].get(c, 0.0), prev_c
-        best.append(row)
-        back.append(ptr)
-    last = max(names, key=lambda c: (best[-1][c], -names.index(c)))
-    sections = [last]
+                new_row.append(prev_v + own.get(c, 0.0))
+                switched |= 1 << k
+        row = new_row
+        back.append((prev_k, switched))
+    k = max(range(len(names)), key=lambda j: (row[j], -j))
+    path = [k]
     for i in range(len(blocks) - 1, 0, -1):
-        sections.append(back[i][sections[-1]])
-    sections.reverse()
+        prev_k, switched = back[i]
+        k = prev_k if switched >> k & 1 else k
+        path.append(k)
+    path.reverse()
+    sections = [names[k] for k in path]
     # A run of blocks that name no condition keeps a section only between two blocks of
     # that section; otherwise its rows are about none of the listed conditions (v1.1).
     sections = _unnamed_runs_between(sections, scores)
