@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import regex
 
+from .branches import branched
 from .compiled import MATCH_TIMEOUT_S, NOT_REGEX_SPACE, Compiled, CompiledRules, Plan, rule_name
 from .drugs import DrugLinker
 from .models import UncoveredReason
@@ -512,6 +513,11 @@ class _CellScan:
             if not runs:
                 continue
             try:
+                # An alternation is searched branch by branch where that gives the same matches (pipeline/branches.py).
+                split = None if rule.id in overlapped else branched(rule.regex)
+                if split is not None:
+                    yield rule, [m for r0, r1 in runs for m in split.finditer(text, r0, r1, timeout=timeout)]
+                    continue
                 yield rule, [m for r0, r1 in runs for m in rule.regex.finditer(text, r0, r1, overlapped=rule.id in overlapped,
                                                                                timeout=timeout)]
             except TimeoutError:
