@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import regex
 
-from .branches import branched
+from .branches import branched_after
 from .compiled import MATCH_TIMEOUT_S, NOT_REGEX_SPACE, Compiled, CompiledRules, Plan, rule_name
 from .drugs import DrugLinker
 from .models import UncoveredReason
@@ -514,7 +514,7 @@ class _CellScan:
                 continue
             try:
                 # An alternation is searched branch by branch where that gives the same matches (pipeline/branches.py).
-                split = None if rule.id in overlapped else branched(rule.regex)
+                split = None if rule.id in overlapped else branched_after(rule.regex, sum(r1 - r0 for r0, r1 in runs))
                 if split is not None:
                     yield rule, [m for r0, r1 in runs for m in split.finditer(text, r0, r1, timeout=timeout)]
                     continue

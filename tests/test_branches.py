@@ -138,3 +138,12 @@ def test_a_branch_that_times_out_names_the_rule():
     split.branches[1] = Stalls()
     with pytest.raises(RuleTimeout, match=r"rule measures.yaml:t.stalls timed out after 0.5s"):
         list(split.finditer("xx cd", 0, 5, timeout=0.5))
+
+
+def test_a_pattern_is_split_only_once_it_has_scanned_enough_text():
+    from evidex import branches
+
+    whole = TimedPattern(regex.compile(r"(?x) ab | cd  # only this test's"), "t:after")
+    assert branches.branched_after(whole, branches.SPLIT_AFTER_CHARS - 10) is None
+    split = branches.branched_after(whole, 10)
+    assert split is not None and split is branches.branched_after(whole, 1)
