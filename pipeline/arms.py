@@ -368,18 +368,26 @@ class ArmLinker:
         return None
 
     def _abbreviated(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
-        """Every use of an abbreviation the text defines for a treatment ("... dimesylate (LDX)" ... "LDX 83.1%")."""
-        out: list[Mention] = []
+        """Every use of an abbreviation the text defines for a treatment ("... dimesylate (LDX)" ... "LDX 83.1%").
+
+        Linear in the block: each abbreviation is looked for once, after its first accepted definition.
+        """
+        ordered = sorted(found, key=_start)
+        starts = [x.start for x in ordered]
+        defined: dict[str, tuple[int, str]] = {}  # abbreviation -> (end of its definition, arm name)
         for start, end in spans:
             for m in self.abbreviation.finditer(text, start, end):
                 abbr = m.group("abbr")
+                if abbr in defined:
+                    continue
                 # Schwartz & Hearst: a long form of at most min(|A| + 5, 2|A|) words.
                 words = regex.findall(r"\S+", text[max(start, m.start() - 200):m.start()])
                 reach = sum(len(w) + 1 for w in words[-min(len(abbr) + 5, 2 * len(abbr)):])
                 long_start = _long_form_start(text, abbr, max(start, m.start() - reach), m.start())
                 if long_start is None:
                     continue
-                inside = [x for x in found if long_start <= x.start and x.end <= m.start()]
+                inside = [x for x in ordered[bisect_left(starts, long_start):bisect_left(starts, m.start())]
+                          if x.end <= m.start()]
                 last_word = regex.findall(r"[^\W\d_]+", text[long_start:m.start()].lower())[-1:]
                 if not inside and not (last_word and last_word[0] in self.abbreviation_heads):
                     continue
@@ -387,10 +395,16 @@ class ArmLinker:
                 # only contains ("computerized CBT for insomnia (CCBT-I)").
                 vocabulary = next((x.name for x in inside if x.kind == "vocabulary" and x.name in self.vocabulary_names
                                    and not text[long_start:x.start].strip() and not text[x.end:m.start()].strip()), None)
-                name = vocabulary or abbr.lower()
-                uses = regex.compile(rf"(?<![\w-]){regex.escape(abbr)}(?![\w-])")
-                out += [Mention(u.start(), u.end(), name, "group", u.end()) for a, b in spans
-                        for u in uses.finditer(text, m.end(), b) if u.start() >= a]
+                defined[abbr] = (m.end(), vocabulary or abbr.lower())
+        out: list[Mention] = []
+        for abbr, (after, name) in defined.items():
+            for a, b in spans:
+                at = text.find(abbr, max(a, after), b)
+                while at != -1:
+                    stop = at + len(abbr)
+                    if not (_word_char(text, at - 1) or _word_char(text, stop)):
+                        out.append(Mention(at, stop, name, "group", stop))
+                    at = text.find(abbr, at + 1, b)
         return out
 
     def _canonical(self, text: str, group: Mention, known: list[Mention]) -> Mention:
@@ -542,7 +556,7 @@ class ArmLinker:
         """'predictors were varenicline (OR 7.29 …), age (OR 1.07 …), Fagerstrom score (OR 0.37 …)':
         in a sentence about predictors, a ratio in brackets after a listed item that names no
         group is that covariate's, no arm's."""
-        i = armed.index(d)
+        i = bisect_left(armed, d.start, key=_draft_start)
         if i == 0 or armed[i - 1].type.endswith("_rate") or not self.covariate_cue.search(text, sentence[0], d.start):
             return False
         previous_close = enclosing_brackets(text, armed[i - 1].start, armed[i - 1].end)
@@ -798,6 +812,11 @@ class ArmLinker:
             if len(run) == len(names):
                 out.update(zip(run, names, strict=True))
         return out
+
+
+def _word_char(text: str, i: int) -> bool:
+    """Whether text[i] continues a word or a hyphenated name (False outside the text)."""
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "_-")
 
 
 def _long_form_start(text: str, abbr: str, lo: int, hi: int) -> int | None:
