@@ -110,12 +110,18 @@ def _make_way(out_dir: Path, name: str, warnings: list[str]) -> None:
     tool) cannot be replaced by a rename: move it aside, keeping what it holds."""
     target = out_dir / name
     if target.is_dir() and not target.is_symlink():
-        n = 1
-        while (aside := out_dir / f"{name}.not-evidex-{n}").exists():
-            n += 1
-        os.replace(target, aside)
+        aside = _move_aside(out_dir, name)
         warnings.append(f"{target} is a directory, not an evidex output; moved aside to {aside} "
                         "so the new outputs could be published")
+
+
+def _move_aside(out_dir: Path, name: str) -> Path:
+    """Rename out_dir/name to the first free `name.not-evidex-N` beside it; returns that path."""
+    n = 1
+    while (aside := out_dir / f"{name}.not-evidex-{n}").exists():
+        n += 1
+    os.replace(out_dir / name, aside)
+    return aside
 
 
 def _staged_files(root: Path) -> list[str]:
@@ -143,10 +149,7 @@ def _make_parents(out_dir: Path, dirs: Iterable[str], warnings: list[str]) -> No
     for rel in sorted(set(dirs) - {"."}):
         target = out_dir / rel
         if target.exists() and not target.is_dir():
-            n = 1
-            while (aside := out_dir / f"{rel}.not-evidex-{n}").exists():
-                n += 1
-            os.replace(target, aside)
+            aside = _move_aside(out_dir, rel)
             warnings.append(f"{target} is a file, not an evidex output directory; moved aside to {aside} "
                             "so the new outputs could be published")
         target.mkdir(parents=True, exist_ok=True)

@@ -472,3 +472,16 @@ def test_full_output_is_one_line_and_exit_5_and_keeps_previous_outputs(tmp_path)
     assert "Traceback" not in proc.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert not list(out.glob(".staging-*")) and not list((out / ".cache").glob(".*.tmp-*"))
+
+
+def test_a_file_where_an_output_directory_goes_is_moved_aside_and_kept(tmp_path):
+    from evidex import outdir
+
+    (tmp_path / "measures").write_text("someone's file", encoding="utf-8")
+    (tmp_path / "measures.not-evidex-1").write_text("an earlier one", encoding="utf-8")
+    warnings: list[str] = []
+    outdir._make_parents(tmp_path, ["measures", "."], warnings)
+    assert (tmp_path / "measures").is_dir()
+    assert (tmp_path / "measures.not-evidex-2").read_text(encoding="utf-8") == "someone's file"
+    assert (tmp_path / "measures.not-evidex-1").read_text(encoding="utf-8") == "an earlier one"
+    assert len(warnings) == 1 and "measures.not-evidex-2" in warnings[0]
