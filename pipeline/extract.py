@@ -19,7 +19,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import regex
 
@@ -203,16 +203,6 @@ class Extractor:
         # Drug names in text (only `mentions` is used), for the drug-guarded exclusions.
         self.drug_names = DrugLinker(rules.drug_name_index)
 
-    @property
-    def nlp(self) -> Any:
-        """The spaCy tokenizer (built on first use)."""
-        return self.tokens.nlp
-
-    @property
-    def matcher(self) -> Any:
-        """The token patterns' Matcher (built on first use)."""
-        return self.tokens.matcher
-
     def guarded(self, rule: Compiled, text: str, matches: list[regex.Match]) -> list[regex.Match]:
         """The matches of an exclusion that hold: all of them, or for a drug-guarded one
         those whose every `drug` capture lies inside a drug name of `text`."""
@@ -327,7 +317,7 @@ class Extractor:
                             continue
                     candidates.append((rec.entry.priority, d))
         for w_start, w_end in self._route_windows(c_text, starts, ends) if route_words else ():
-            for d in self._routes(self.nlp.make_doc(c_text[w_start:w_end]), w_start):
+            for d in self._routes(self.tokens.nlp.make_doc(c_text[w_start:w_end]), w_start):
                 if self.route_patterns[d.rule_id].not_alone:
                     i = sentence_of(d.start)
                     if not _ALONE_REST.fullmatch(c_text[starts[i]:d.start] + c_text[d.end:ends[i]]):
@@ -401,8 +391,8 @@ class Extractor:
     def _routes(self, doc: Doc, offset: int) -> list[Draft]:
         """Route mentions from the token patterns, with their context guards."""
         out = []
-        for match_id, t_start, t_end in self.matcher(doc):
-            pattern = self.route_patterns[self.nlp.vocab.strings[match_id]]
+        for match_id, t_start, t_end in self.tokens.matcher(doc):
+            pattern = self.route_patterns[self.tokens.nlp.vocab.strings[match_id]]
             if pattern.keep:
                 t_start, t_end = t_start + pattern.keep[0], t_start + pattern.keep[1]
             after = t_end + 1 if t_end < len(doc) and doc[t_end].text == "-" else t_end  # "oral-health"

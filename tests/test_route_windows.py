@@ -60,7 +60,7 @@ def _routes(extractor: Extractor, text: str, start: int, end: int, windowed: boo
         spans = extractor._route_windows(c_text, starts, ends)
     else:
         spans = list(zip(starts, ends, strict=True))
-    drafts = [d for a, b in spans for d in extractor._routes(extractor.nlp.make_doc(c_text[a:b]), a)]
+    drafts = [d for a, b in spans for d in extractor._routes(extractor.tokens.nlp.make_doc(c_text[a:b]), a)]
     return sorted((d.start, d.end, d.rule_id) for d in drafts)
 
 
