@@ -81,7 +81,7 @@ def run(
     text_column: Annotated[str, typer.Option("--text-column", help="Corpus file: the column holding each record's text.")] = "text",
     partition_size: Annotated[int, typer.Option("--partition-size", min=1, help="Corpus file: records per output partition.")] = 1000,
 ) -> None:
-    """Extract every *.txt in RAW_DIR into OUT_DIR (studies, measures, uncovered, manifest).
+    """Extract every *.txt in RAW_DIR, or every record of a corpus file (JSONL/Parquet), into OUT_DIR.
 
     Only sources whose bytes changed are re-extracted, unless rules or evidex changed
     (or --force). Writes changes.json against the previous outputs. Outputs are
