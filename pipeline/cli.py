@@ -95,6 +95,7 @@ def run(
     from .engines import EngineUnavailable, make_engine
     from .ingest import list_sources
     from .outdir import OutputBusy, OutputError
+    from .rulecache import RulesCache
     from .runner import run as do_run
 
     try:
@@ -105,7 +106,7 @@ def run(
         from .corpus_cli import run_corpus_command
 
         run_corpus_command(raw_dir, out_dir, rules, force=force, engine=engine, quiet=quiet, id_column=id_column,
-                           text_column=text_column, partition_size=partition_size)
+                           text_column=text_column, partition_size=partition_size, rules_cache=RulesCache.default())
         return
     if not raw_dir.is_dir():
         raise _fail(2, f"{raw_dir}: raw directory not found")
@@ -116,6 +117,7 @@ def run(
             task = progress.add_task("extracting", total=len(paths))
             summary = do_run(raw_dir, out_dir, rules, force=force, jobs=jobs, paths=paths,
                              engine=engine if engine_name != "local" else None,  # local: --jobs as before
+                             rules_cache=RulesCache.default(),  # rules validated before load in milliseconds
                              on_source=lambda o: progress.update(task, advance=1, description=escape(printable(o.source)[:40])))
     except RuleError as err:
         raise _fail(3, f"invalid rules, refusing to run: {err}") from err

@@ -289,6 +289,9 @@ class CompiledRules(Rules):
     bound_cues: tuple[tuple[TimedPattern, str], ...]
     time_unit_res: tuple[tuple[TimedPattern, float], ...]
     dose_reader: DoseUnitReader
+    # The RulesCache (pipeline/rulecache.py) these rules were loaded through, or None: worker
+    # processes load the rules from `rules_dir` the same way (pipeline/engines.py).
+    rules_cache: Any = None
 
     @property
     def nlp(self) -> Any:

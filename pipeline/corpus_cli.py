@@ -20,13 +20,15 @@ from .corpus_run import run_corpus
 from .engines import Engine
 from .models import MEASURE_TYPES
 from .outdir import OutputBusy
+from .rulecache import RulesCache
 from .rules import RuleError
 
 MAX_LISTED = 50  # rejected records printed one by one; all of them are in manifest.json
 
 
 def run_corpus_command(corpus: Path, out_dir: Path, rules: Path | None, *, force: bool, engine: Engine | None,
-                       quiet: bool, id_column: str, text_column: str, partition_size: int) -> None:
+                       quiet: bool, id_column: str, text_column: str, partition_size: int,
+                       rules_cache: RulesCache | None = None) -> None:
     """Run `run_corpus` with a progress bar, print what was rejected and the totals, and
     exit 1 when a record was rejected."""
     try:
@@ -34,7 +36,7 @@ def run_corpus_command(corpus: Path, out_dir: Path, rules: Path | None, *, force
                       console=console, disable=quiet or not console.is_terminal, transient=True) as progress:
             task = progress.add_task("records", total=None)
             summary = run_corpus(corpus, out_dir, rules, id_column=id_column, text_column=text_column, force=force,
-                                 engine=engine, partition_size=partition_size,
+                                 engine=engine, partition_size=partition_size, rules_cache=rules_cache,
                                  on_partition=lambda done: progress.update(task, advance=len(done)))
     except CorpusError as err:
         raise _fail(2, str(err)) from err

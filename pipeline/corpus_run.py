@@ -45,6 +45,7 @@ from .export import dump_json
 from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
 from .outdir import OutputLock, Staging, recover
 from .record import RecordOutcome, extract_record
+from .rulecache import RulesCache
 from .rules import load_rules
 from .runner import _cache_key, _long_lived
 
@@ -267,18 +268,20 @@ def _write_partition(part: _Partition, result: PartRows | None, staging: Path) -
 def run_corpus(corpus_path: Path, out_dir: Path, rules_dir: Path | None = None, *, id_column: str = "id",
                text_column: str = "text", force: bool = False, engine: Engine | None = None,
                partition_size: int = PARTITION_SIZE,
-               on_partition: Callable[[list[RecordOutcome]], None] | None = None) -> CorpusSummary:
+               on_partition: Callable[[list[RecordOutcome]], None] | None = None,
+               rules_cache: RulesCache | None = None) -> CorpusSummary:
     """Extract every record of a JSONL or Parquet corpus into out_dir's partitioned tables.
 
     Takes the corpus file, the output directory, an optional rules directory, the id and
     text column names, `force` (re-extract every record), an engine (None: this process)
-    and the records per partition. Returns a CorpusSummary. Raises CorpusError for a
+    and the records per partition; `rules_cache` (`pipeline/rulecache.py`) loads rules
+    validated before from its entry, here and on every worker. Returns a CorpusSummary. Raises CorpusError for a
     corpus that cannot be read at all, RuleError for invalid rules, OutputBusy when
     another run holds out_dir. Bad records are outcomes with `error`, never exceptions.
     """
     if partition_size < 1:
         raise ValueError("partition size must be at least 1")
-    rules = load_rules(rules_dir)
+    rules = load_rules(rules_dir, cache=rules_cache)
     corpus = Corpus(corpus_path, id_column, text_column)
     out_dir = Path(out_dir)
     with OutputLock(out_dir):

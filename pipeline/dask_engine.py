@@ -6,7 +6,9 @@ for the run; `DaskEngine(scheduler=ADDRESS)` connects to an existing cluster and
 it running. Either way a worker plugin hands every worker the rules files (so workers
 need no copy of the rules directory), and each worker loads them once, checks that its
 rules digest and evidex code digest are the client's (a worker with other code or
-another drug lexicon would give other rows), and keeps them for every task.
+another drug lexicon would give other rows), and keeps them for every task. When the
+client loaded its rules through the rules cache, each worker loads them through its own
+machine's default cache (`pipeline/rulecache.py`).
 
 Tasks are the same module-level functions the local pool runs; their results come back
 to the client, which writes every table, so outputs stay on the client's disk.
@@ -42,10 +44,14 @@ def _rule_files(rules_dir: Path) -> dict[str, bytes]:
 class RulesPlugin(WorkerPlugin):
     """Loads the client's rules once on every worker (and on workers that join later)."""
 
-    def __init__(self, files: dict[str, bytes], rules_digest: str, code_digest: str):
+    def __init__(self, files: dict[str, bytes], rules_digest: str, code_digest: str, use_cache: bool = False):
         self.files, self.rules_digest, self.code_digest = files, rules_digest, code_digest
+        # The cache is per machine: a worker uses its own default cache directory
+        # ($EVIDEX_CACHE_DIR or the user cache), never a path from the client's disk.
+        self.use_cache = use_cache
 
     def setup(self, worker: Any) -> None:
+        from .rulecache import default_cache_dir
         from .runner import CODE_DIGEST
 
         if self.code_digest != CODE_DIGEST:
@@ -57,7 +63,7 @@ class RulesPlugin(WorkerPlugin):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         try:
-            init_worker(str(rules_dir), self.rules_digest)
+            init_worker(str(rules_dir), self.rules_digest, str(default_cache_dir()) if self.use_cache else None)
         except RuntimeError as err:
             raise RuntimeError(f"worker {worker.address}: {err}") from err
 
@@ -100,7 +106,8 @@ class DaskEngine:
                                    dashboard_address=None, silence_logs=logging.WARNING)
             client = Client(cluster)
         try:
-            client.register_plugin(RulesPlugin(_rule_files(rules.rules_dir), rules.digest, CODE_DIGEST), name=PLUGIN_NAME)
+            client.register_plugin(RulesPlugin(_rule_files(rules.rules_dir), rules.digest, CODE_DIGEST,
+                                              use_cache=rules.rules_cache is not None), name=PLUGIN_NAME)
             threads = sum(client.nthreads().values())
             yield _DaskPool(client, max(1, threads))
         finally:

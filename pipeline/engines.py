@@ -51,17 +51,25 @@ class Engine(Protocol):
 _WORKER_RULES: CompiledRules | None = None
 
 
-def init_worker(rules_dir: str, expected_digest: str | None = None) -> None:
+def init_worker(rules_dir: str, expected_digest: str | None = None, cache_dir: str | None = None) -> None:
     """Load (read and compile) the rules once for this worker process.
 
-    With `expected_digest`, rules that load with another digest raise RuntimeError and
-    the worker keeps the rules it had. The worker lives for one run (or one cluster):
-    gc.freeze keeps the collector off the long-lived compiled rules (runner._long_lived).
+    With `cache_dir`, through the rules cache there (`pipeline/rulecache.py`, as the
+    client loaded them): a warm entry spares the worker the seconds of validating and
+    compiling rules validated before. With `expected_digest`, rules that load with
+    another digest raise RuntimeError and the worker keeps the rules it had. The worker
+    lives for one run (or one cluster): gc.freeze keeps the collector off the
+    long-lived compiled rules (runner._long_lived).
     """
     from .rules import load_rules
 
     global _WORKER_RULES
-    rules = load_rules(Path(rules_dir))
+    cache = None
+    if cache_dir is not None:
+        from .rulecache import RulesCache
+
+        cache = RulesCache(cache_dir)
+    rules = load_rules(Path(rules_dir), cache=cache)
     if expected_digest is not None and rules.digest != expected_digest:
         raise RuntimeError(f"rules load here with digest {rules.digest[:12]}, the client's is {expected_digest[:12]}: "
                            "the drug lexicon package differs; install the same versions everywhere")
@@ -74,6 +82,12 @@ def worker_rules() -> CompiledRules:
     if _WORKER_RULES is None:
         raise RuntimeError("evidex worker without rules: init_worker was not run in this process")
     return _WORKER_RULES
+
+
+def worker_cache_dir(rules: CompiledRules) -> str | None:
+    """The rules cache directory workers on this machine load `rules` through (the one the
+    client used, `CompiledRules.rules_cache`), or None when the client used none."""
+    return str(rules.rules_cache.root) if rules.rules_cache is not None else None
 
 
 @dataclass
@@ -94,7 +108,7 @@ class LocalEngine:
     @contextmanager
     def open(self, rules: CompiledRules) -> Iterator[Pool]:
         # Spawned and guarded to die with this process: no worker can keep the output lock.
-        with new_pool(self.jobs, init_worker, (str(rules.rules_dir),)) as executor:
+        with new_pool(self.jobs, init_worker, (str(rules.rules_dir), None, worker_cache_dir(rules))) as executor:
             yield _ProcessPool(executor, self.jobs)
 
 

@@ -27,8 +27,13 @@ recorded once (`Derivations`) and kept in a `RulesCache`:
 
 With an entry, the compile step takes the patterns from it (a pattern it lacks is
 compiled on its first call), and spaCy's tokenizer and Matcher are built only when a
-text needs tokens (`compile_rules(validate=False)`). Only `evidex extract` reads the
-cache; `evidex run` and `evidex check-rules` always validate and probe everything.
+text needs tokens (`compile_rules(validate=False)`). `evidex extract` and `evidex run`
+(directories and corpus files, and every `--jobs` or Dask worker) read the cache;
+`evidex check-rules` always validates and probes everything.
+
+Writing an entry keeps the directory small: the newest `KEEP` entries stay (a read
+refreshes an entry's time, so they are the ones most recently used) and older ones are
+deleted, with any temporary file an interrupted writer left behind over an hour ago.
 
 The cache lives in `$EVIDEX_CACHE_DIR` when set, else in the user cache directory
 (`platformdirs.user_cache_dir("evidex")`, `~/.cache/evidex` on Linux), under `rules/`
@@ -45,6 +50,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -59,6 +65,10 @@ FORMAT = 2
 MAGIC = b"evidex rules cache\n"
 # The distributions whose behaviour shapes what is derived or how rules match.
 LIBRARIES = ("regex", "spacy", "pyahocorasick", "drug-named-entity-recognition")
+# Entries kept when one is written (~16 MB each): the current rules and a few recent
+# others, e.g. a maintainer's own rules next to the shipped ones, or two checkouts.
+KEEP = 3
+STALE_TMP_S = 3600  # a temporary file this old belongs to no live writer
 
 
 class Derivations:
@@ -243,7 +253,8 @@ class RulesCache:
     """Entries of `Derivations` in one directory (`<dir>/rules/<key>.pickle`)."""
 
     def __init__(self, directory: Path | str):
-        self.directory = Path(directory) / "rules"
+        self.root = Path(directory)  # what `RulesCache(...)` was given: a worker opens the same cache with it
+        self.directory = self.root / "rules"
 
     @classmethod
     def default(cls) -> RulesCache:
@@ -261,7 +272,11 @@ class RulesCache:
         except OSError:
             return None
         found = Derivations.loads(data, key)
-        return found if found is not None and found.validated else None
+        if found is None or not found.validated:
+            return None
+        with contextlib.suppress(OSError):  # its time says it was used: housekeeping keeps it
+            os.utime(self.path(key))
+        return found
 
     def store(self, key: str, derived: Derivations) -> bool:
         """Write `derived` under `key` atomically; False (and nothing written) when the directory cannot be written."""
@@ -275,9 +290,42 @@ class RulesCache:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path(key))
-            return True
         except OSError:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
             return False
+        self.prune(keep=key)
+        return True
+
+    def prune(self, keep: str | None = None, entries: int = KEEP) -> list[Path]:
+        """Delete all but the `entries` most recently used entries (the one named `keep` always
+        stays) and temporary files older than `STALE_TMP_S`; returns the paths deleted.
+
+        Another process may prune or write at the same time: a file that vanished or cannot be
+        deleted is skipped, and a reader that loses an entry only loads the rules in full."""
+        now = time.time()
+        aged: list[tuple[float, str, Path]] = []
+        try:
+            listing = list(self.directory.iterdir())
+        except OSError:
+            return []
+        doomed: list[Path] = []
+        for path in listing:
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                continue
+            if path.name.endswith(".tmp"):
+                if now - mtime > STALE_TMP_S:
+                    doomed.append(path)
+            elif path.suffix == ".pickle" and path.stem != keep:
+                aged.append((mtime, path.name, path))
+        aged.sort(reverse=True)  # newest first; the name breaks ties, so the choice is deterministic
+        doomed += [path for _, _, path in aged[max(0, entries - (1 if keep is not None else 0)):]]
+        deleted = []
+        for path in doomed:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                deleted.append(path)
+        return deleted

@@ -628,6 +628,7 @@ def load_rules(rules_dir: Path | None = None, cache: RulesCache | None = None) -
     rules were validated and probed before: the schema is still checked, but compiled
     regexes, literals and the drug automaton come from the entry and spaCy is loaded
     when a text needs it; without an entry, everything is validated and the entry written.
+    The result's `rules_cache` is `cache`, so worker processes load the rules the same way.
     """
     from .compiled import compile_rules
     from .rulecache import Derivations, cache_key
@@ -645,7 +646,7 @@ def load_rules(rules_dir: Path | None = None, cache: RulesCache | None = None) -
         derived.validated = True
         derived.record_anchored()
         cache.store(key, derived)
-    return compiled
+    return compiled.model_copy(update={"rules_cache": cache})
 
 
 def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None) -> Rules:

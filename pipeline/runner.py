@@ -51,6 +51,7 @@ from .history import record_history, rule_file_digests, stage_changes
 from .ingest import InputError, list_sources, printable, read_source
 from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
 from .outdir import OutputError, OutputLock, Staging, recover
+from .rulecache import RulesCache
 from .rules import load_rules
 from .workers import Workers
 
@@ -330,15 +331,18 @@ def manifest(outcomes: list[SourceOutcome], rules: CompiledRules, tables: dict[s
 
 def run(raw_dir: Path, out_dir: Path, rules_dir: Path | None = None, *, force: bool = False, jobs: int = 1,
         on_source: Callable[[SourceOutcome], None] | None = None, paths: list[Path] | None = None,
-        fail_after_tables: bool = False, engine: Engine | None = None) -> RunSummary:
+        fail_after_tables: bool = False, engine: Engine | None = None,
+        rules_cache: RulesCache | None = None) -> RunSummary:
     """Process every source under raw_dir into out_dir; returns the run's summary.
 
     Raises RuleError (invalid rules), OutputBusy (another run holds out_dir) or
     OutputError (out_dir cannot be written: read-only, full, not permitted).
     `engine` (`pipeline.engines`) runs the extraction on its workers instead of `jobs`
-    local processes; the tables are the same bytes either way.
+    local processes; the tables are the same bytes either way. With `rules_cache`
+    (`pipeline/rulecache.py`, as `evidex run` passes), rules validated before are loaded
+    from its entry, here and in every worker; the tables are the same bytes.
     """
-    rules = load_rules(rules_dir)
+    rules = load_rules(rules_dir, cache=rules_cache)
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"{raw_dir}: raw directory not found")

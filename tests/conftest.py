@@ -15,6 +15,7 @@ import evidex.corpus_run
 import evidex.runner
 from evidex.compiled import CompiledRules
 from evidex.ingest import read_source
+from evidex.rulecache import RulesCache
 from evidex.rules import RuleError, default_rules_dir, load_rules
 from evidex.runner import RunSummary, run
 
@@ -26,7 +27,7 @@ SEED = RAW / "ketamine-research.txt"
 
 # Rule sets already loaded in this test process, by (directory, sha256 of its files); the
 # last few only, since tests that edit a copy of rules/ each make a new one.
-_LOADED: OrderedDict[tuple[str, str], CompiledRules] = OrderedDict()
+_LOADED: OrderedDict[tuple[str, str, str | None], CompiledRules] = OrderedDict()
 _KEEP = 4
 
 
@@ -39,9 +40,10 @@ def _files_sha256(rules_dir: Path) -> str:
     return h.hexdigest()
 
 
-def load_rules_once(rules_dir: Path | None = None) -> CompiledRules:
-    """`load_rules(rules_dir)`, but a directory whose files are byte for byte the ones
-    already loaded in this process gets that same (frozen) rule set back.
+def load_rules_once(rules_dir: Path | None = None, cache: RulesCache | None = None) -> CompiledRules:
+    """`load_rules(rules_dir, cache=cache)`, but a directory whose files are byte for byte the
+    ones already loaded in this process (through the same cache directory, or none) gets that
+    same (frozen) rule set back.
 
     Loading is a pure function of the files (and of evidex and its libraries, fixed for a
     test session) and costs ~2 s of CPU; ~100 in-process runs each loaded rules/ afresh.
@@ -50,12 +52,12 @@ def load_rules_once(rules_dir: Path | None = None) -> CompiledRules:
     try:
         path = Path(rules_dir or default_rules_dir())
     except RuleError:
-        return load_rules(rules_dir)
+        return load_rules(rules_dir, cache=cache)
     if not path.is_dir():
-        return load_rules(rules_dir)
-    key = (str(path.resolve()), _files_sha256(path))
+        return load_rules(rules_dir, cache=cache)
+    key = (str(path.resolve()), _files_sha256(path), str(cache.root) if cache is not None else None)
     if key not in _LOADED:
-        _LOADED[key] = load_rules(rules_dir)
+        _LOADED[key] = load_rules(rules_dir, cache=cache)
         while len(_LOADED) > _KEEP:
             _LOADED.popitem(last=False)
     _LOADED.move_to_end(key)

@@ -93,6 +93,31 @@ def test_a_worker_with_other_rules_is_refused(cluster, tmp_path, rules_copy):
         client.register_plugin(RulesPlugin(_rule_files(rules_copy), "0" * 64, CODE_DIGEST), name=PLUGIN_NAME + "-test")
 
 
+@pytest.mark.slow
+def test_dask_workers_load_the_rules_through_their_own_machines_cache(cluster, tmp_path):
+    """With the client on the rules cache, every worker loads through its default cache
+    directory ($EVIDEX_CACHE_DIR, inherited here), not a path from the client's disk; rows as without."""
+    from evidex.rulecache import RulesCache, default_cache_dir
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"r{i}", "text": s}) + "\n" for i, s in enumerate(SENTENCES)),
+                      encoding="utf-8")
+    run_corpus(corpus, tmp_path / "local", ROOT / "rules", partition_size=2)
+    run_corpus(corpus, tmp_path / "dask", ROOT / "rules", partition_size=2, rules_cache=RulesCache(tmp_path / "client"),
+               engine=make_engine("dask", scheduler=cluster.scheduler_address))
+    assert files_of(tmp_path / "dask") == files_of(tmp_path / "local")
+
+    def loaded_through() -> str | None:
+        from evidex.engines import worker_rules
+
+        cache = worker_rules().rules_cache
+        return None if cache is None else str(cache.root)
+
+    with distributed.Client(cluster.scheduler_address) as client:
+        assert set(client.run(loaded_through).values()) == {str(default_cache_dir())}
+    assert str(default_cache_dir()) != str(tmp_path / "client")
+
+
 def test_dask_is_imported_only_when_asked_for():
     code = ("import sys, evidex.cli, evidex.runner, evidex.corpus_run, evidex.engines; "
             "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))")

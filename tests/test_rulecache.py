@@ -186,6 +186,15 @@ def test_a_bad_rule_is_reported_with_file_and_line_on_a_warm_cache(tmp_path, rul
                            env={"EVIDEX_CACHE_DIR": str(tmp_path / "cache")})
     assert result.exit_code == 3
     assert f"measures.yaml:{line} [rate.broken]" in "".join(result.output.split("\n"))
+    # So does `evidex run`, on a page directory and on a corpus file, with the same warm cache.
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"id": "r1", "text": RATE_ONLY}) + "\n", encoding="utf-8")
+    for source in (ROOT / "raw", corpus):
+        result = runner.invoke(app, ["run", str(source), "--out", str(tmp_path / f"out-{source.stem}"), "--quiet",
+                                     "--rules", str(rules_copy)], env={"EVIDEX_CACHE_DIR": str(tmp_path / "cache")})
+        assert result.exit_code == 3, (source, result.output)
+        assert f"measures.yaml:{line} [rate.broken]" in "".join(result.output.split("\n")), source
+        assert not (tmp_path / f"out-{source.stem}").exists()
 
 
 def test_an_unwritable_cache_directory_costs_only_speed(tmp_path, rules):
@@ -225,3 +234,117 @@ def test_a_warm_extract_imports_spacy_only_for_a_text_that_needs_tokens(tmp_path
         expected = [m.model_dump() for m in process_text(path.name, text, rules).measures]
         assert [json.loads(line) for line in out.splitlines()] == expected
     assert [json.loads(line)["type"] for line in route_out.splitlines()] == ["dose", "route", "response_rate", "follow_up"]
+
+
+def _worker_rules_state() -> tuple[str | None, bool]:
+    """In a pool worker: the cache directory its rules were loaded through, and whether spaCy's
+    Matcher was built (a validating load builds it; a warm load does not)."""
+    from evidex.engines import worker_rules
+
+    rules = worker_rules()
+    return (str(rules.rules_cache.root) if rules.rules_cache is not None else None), rules.tokens.built
+
+
+def _tables(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.suffix in (".csv", ".parquet")}
+
+
+def test_run_through_a_warm_cache_gives_the_bytes_of_a_run_without_it(tmp_path, rules):
+    """`evidex run` on pages (one process and --jobs 2) and on a corpus file loads the rules
+    through the cache, writes its entry once, then reuses it; the tables are those of runs that
+    validate everything (`runner.run` / `run_corpus` without a cache)."""
+    from evidex.corpus_run import run_corpus
+    from evidex.runner import run as run_dir
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for src in (ROOT / "raw" / "ketamine-research.txt", ROOT / "tests" / "heldout" / "esketamine-evidence.txt"):
+        (pages / src.name).write_bytes(src.read_bytes())
+    corpus = tmp_path / "c.jsonl"
+    texts = [text for _, text in _texts() if 20 < len(text) < 3000][:30]
+    corpus.write_text("".join(json.dumps({"id": f"r{i}", "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8")
+    run_dir(pages, tmp_path / "plain", ROOT / "rules", force=True)
+    run_corpus(corpus, tmp_path / "plain-corpus", ROOT / "rules", partition_size=7)
+    cache_dir = tmp_path / "cache"
+    env = {"EVIDEX_CACHE_DIR": str(cache_dir)}
+    key = cache_key(rules_digest(ROOT / "rules"))
+    entry = RulesCache(cache_dir).path(key)
+    outs = []
+    for i, args in enumerate((["--jobs", "1"], ["--jobs", "2"], ["--jobs", "2"])):  # cold, then warm twice
+        out = tmp_path / f"run{i}"
+        result = runner.invoke(app, ["run", str(pages), "--out", str(out), "--quiet", "--force",
+                                     "--rules", str(ROOT / "rules"), *args], env=env)
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+        if i == 0:
+            written = entry.read_bytes()
+    assert entry.read_bytes() == written  # the warm runs read it, never rewrote it
+    assert [p.name for p in RulesCache(cache_dir).directory.iterdir()] == [entry.name]
+    expected = _tables(tmp_path / "plain")
+    assert len(expected) == 6 and b"response_rate" in expected["measures.csv"]
+    for out in outs:
+        assert _tables(out) == expected, out
+    result = runner.invoke(app, ["run", str(corpus), "--out", str(tmp_path / "corpus-warm"), "--quiet",
+                                 "--partition-size", "7", "--rules", str(ROOT / "rules")], env=env)
+    assert result.exit_code == 0, result.output
+    expected_parts = _tables(tmp_path / "plain-corpus")
+    assert len(expected_parts) == 4 * 5
+    assert _tables(tmp_path / "corpus-warm") == expected_parts
+
+
+def test_pool_workers_load_the_rules_through_the_clients_cache(tmp_path, warm_dir):
+    """A --jobs worker is given the client's cache directory and loads from its warm entry
+    (no validating load: spaCy's Matcher is not built); without a cache, it validates."""
+    from evidex.engines import LocalEngine, worker_cache_dir
+
+    warm = load_rules(ROOT / "rules", cache=RulesCache(warm_dir))
+    assert worker_cache_dir(warm) == str(warm_dir)
+    with LocalEngine(2).open(warm) as pool:
+        states = {pool.submit(_worker_rules_state).result() for _ in range(4)}
+    assert states == {(str(warm_dir), False)}
+    cold = load_rules(ROOT / "rules")
+    assert cold.rules_cache is None and worker_cache_dir(cold) is None
+    with LocalEngine(1).open(cold) as pool:
+        assert pool.submit(_worker_rules_state).result() == (None, True)
+
+
+def _entry(cache: RulesCache, key: str, mtime: float) -> Path:
+    assert cache.store(key, Derivations(validated=True))
+    os.utime(cache.path(key), (mtime, mtime))
+    return cache.path(key)
+
+
+def test_writing_an_entry_keeps_the_newest_few_and_deletes_the_rest(tmp_path):
+    from evidex import rulecache
+
+    cache = RulesCache(tmp_path)
+    keys = [f"{i:064x}" for i in range(6)]
+    for i, key in enumerate(keys[:5]):
+        _entry(cache, key, 1_000_000 + i)
+    # Each store pruned: the three newest stay (keys 2, 3, 4).
+    assert sorted(p.stem for p in cache.directory.glob("*.pickle")) == keys[2:5]
+    # Reading an entry refreshes its time: key 2 becomes the most recently used.
+    assert cache.load(keys[2]) is not None
+    stale_tmp, fresh_tmp = cache.directory / ".old.tmp", cache.directory / ".live.tmp"
+    stale_tmp.write_bytes(b"half")
+    fresh_tmp.write_bytes(b"half")
+    old = os.stat(fresh_tmp).st_mtime - rulecache.STALE_TMP_S - 10
+    os.utime(stale_tmp, (old, old))
+    _entry(cache, keys[5], 2_000_000_000)
+    # The new one stays whatever its time; then the two most recently used others (2 just read, then 4).
+    assert sorted(p.stem for p in cache.directory.glob("*.pickle")) == sorted([keys[5], keys[2], keys[4]])
+    assert not stale_tmp.exists() and fresh_tmp.exists()  # a writer's live temporary is left alone
+    assert cache.load(keys[5]) is not None and cache.load(keys[4]) is not None
+
+
+def test_the_entry_being_written_is_kept_even_when_it_is_the_oldest(tmp_path):
+    cache = RulesCache(tmp_path)
+    others = [f"{i:064x}" for i in range(1, 5)]
+    for i, key in enumerate(others):
+        _entry(cache, key, 2_000_000 + i)
+    mine = "f" * 64
+    _entry(cache, mine, 1)
+    assert cache.prune(keep=mine) == []  # three entries: mine and the two newest others
+    assert sorted(p.stem for p in cache.directory.glob("*.pickle")) == sorted([mine, others[3], others[2]])
+    assert cache.prune(entries=1) and [p.stem for p in cache.directory.glob("*.pickle")] == [others[3]]
