@@ -95,6 +95,7 @@ class ExtractTables:
     exclusion_plan: Plan
     drug_guarded: frozenset[str]
     recognizer_plan: Plan
+    reads_through: dict[str, frozenset[str]]  # recognizer id -> exclusions it reads as part of its match
     anchor_re: TimedPattern  # every anchor as one alternation: the reference the split scans must agree with
     digit_anchor_re: TimedPattern
     spelled_anchor_re: TimedPattern
@@ -577,6 +578,7 @@ def _extract_tables(rules: Rules, recognizers: tuple[Compiled, ...], exclusions:
         # only where every word it captured lies inside a drug name of the vocabulary.
         drug_guarded=frozenset(r.id for r in exclusions if "drug" in mode.group_names(r.regex)),
         recognizer_plan=[(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in recognizers],
+        reads_through={r.id: frozenset(r.entry.reads_through) for r in recognizers if r.entry.reads_through},
         anchor_re=_code_rx(f"{digits}|{spelled}", regex.IGNORECASE, "vocab/numbers.yaml:anchors", mode),
         # The same two families scanned apart: digit hits and spelled hits start on
         # different characters and never overlap, so merging the two scans gives the

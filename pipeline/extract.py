@@ -195,6 +195,7 @@ class Extractor:
         self.exclusion_plan = t.exclusion_plan
         self.drug_guarded = t.drug_guarded
         self.recognizer_plan = t.recognizer_plan
+        self.reads_through = t.reads_through
         # The reference `anchors()` must agree with (tests use it); extraction scans the two halves.
         self.anchor_re = t.anchor_re
         self.digit_anchor_re = t.digit_anchor_re
@@ -331,7 +332,9 @@ class Extractor:
         taken = DisjointSpans()
         for _priority, d in sorted(candidates, key=lambda pc: (-pc[0], -(pc[1].end - pc[1].start), pc[1].start)):
             # Exclusions are about numbers; a route carries none, so none removes it.
-            if d.type != "route" and any(e.suppresses is None or d.type in e.suppresses
+            if d.type != "route" and any((e.suppresses is None or d.type in e.suppresses)
+                                         and not (e.rule_id in self.reads_through.get(d.rule_id, ())
+                                                  and d.start <= e.start and e.end <= d.end)
                                          for _, _, e in excluded_index.overlapping(d.start, d.end)):
                 continue
             if damaged_index.any_overlap(d.start, d.end) or taken.overlaps(d.start, d.end):

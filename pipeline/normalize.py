@@ -159,6 +159,13 @@ def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Co
         if numerator and denominator:
             d.numerator = int(parse_number(numerator, rules))
             d.denominator = int(parse_number(denominator, rules))
+        elif numerator and value and _DECIMAL.fullmatch(value):
+            # "16 (80%)": the group size is the one whole number the share fits, or else
+            # the one group size stated in the cell that fits (ANNOTATION: counts behind a rate).
+            count = int(parse_number(numerator, rules))
+            size = implied_denominator(count, value, text, m.start("numerator") + offset)
+            if size is not None:
+                d.numerator, d.denominator = count, size
 
     if type_ == "rate" or type_.endswith("_rate"):
         d.unit = "%"
@@ -186,6 +193,38 @@ def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Co
     if not all(_finite(x) for x in (d.value, d.low, d.high) if x is not None):  # 1e307 weeks in days
         raise NormalizationError(f"value out of range: {m.group()[:40]!r}")
     return [d]
+
+
+_DECIMAL = regex.compile(r"\d+(?:[.·]\d+)?")
+# A whole number as a text writes it: "103", "11,969" (thousands separated by commas).
+_WHOLE_NUMBER = regex.compile(r"(?<![\w.,·])(?:\d{1,3}(?:,\d{3})+|\d+)(?![\w·]|[.,]\d)")
+
+
+def fitting_denominators(numerator: int, percent: str) -> list[int]:
+    """The group sizes D ≥ numerator for which numerator/D, as a percentage, shows as
+    `percent` as written: '80' allows ±0.5, '75.1' ±0.05 (either rounding convention).
+    Empty when the share is 0 or fits more than 10,000 sizes."""
+    shown = float(percent)
+    half = 0.5 * 10 ** -len(percent.partition(".")[2])
+    if shown - half <= 0 or numerator <= 0:
+        return []
+    low = max(numerator, int(100 * numerator / (shown + half)))
+    high = int(100 * numerator / (shown - half)) + 1
+    if high - low > 10_000:
+        return []
+    return [d for d in range(low, high + 1) if abs(100 * numerator / d - shown) <= half + 1e-9]
+
+
+def implied_denominator(numerator: int, percent: str, text: str, numerator_at: int) -> int | None:
+    """The group size behind "N (P%)" where the text does not write it: the only whole
+    number D for which N/D shows as P%, or else the only number written in `text` (other
+    than the count itself, at `numerator_at`) that is such a D. None when neither is one."""
+    fits = fitting_denominators(numerator, percent.replace("·", "."))
+    if len(fits) <= 1:
+        return fits[0] if fits else None
+    stated = {int(w.group().replace(",", "")) for w in _WHOLE_NUMBER.finditer(text) if w.start() != numerator_at}
+    found = sorted(set(fits) & stated)
+    return found[0] if len(found) == 1 else None
 
 
 def _list_drafts(m: regex.Match, type_: str, rule_id: str, text: str, rules: CompiledRules, offset: int) -> list[Draft]:

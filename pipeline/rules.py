@@ -193,6 +193,9 @@ class RegexEntry(Strict):
 class Recognizer(RegexEntry):
     type: Literal[CANDIDATE_TYPES]  # type: ignore[valid-type]
     priority: int = 50
+    # Exclusions whose matches inside this rule's match do not remove it: the rule reads
+    # them as part of one value ("27.2% (95% CI, 14.1–40.4, 12 of 44)" holds a "95% CI").
+    reads_through: list[str] = []
 
 
 class Exclusion(RegexEntry):
@@ -700,6 +703,11 @@ def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None
     exclusions = _regex_entries(regex_dir / "exclusions.yaml", "exclusions", Exclusion, fragments, _read_yaml)
     damage = _regex_entries(regex_dir / "damage.yaml", "damage", DamageSign, fragments, _read_yaml)
     ids = [c.id for c in (*recognizers, *exclusions, *damage)]
+    exclusion_ids = {c.id for c in exclusions}
+    for rec in recognizers:
+        unknown = [i for i in rec.entry.reads_through if i not in exclusion_ids]
+        if unknown:
+            raise RuleError(rec.path, rec.line, rec.id, f"reads_through names no exclusion: {unknown[0]}")
     token_path = rules_dir / "patterns" / "tokenizer.yaml"
     special_cases = _strip_lines(_read_yaml(token_path)).get("special_cases", []) if token_path.exists() else []
     bad = [c for c in special_cases if not isinstance(c, str) or not c or any(ch.isspace() for ch in c)]

@@ -154,3 +154,17 @@ def test_phrase_lookup_finds_exactly_what_the_regexes_find(rules):
         assert got == [(i, m.span()) for i, m in by_regex.matches(text, pos, endpos)], (text, pos, endpos)
         checked += len(got)
     assert checked > 1000  # the texts do hold many matches
+
+
+def test_reads_through_must_name_an_exclusion(rules_copy):
+    """A recognizer's `reads_through` names exclusions; a typo would silently read through nothing."""
+    path = rules_copy / "regex" / "measures.yaml"
+    text = path.read_text(encoding="utf-8")
+    anchor = "    reads_through: [excl.statistics]"
+    assert anchor in text
+    path.write_text(text.replace(anchor, "    reads_through: [excl.statistic]"), encoding="utf-8")
+    line = text[:text.index(anchor)].count("\n")  # the entry's `- id:` line is above it
+    with pytest.raises(RuleError) as err:
+        load_rules(rules_copy)
+    assert err.value.path.endswith("measures.yaml") and err.value.rule_id == "rate.percent_counts"
+    assert "excl.statistic" in str(err.value) and err.value.line is not None and err.value.line < line
