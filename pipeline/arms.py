@@ -118,6 +118,7 @@ class ArmLinker:
         self.max_words = compiled.max_words
         self.versus = compiled.versus
         self.generic = compiled.generic
+        self.modifier_only = compiled.modifier_only
         self.named = compiled.named
         self.code_name = compiled.code_name
         self.name_suffix = compiled.name_suffix
@@ -177,6 +178,11 @@ class ArmLinker:
                         break
                     k -= 1
             if named and text[named[-1][1]:m.start()].strip() in ("", "-"):  # "the combined-arm patients"
+                # "the tailored letters intervention group" is the tailored letters group: a
+                # generic role word after a name that is not itself generic is not part of it.
+                while len(named) > 1 and named[-1][2].lower() in self.generic and named[-2][2].lower() not in self.generic \
+                        and not (len(named) == 2 and self.modifier_only.fullmatch(named[0][2])):
+                    named = named[:-1]
                 # "the frovatriptan-treated group" is the frovatriptan group.
                 treated = self.treated.fullmatch(text, named[-1][0], named[-1][1])
                 name_end = treated.end("name") if treated else named[-1][1]

@@ -154,6 +154,7 @@ class ArmTables:
     max_words: int
     versus: TimedPattern
     generic: frozenset[str]
+    modifier_only: TimedPattern
     named: TimedPattern
     code_name: TimedPattern
     name_suffix: TimedPattern
@@ -675,6 +676,7 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         covariate_cue=rx(vocab.covariate_cue, "groups.covariate_cue"),
         dose_unit=_rx(rules.dose_units.reader, regex.IGNORECASE, rules.rules_dir / "vocab" / "units.yaml", None, "dose_units"),
         treated=rx(vocab.treated, "groups.treated"),
+        modifier_only=rx(vocab.modifier_only, "groups.modifier_only"),
         stop=frozenset(w.lower() for w in vocab.stop_words),
         respectively=rx(vocab.respectively, "groups.respectively"),
         list_joiner=rx(vocab.list_joiner, "groups.list_joiner"),

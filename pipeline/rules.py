@@ -268,6 +268,9 @@ class ArmGroups(Strict):
     stop_words: list[str] = []  # words that end a group's name on its left
     comparator_arms: list[str] = []  # arms that are comparators, never a study's own treatment
     generic_names: list[str] = []  # group names that are ordinary words: only "the X group" names the group
+    # A one-word name that only qualifies the generic word after it ("enhanced" of "the
+    # enhanced intervention group"): that word stays in the name.
+    modifier_only: str = "(?!)"
     respectively: str
     versus: str  # what joins the two values of a contrast ("52.5% vs 31.0%")
     list_joiner: str  # what joins coordinated values that share one group ("37% and 47%")
