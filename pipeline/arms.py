@@ -354,8 +354,10 @@ class ArmLinker:
         return Mention(start, end, " ".join(name.lower().split()), mention.kind, end)
 
     def _renamed(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
-        """Later bare uses of a group's own name ("the S-1 arm" … "4.8% with S-1"), unless it is a generic word."""
-        names = {x.name for x in found if x.kind == "group" and x.name not in self.generic and " " not in x.name.strip()}
+        """Later bare uses of a group's own name ("the S-1 arm" … "4.8% with S-1", "the tailored
+        letters intervention group" … "the tailored letters intervention was"), unless it is a generic word."""
+        names = {x.name for x in found if x.kind == "group" and x.name not in self.generic
+                 and not all(w in self.generic or w in self.stop for w in x.name.split())}
         names = {n for n in names if len(n) >= 2}
         if not names:
             return []
