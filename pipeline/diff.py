@@ -209,7 +209,22 @@ class _Rows:
 
 _NONE = _Rows([], [])  # a source with no rows in a table: the same value on both paths
 SourceRows = tuple[str, _Rows, _Rows, _Rows, _Rows]  # source, old studies, new studies, old measures, new measures
+
+
+@dataclass(frozen=True)
+class _Whole:
+    """A source with studies in one run only (added or removed): counted, not listed, so
+    only its row counts are needed — the fast path takes them from the manifest."""
+
+    source: str
+    status: str  # "added" or "removed"
+    studies: int  # its studies in the run that has them
+    measures: int  # its measures in that run (the other run's when that has none)
+
+
+Changed = SourceRows | _Whole  # what either path yields for a source that may have changed
 DIFF_TABLES = ("studies", "measures")
+COUNT_FIELDS = {"studies": "blocks", "measures": "measures"}  # a manifest source entry's row count per table
 
 
 # ------------------------------------------------------------------ slow path: parse everything
@@ -264,10 +279,10 @@ def _by_source(old: Path, new: Path) -> Iterator[tuple[str, _Rows, _Rows]]:
             o, n = next(old_it, None), next(new_it, None)
 
 
-def _parsed_sources(old_dir: Path, new_dir: Path) -> Iterator[SourceRows]:
+def _parsed_sources(old_dir: Path, new_dir: Path) -> Iterator[Changed]:
     """Every source with studies in either run, in source order, read by parsing both
-    runs' whole CSVs. Measures of a source with no studies on either side are not read
-    (measures belong to studies)."""
+    runs' whole CSVs (a source with studies in one run only as its `_Whole`). Measures of
+    a source with no studies on either side are not read (measures belong to studies)."""
     measures = _by_source(old_dir / "measures.csv", new_dir / "measures.csv")
     pending = next(measures, None)
     for source, old_s, new_s in _by_source(old_dir / "studies.csv", new_dir / "studies.csv"):
@@ -277,6 +292,10 @@ def _parsed_sources(old_dir: Path, new_dir: Path) -> Iterator[SourceRows]:
         if pending is not None and pending[0] == source:
             _, old_m, new_m = pending
             pending = next(measures, None)
+        if not old_s.rows or not new_s.rows:
+            yield _Whole(source, "added" if new_s.rows else "removed", len(new_s.rows or old_s.rows),
+                         len(new_m.rows or old_m.rows))
+            continue
         yield source, old_s, new_s, old_m, new_m
 
 
@@ -286,11 +305,13 @@ def _parsed_sources(old_dir: Path, new_dir: Path) -> Iterator[SourceRows]:
 @dataclass(frozen=True)
 class CsvIndex:
     """A directory's verified CSV index: per table the header line (bytes), per source
-    and table the byte range and sha256 of its rows."""
+    and table the byte range and sha256 of its rows, and per source and table its
+    number of rows (the manifest's `blocks` and `measures`)."""
 
     directory: Path
     headers: dict[str, bytes]
     slices: dict[str, dict[str, CsvSlice]]
+    counts: dict[str, dict[str, int]]
 
 
 def _verified_index(directory: Path, manifest: dict[str, Any]) -> CsvIndex | None:
@@ -300,11 +321,17 @@ def _verified_index(directory: Path, manifest: dict[str, Any]) -> CsvIndex | Non
     Checked: each CSV's size and sha256 equal the manifest's `tables` entry (so the file
     is the one the index was written with — not hand-edited, not from another run), and
     the sources' ranges tile the file after the header line with no gap or overlap (so
-    every row belongs to exactly one indexed source).
+    every row belongs to exactly one indexed source), and each source's row counts are
+    whole numbers that are zero exactly when its range is empty.
     """
     try:
         sources = manifest["sources"]
         slices = {src: {name: CsvSlice.from_json(entry["csv"][name]) for name in DIFF_TABLES} for src, entry in sources.items()}
+        counts = {src: {name: entry[field] for name, field in COUNT_FIELDS.items()} for src, entry in sources.items()}
+        for src, per_table in counts.items():
+            for name, n in per_table.items():
+                if type(n) is not int or n < 0 or (n == 0) != (slices[src][name].size == 0):
+                    return None
         headers = {}
         for name in DIFF_TABLES:
             table, path = manifest["tables"][name], directory / f"{name}.csv"
@@ -325,7 +352,7 @@ def _verified_index(directory: Path, manifest: dict[str, Any]) -> CsvIndex | Non
                 return None
     except (KeyError, TypeError, ValueError, AttributeError, OSError):
         return None  # no index (an older evidex), a malformed one or an unreadable file
-    return CsvIndex(directory, headers, slices)
+    return CsvIndex(directory, headers, slices, counts)
 
 
 def verified_indexes(old_dir: Path, new_dir: Path, old_manifest: dict[str, Any] | None = None,
@@ -353,9 +380,10 @@ def _read_slice(fh: BinaryIO, part: CsvSlice | None, header: list[str]) -> _Rows
     return _Rows(header, list(csv.reader(io.StringIO(text, newline=""))))
 
 
-def _indexed_sources(old: CsvIndex, new: CsvIndex) -> Iterator[SourceRows]:
+def _indexed_sources(old: CsvIndex, new: CsvIndex) -> Iterator[Changed]:
     """Like `_parsed_sources`, but a source whose studies and measures bytes are the same in
-    both runs (equal sha256) is skipped unread, and only the others' byte ranges are parsed."""
+    both runs (equal sha256) is skipped unread, a source with studies in one run only is
+    counted from the manifest unread, and only the others' byte ranges are parsed."""
     headers = {name: next(csv.reader([old.headers[name].decode("utf-8")])) for name in DIFF_TABLES}
     with ExitStack() as stack:
         files = {(side, name): stack.enter_context(open(index.directory / f"{name}.csv", "rb"))
@@ -370,6 +398,12 @@ def _indexed_sources(old: CsvIndex, new: CsvIndex) -> Iterator[SourceRows]:
                 continue  # no studies in either run: the slow path never sees this source either
             if o and n and all(o[name].sha256 == n[name].sha256 for name in DIFF_TABLES):
                 continue  # the same bytes, hence the same rows: nothing changed here (most sources of a re-run)
+            if not (o and o["studies"].size) or not (n and n["studies"].size):
+                # Studies in one run only: an added or removed source, whose rows are counted, not read.
+                old_n, new_n = old.counts.get(source, {}), new.counts.get(source, {})
+                status, side = ("added", new_n) if n and n["studies"].size else ("removed", old_n)
+                yield _Whole(source, status, side["studies"], new_n.get("measures", 0) or old_n.get("measures", 0))
+                continue
 
             yield source, read("old", o, "studies"), read("new", n, "studies"), read("old", o, "measures"), read("new", n, "measures")
 
@@ -395,15 +429,15 @@ def diff_dirs(old_dir: Path, new_dir: Path, *, fast: bool = True) -> dict[str, A
     indexes = verified_indexes(old_dir, new_dir, old_man, new_man) if fast else None
     csv.field_size_limit(sys.maxsize)  # a whole page can be one cell
     changed = _indexed_sources(*indexes) if indexes else _parsed_sources(old_dir, new_dir)
-    for source, old_s, new_s, old_m, new_m in changed:
-        if not old_s.rows or not new_s.rows:
+    for item in changed:
+        if isinstance(item, _Whole):
             # A whole source appeared or went: count it, do not list every row.
-            status = "added" if new_s.rows else "removed"
-            source_status[source] = status
-            counts[f"sources_{status}"] += 1
-            counts[f"studies_{status}"] += len(new_s.rows or old_s.rows)
-            counts[f"measures_{status}"] += len(new_m.rows or old_m.rows)
+            source_status[item.source] = item.status
+            counts[f"sources_{item.status}"] += 1
+            counts[f"studies_{item.status}"] += item.studies
+            counts[f"measures_{item.status}"] += item.measures
             continue
+        source, old_s, new_s, old_m, new_m = item
         if old_s == new_s and old_m == new_m:
             continue  # the same rows, field for field: nothing changed here
         _diff_source(old_s.dicts(), new_s.dicts(), old_m.dicts(), new_m.dicts(), context_cause, study_changes, measure_changes)

@@ -164,6 +164,10 @@ def test_fast_and_slow_paths_agree_when_the_rules_change(old, tmp_path, rules_co
 @pytest.fixture
 def spied(monkeypatch) -> list[str]:
     """Sources whose byte ranges the fast path parses; the slow path's parser must not run."""
+    return _spy(monkeypatch)
+
+
+def _spy(monkeypatch) -> list[str]:
     parsed: list[str] = []
     real = diff_mod._read_slice
 
@@ -190,6 +194,31 @@ def test_fast_path_parses_only_the_changed_source(old, edited, spied):
 def test_fast_path_reads_nothing_when_nothing_changed(old, spied):
     assert diff_dirs(old / "out", old / "out")["changed"] is False
     assert spied == []
+
+
+@pytest.mark.parametrize(("name", "edit", "source", "status"), [
+    ("page_added", _add_page, "b2.txt", "added"),
+    ("page_removed", lambda raw: (raw / "c.txt").unlink(), "c.txt", "removed"),
+])
+def test_an_added_or_removed_page_is_counted_from_the_manifest_unread(old, tmp_path, monkeypatch, name, edit, source, status):
+    """Its rows used to be parsed in full only to count them (issue 21 item 11)."""
+    new = _rerun(old, tmp_path, edit)
+    spied = _spy(monkeypatch)
+    report = diff_dirs(old / "out", new)
+    assert spied == []  # not one row of the page (nor of any other) was parsed
+    manifest = json.loads(((new if status == "added" else old / "out") / "manifest.json").read_text(encoding="utf-8"))
+    assert report["summary"] == _page_summary(manifest, source, status)
+    assert report["sources"][source]["status"] == status
+
+
+def test_manifest_counts_that_disagree_with_the_ranges_refuse_the_fast_path(old, tmp_path):
+    new = tmp_path / "new"
+    shutil.copytree(old / "out", new, ignore=shutil.ignore_patterns(".cache"))
+    manifest = json.loads((new / "manifest.json").read_text(encoding="utf-8"))
+    manifest["sources"]["empty.txt"]["measures"] = 3  # a source with an empty measures range
+    (new / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    assert verified_indexes(old / "out", new) is None
+    assert verified_indexes(old / "out", old / "out") is not None
 
 
 def test_hand_edited_csv_falls_back_to_the_slow_path(old, edited, tmp_path):
