@@ -347,36 +347,48 @@ def _run_partitions(corpus: Corpus, rules: CompiledRules, previous: PreviousRun 
     def items(part: _Partition) -> list[tuple[int, str, str]]:
         return [(part.records[p].number, part.records[p].id or "", part.records[p].text or "") for p in part.todo]
 
-    first_part = plan(*first)
+    def next_plan() -> _Partition | None:
+        nxt = next(parts, None)
+        return None if nxt is None else plan(*nxt)
+
+    # One partition is planned at a time, and released before the next is planned: a
+    # plan holds its records and the rows it reuses from the previous run, so holding
+    # every plan (as a tuple of all of them once did) made an incremental run's memory
+    # grow with the corpus (1,075 MB at 20,000 records against 441 MB at 2,000).
+    part: _Partition | None = plan(*first)
+    del first
     if engine is None:
         with _long_lived(rules):
-            for part in (first_part, *(plan(i, r) for i, r in parts)):
+            while part is not None:
                 finish(part, extract_records(items(part), rules) if part.todo else None)
+                part = None  # released before the next partition is planned
+                part = next_plan()
         return outcomes, entries
-    # Engines are started only when something needs extracting: a run that reuses every
-    # record (a cluster's start-up costs seconds) never opens one.
-    pending: list[_Partition] = [first_part]
-    while not pending[-1].todo:
-        nxt = next(parts, None)
-        if nxt is None:
-            for part in pending:
-                finish(part, None)
-            return outcomes, entries
-        pending.append(plan(*nxt))
+    # Partitions with nothing to extract before the first that has are written at once:
+    # an engine is opened only when something needs extracting (a cluster's start-up
+    # costs seconds; a run that reuses every record never opens one).
+    while part is not None and not part.todo:
+        finish(part, None)
+        part = None
+        part = next_plan()
+    if part is None:
+        return outcomes, entries
+    pending: list[_Partition] = [part]
+    del part
     with engine.open(rules) as pool:
         window = max(2, pool.workers * 2)  # partitions ahead of the writer stay bounded
-        for part in pending:
-            part.task = pool.submit(_extract_task, items(part)) if part.todo else None
+        pending[0].task = pool.submit(_extract_task, items(pending[0]))
         while pending:
             while len(pending) < window:
-                nxt = next(parts, None)
+                nxt = next_plan()
                 if nxt is None:
                     break
-                part = plan(*nxt)
-                part.task = pool.submit(_extract_task, items(part)) if part.todo else None
-                pending.append(part)
-            part = pending.pop(0)
-            finish(part, part.task.result() if part.task is not None else None)
+                nxt.task = pool.submit(_extract_task, items(nxt)) if nxt.todo else None
+                pending.append(nxt)
+                del nxt
+            done = pending.pop(0)
+            finish(done, done.task.result() if done.task is not None else None)
+            del done
     return outcomes, entries
 
 

@@ -175,6 +175,49 @@ def test_incremental_re_extracts_only_changed_records(tmp_path):
     assert {(m["type"], m["value"]) for m in changed} >= {("dose", 40.0), ("route", None), ("response_rate", 60.0)}
 
 
+class _Counted:
+    """Partitions of a corpus run alive at each partition's write (weak references)."""
+
+    def __init__(self, monkeypatch):
+        import weakref
+
+        import evidex.corpus_run as corpus_run
+
+        self.refs: list[weakref.ref] = []
+        self.alive: list[int] = []
+        real = corpus_run._Partition
+
+        def tracked(*args, **kwargs):
+            part = real(*args, **kwargs)
+            self.refs.append(weakref.ref(part))
+            return part
+
+        monkeypatch.setattr(corpus_run, "_Partition", tracked)
+
+    def on_partition(self, outcomes) -> None:
+        self.alive.append(sum(1 for r in self.refs if r() is not None))
+
+
+@pytest.mark.parametrize("engine", [None, "jobs"])
+def test_an_incremental_run_holds_one_partition_at_a_time(tmp_path, monkeypatch, engine):
+    """An incremental run planned every partition (its records and the rows it reuses)
+    before writing the first, so its memory grew with the corpus (issue 22 item 4)."""
+    from evidex.engines import LocalEngine
+
+    rows = [{"id": f"r{i}", "text": f"Patient {i}: " + SENTENCES[i % 3]} for i in range(12)]
+    corpus = write_jsonl(tmp_path / "c.jsonl", rows)
+    out = tmp_path / "out"
+    run_corpus(corpus, out, ROOT / "rules", partition_size=2)
+    first_parts = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.parquet")}
+    counted = _Counted(monkeypatch)
+    # nothing changed: with an engine, no engine is opened and every partition is reused
+    again = run_corpus(corpus, out, ROOT / "rules", partition_size=2, on_partition=counted.on_partition,
+                       engine=LocalEngine(2) if engine else None)
+    assert all(o.cached for o in again.outcomes) and len(counted.refs) == 6
+    assert counted.alive == [1] * 6  # the partition being written, never the ones after it
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.parquet")} == first_parts
+
+
 def test_a_damaged_previous_part_is_not_reused(tmp_path):
     corpus = write_jsonl(tmp_path / "c.jsonl", [{"id": f"r{i}", "text": SENTENCES[0]} for i in range(3)])
     out = tmp_path / "out"
