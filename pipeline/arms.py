@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import regex
 
+from .abbreviations import long_form_start
 from .compiled import ArmTables
 from .drugs import DrugLinker
 from .models import ARMED_TYPES
@@ -391,7 +392,7 @@ class ArmLinker:
                 # Schwartz & Hearst: a long form of at most min(|A| + 5, 2|A|) words.
                 words = regex.findall(r"\S+", text[max(start, m.start() - 200):m.start()])
                 reach = sum(len(w) + 1 for w in words[-min(len(abbr) + 5, 2 * len(abbr)):])
-                long_start = _long_form_start(text, abbr, max(start, m.start() - reach), m.start())
+                long_start = long_form_start(text, abbr, max(start, m.start() - reach), m.start())
                 if long_start is None:
                     continue
                 inside = [x for x in ordered[bisect_left(starts, long_start):bisect_left(starts, m.start())]
@@ -825,23 +826,6 @@ class ArmLinker:
 def _word_char(text: str, i: int) -> bool:
     """Whether text[i] continues a word or a hyphenated name (False outside the text)."""
     return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "_-")
-
-
-def _long_form_start(text: str, abbr: str, lo: int, hi: int) -> int | None:
-    """Where the long form of `abbr` written in text[lo:hi] starts, by Schwartz & Hearst's
-    rule: the abbreviation's letters and digits occur in it in order, right to left, the
-    first one at the start of a word; None when they do not."""
-    chars = [c.lower() for c in abbr if c.isalnum()]
-    i = hi - 1
-    for k in range(len(chars) - 1, -1, -1):
-        c = chars[k]
-        while i >= lo and (text[i].lower() != c or (k == 0 and i > lo and text[i - 1].isalnum())):
-            i -= 1
-        if i < lo:
-            return None
-        if k:
-            i -= 1
-    return i
 
 
 def _start(m: Mention) -> int:

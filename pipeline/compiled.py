@@ -110,6 +110,8 @@ class LinkTables:
     comparator_needles: Trigger
     cue_res: list[tuple[TimedPattern, OutcomeCue, Trigger]]
     tight_left: list[tuple[TimedPattern, OutcomeCue, Trigger]]
+    outcome_abbreviation: TimedPattern  # group `abbr`: "complete response (CR;" defines CR
+    outcome_abbreviation_needles: Trigger
     tight_left_needles: Trigger
     threshold_response: TimedPattern
     threshold_response_needles: Trigger
@@ -624,6 +626,9 @@ def _link_tables(rules: Rules, mode: _Mode) -> LinkTables:
         tight_left=[(rx(p, outcomes, f"cues[{i}]"), c, _needles(p)) for i, (p, c) in enumerate(tight_left)],
         # Every tight-left match ends in a match of TIGHT_LEFT, so holds one of its literals too.
         tight_left_needles=_needles(TIGHT_LEFT),
+        # Case-sensitive: an abbreviation is written in capitals.
+        outcome_abbreviation=_rx(rules.outcome_abbreviation, 0, outcomes, None, "abbreviation", mode),
+        outcome_abbreviation_needles=_needles(rules.outcome_abbreviation),
         threshold_response=rx(rules.threshold_response, outcomes, "threshold_response"),
         threshold_response_needles=_needles(rules.threshold_response),
         threshold_phrase=rx(rules.threshold_phrase, outcomes, "threshold_phrase"),

@@ -9,6 +9,8 @@ kept ones with:
   28%") takes its type; a share after "vs"/"versus" takes the type of the first share
   of its clause; otherwise the nearest cue (right in the clause, then left in the
   sentence); a share with no cue at all is other_rate with label `other`;
+  An abbreviation the text defines for an outcome ("complete response (CR; …)") is a
+  cue of that outcome's type wherever it recurs in the block ("CR rates were 73.5%");
 * arm — for rates: the arm named in the value's own comparison segment, else the
   block's default treatment arm; for effects and ratios: the arm of the sentence's
   first segment (the treatment, never the comparator);
@@ -28,14 +30,19 @@ from collections import Counter
 
 import regex
 
+from .abbreviations import long_form_start
 from .arms import ArmLinker, BlockArms
-from .compiled import CompiledRules
+from .compiled import TIGHT_LEFT, CompiledRules
 from .drugs import DrugLinker
 from .extract import Sentence, clause_spans
 from .models import ARMED_TYPES
 from .normalize import Draft
 from .prefilter import Trigger
+from .rules import OutcomeCue
 from .spans import Partition, SpanIndex, enclosing_brackets
+from .timed import TimedPattern, timed
+
+Cue = tuple[TimedPattern, OutcomeCue, Trigger]
 
 # A comparator segment with its own reference time does not inherit the sentence's.
 OWN_ANCHOR = regex.compile(r"\b(?:after|following|at)\s+(?:the\s+)?(?:initial|first|single|baseline|last)\b", regex.IGNORECASE)
@@ -93,6 +100,8 @@ class Linker:
         self.cue_res = t.cue_res
         self.tight_left = t.tight_left
         self.tight_left_needles = t.tight_left_needles
+        self.outcome_abbreviation = t.outcome_abbreviation
+        self.outcome_abbreviation_needles = t.outcome_abbreviation_needles
         self.threshold_response = t.threshold_response
         self.threshold_response_needles = t.threshold_response_needles
         self.threshold_phrase = t.threshold_phrase
@@ -121,9 +130,10 @@ class Linker:
     # ----------------------------------------------------------------- rate type
 
     def rate_type(self, hay: _Haystack, d: Draft, clause: tuple[int, int], sentence: Sentence,
-                  left_from: int | None = None) -> tuple[str, str | None] | None:
+                  left_from: int | None = None, cues: list[Cue] | None = None) -> tuple[str, str | None] | None:
         """Rate type from cues: a threshold-defined response, nearest right in the clause, nearest left back to
-        `left_from` (default: the sentence's start)."""
+        `left_from` (default: the sentence's start). `cues`: the block's (`defined_cues`; default the vocabulary's)."""
+        cues = self.cue_res if cues is None else cues
         right_end = min(clause[1], d.end + CONTEXT)
         raw_right = hay.text[d.end:right_end]
         if hay.may_match(self.threshold_response_needles, d.end, right_end) and self._threshold_response(raw_right):
@@ -135,7 +145,7 @@ class Linker:
         right_hay = _Haystack(right)
         best = None
         # A cue after the share looks left to it; one before it looks right.
-        for pattern, cue, needles in self.cue_res:
+        for pattern, cue, needles in cues:
             if cue.direction == "right" or not right_hay.may_match(needles, 0, len(right)):
                 continue
             m = pattern.search(right)
@@ -145,7 +155,7 @@ class Linker:
             return best[1].type, best[1].label
         left = self._mask_thresholds(hay, max(sentence.start if left_from is None else left_from, d.start - CONTEXT), d.start)
         left_hay = _Haystack(left)
-        for pattern, cue, needles in self.cue_res:
+        for pattern, cue, needles in cues:
             if cue.direction == "left" or not left_hay.may_match(needles, 0, len(left)):
                 continue
             for m in pattern.finditer(left):
@@ -160,12 +170,13 @@ class Linker:
         """A reduction past a threshold right after the value: "89% reported >50% reduction"."""
         return bool(self.threshold_response.match(right.lstrip(" ofpatinsrcd")) or self.threshold_response.search(right[:60]))
 
-    def _tight_left(self, hay: _Haystack, start: int, end: int) -> tuple[str, str | None] | None:
+    def _tight_left(self, hay: _Haystack, start: int, end: int,
+                    tight: list[Cue] | None = None) -> tuple[str, str | None] | None:
         """A cue right before the value, in text[start:end]: "remission rate was 52.5%", "Response rate 53.7 percent"."""
         if not hay.may_match(self.tight_left_needles, start, end):
             return None
         left = hay.text[start:end]
-        for pattern, cue, needles in self.tight_left:
+        for pattern, cue, needles in self.tight_left if tight is None else tight:
             if cue.direction != "left" and hay.may_match(needles, start, end) and pattern.search(left):
                 return cue.type, cue.label
         return None
@@ -176,6 +187,43 @@ class Linker:
         if not hay.may_match(self.threshold_phrase_needles, start, end):
             return s
         return self.threshold_phrase.sub(lambda m: " " * len(m.group()), s)
+
+    def defined_cues(self, text: str, spans: list[tuple[int, int]]) -> tuple[list[Cue], list[Cue]]:
+        """The block's cues and tight-left cues: the vocabulary's, then one per abbreviation the
+        block defines for an outcome ("complete response (CR; no emesis)": CR is a response
+        cue for a share that follows it within `abbreviation_max_scope` characters). An
+        abbreviation counts where its long form (Schwartz & Hearst) holds a cue; the last cue
+        in it gives the type; its first definition in the block wins."""
+        extra: list[Cue] = []
+        tight: list[Cue] = []
+        seen: set[str] = set()
+        for start, end in spans:
+            if not _Haystack(text, start, end).may_match(self.outcome_abbreviation_needles, start, end):
+                continue
+            for m in self.outcome_abbreviation.finditer(text, start, end):
+                abbr = m.group("abbr")
+                long_start = long_form_start(text, abbr, max(start, m.start() - 12 * len(abbr)), m.start())
+                if abbr in seen or long_start is None:
+                    continue
+                long_form = text[long_start:m.start()]
+                found = [(c_m.end(), cue) for pattern, cue, _ in self.cue_res for c_m in pattern.finditer(long_form)]
+                if not found:
+                    continue
+                seen.add(abbr)
+                cue = max(found, key=lambda f: f[0])[1]
+                scope = self.rules.outcome_abbreviation_max_scope
+                # Only a share that follows it ("CR rates were 73.5%"): one before it is more often
+                # another clause's ("… took all their doses and were more likely to have a day-28 ACPR").
+                cue = cue.model_copy(update={"direction": "right",
+                                             "max_scope": scope if cue.max_scope is None else min(cue.max_scope, scope)})
+                word = rf"(?<![\w-]){regex.escape(abbr)}(?![\w-])"
+                rule = f"outcomes.yaml:abbreviation {abbr}"
+                extra.append((timed(word, 0, rule), cue, Trigger(word, literals_only=True)))
+                # The abbreviation as written (capitals), the words after it in any case ("CR Rates were").
+                tight.append((timed(f"(?-i:{word}){TIGHT_LEFT}", regex.IGNORECASE, rule), cue, Trigger(word, literals_only=True)))
+        if not extra:
+            return self.cue_res, self.tight_left
+        return [*extra, *self.cue_res], [*tight, *self.tight_left]
 
     # ----------------------------------------------------------------- main
 
@@ -191,13 +239,15 @@ class Linker:
         by_sentence: dict[Sentence, list[Draft]] = {}
         for d in drafts:
             by_sentence.setdefault(d.extra["sentence"], []).append(d)
+        cues = self.defined_cues(text, block_spans) if any(d.type == "rate" for d in drafts) else (self.cue_res, self.tight_left)
         for sentence, items in by_sentence.items():
             if not any(d.type == "rate" or d.type in ARMED_TYPES for d in items):
                 continue  # only values linking leaves as they are (doses, routes, follow-ups)
-            self._link_sentence(hay, sentence, items, arms)
+            self._link_sentence(hay, sentence, items, arms, cues)
         return sorted(drafts, key=lambda d: (d.start, d.end, d.type))
 
-    def _link_sentence(self, hay: _Haystack, sentence: Sentence, items: list[Draft], arms: BlockArms | None) -> None:
+    def _link_sentence(self, hay: _Haystack, sentence: Sentence, items: list[Draft], arms: BlockArms | None,
+                       cues: tuple[list[Cue], list[Cue]]) -> None:
         text = hay.text
         clauses = Partition(clause_spans(text, sentence))
         segments = Partition(self.segments(text, sentence, hay))
@@ -209,7 +259,7 @@ class Linker:
                 continue
             tc = time_clauses.index(d.start)
             left_start = max(sentence.start, d.start - 60)
-            typed = self._tight_left(hay, left_start, d.start)
+            typed = self._tight_left(hay, left_start, d.start, cues[1])
             if (typed is None and previous is not None and hay.may_match(self.continuation_needles, left_start, d.start)
                     and self.continuation.search(text[left_start:d.start])):
                 typed = previous
@@ -219,9 +269,9 @@ class Linker:
                 # First the value's own coordinated clause (a cue after ", and" is the next
                 # clause's: "Response rates were 47% and 52%, and remission was 29%"), then its clause.
                 own = time_clauses[tc]
-                typed = self.rate_type(hay, d, own, sentence, left_from=own[0])
+                typed = self.rate_type(hay, d, own, sentence, left_from=own[0], cues=cues[0])
                 if typed is None:
-                    typed = self.rate_type(hay, d, clauses[clauses.index(d.start)], sentence)
+                    typed = self.rate_type(hay, d, clauses[clauses.index(d.start)], sentence, cues=cues[0])
             if typed is None:
                 typed = ("other_rate", self.rules.default_rate_label)
             d.type, d.label = typed

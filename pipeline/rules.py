@@ -463,6 +463,8 @@ class Rules(BaseModel):
     drug_names: dict[str, str]  # every spelling -> canonical name (vocabulary plus lexicon)
     comparators: list[str]
     outcome_cues: list[OutcomeCue]
+    outcome_abbreviation: str  # an abbreviation defined in brackets after an outcome's name: it is that outcome's cue
+    outcome_abbreviation_max_scope: int  # the most characters between such an abbreviation and its share
     threshold_response: str
     threshold_phrase: str
     continuation: str
@@ -753,6 +755,8 @@ def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None
         drug_names=drug_names,
         comparators=_strip_lines(arms["comparators"]),
         outcome_cues=cues,
+        outcome_abbreviation=outcomes.get("abbreviation", r"(?!)"),
+        outcome_abbreviation_max_scope=int(outcomes.get("abbreviation_max_scope", 60)),
         threshold_response=outcomes["threshold_response"],
         threshold_phrase=outcomes.get("threshold_phrase", r"(?!)"),
         continuation=outcomes.get("continuation", r"(?!)"),
