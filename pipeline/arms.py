@@ -105,6 +105,8 @@ class ArmLinker:
         self.dose_unit = compiled.dose_unit
         self.route_before = compiled.route_before
         self.elided_route_before = compiled.elided_route_before
+        self.route_after_amounts = compiled.route_after_amounts
+        self.route_word = compiled.route_word
         self.amounts_after = compiled.amounts_after
         self.amounts_before = compiled.amounts_before
         self.amount = compiled.amount
@@ -260,6 +262,8 @@ class ArmLinker:
         out: list[tuple[Mention, str | None, str | None]] = []
         if dose is not None and self.dose_unit.fullmatch(dose.group("unit")):
             unit = dose.group("unit").lower()
+            if route is None and (later := self.route_after_amounts.match(text, dose.end(), hi)) is not None:
+                way = later.group("route").lower()  # "palonosetron 0.25, 0.50, and 0.75 mg oral doses"
             amounts = list(self.amount.finditer(text, dose.start("amounts"), dose.end("amounts")))
             for k, a in enumerate(amounts):
                 start = min(first, a.start()) if k == 0 else a.start()
@@ -357,8 +361,11 @@ class ArmLinker:
     def _renamed(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
         """Later bare uses of a group's own name ("the S-1 arm" … "4.8% with S-1", "the tailored
         letters intervention group" … "the tailored letters intervention was"), unless it is a generic word."""
+        # A route and a drug ("the IV palonosetron groups") are left to the drug's name: its
+        # route and dose tell the arms apart (`_told_apart`).
         names = {x.name for x in found if x.kind == "group" and x.name not in self.generic
-                 and not all(w in self.generic or w in self.stop for w in x.name.split())}
+                 and not all(w in self.generic or w in self.stop for w in x.name.split())
+                 and (" " not in x.name.strip() or not self.route_word.fullmatch(text[x.start:x.name_end].split()[0]))}
         names = {n for n in names if len(n) >= 2}
         if not names:
             return []

@@ -142,6 +142,8 @@ class ArmTables:
     dose_unit: TimedPattern
     route_before: TimedPattern  # groups.qualifier_route, then space, at the end of the searched text
     elided_route_before: TimedPattern  # groups.qualifier_route, then groups.qualifier_elided, at its end
+    route_after_amounts: TimedPattern  # space, groups.qualifier_route: "0.75 mg oral doses"
+    route_word: TimedPattern  # groups.qualifier_route alone (case-insensitive where it says so)
     amounts_after: TimedPattern  # space, coordinated amounts (group `amounts`), a unit word (group `unit`)
     amounts_before: TimedPattern  # coordinated amounts, a unit word, space, at the end of the searched text
     amount: TimedPattern
@@ -670,6 +672,8 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         abbreviation_heads=frozenset(w.lower() for w in vocab.abbreviation_heads),
         adjacent=rx(vocab.adjacent, "groups.adjacent"),
         route_before=rx(f"(?<![\\w.-])(?P<route>{vocab.qualifier_route})\\s+$", "groups.qualifier_route", 0),
+        route_word=rx(f"(?:{vocab.qualifier_route})", "groups.qualifier_route", 0),
+        route_after_amounts=rx(f"\\s+(?P<route>{vocab.qualifier_route})(?![\\w-])", "groups.qualifier_route", 0),
         elided_route_before=rx(f"(?<![\\w.-])(?P<route>{vocab.qualifier_route})(?:{vocab.qualifier_elided})$", "groups.qualifier_elided", 0),
         amounts_after=rx(f"\\s+(?P<amounts>{amounts})\\s?(?P<unit>[^\\W\\d](?:[^\\s,;()]*[^\\s,;().])?)", "groups.qualifier_amount", 0),
         amounts_before=rx(f"(?P<amounts>{amounts})\\s?(?P<unit>[^\\W\\d](?:[^\\s,;()]*[^\\s,;().])?)\\s+$", "groups.qualifier_amount", 0),
