@@ -778,12 +778,15 @@ class ArmLinker:
         lists = [names for names, _ in self._coordinated(text, mentions)]
         common = set.intersection(*(set(n) for n in lists)) if len(lists) > 1 else set()
         names = list(dict.fromkeys(n for group in lists for n in group if n not in common))
-        if len(names) != len(values):
+        # "(OR, 1.52 … and OR, 1.58 …, respectively); … (OR, 1.57 … and OR, 1.79 …, respectively)":
+        # one list of values per "respectively", each taking the groups in turn.
+        turns = sum(1 for _ in self.respectively.finditer(text, values[0].end, word.end()))
+        if len(names) < 2 or len(names) * turns != len(values):
             names = block.recent_compared
-        if len(names) != len(values):
+        if len(names) < 2 or len(names) * turns != len(values):
             return {}
         block.recent_compared = names
-        return dict(zip(values, names, strict=True))
+        return {d: names[i % len(names)] for i, d in enumerate(values)}
 
     def _coordinated(self, text: str, mentions: list[Mention]) -> list[tuple[list[str], list[Mention]]]:
         """Runs of distinct groups joined only by groups.group_joiner ("the alcohol and mechanical groups"):

@@ -23,7 +23,7 @@ HERE = ROOT / "tests" / "gold" / "pmc-extra"
 # 36/84 at b940be5 and 42/84 with the rules written from batch 1 only; batch 3 (`extra3`)
 # 13/22 at b940be5 and 14/22 with the rules written from batches 1 and 2 (03fb17b).
 # Raise the floors when the scores rise; never lower them.
-FLOORS = {"extra": (140, 130), "extra2": (96, 76), "extra3": (22, 18)}
+FLOORS = {"extra": (140, 130), "extra2": (96, 79), "extra3": (22, 18)}
 
 
 def _module(name: str):
