@@ -44,8 +44,10 @@ import ahocorasick
 import regex
 from pydantic import ConfigDict
 
+from . import lighttokens
 from . import phrases as phrases_module
 from .drugs import AmountWordRule, fold
+from .lighttokens import TokenizerTables
 from .phrases import PhraseIndex, first_word
 from .prefilter import Derive, Trigger, TriggerSet, literal_automaton, required_literals
 from .rulecache import Derivations
@@ -245,17 +247,26 @@ class DoseUnitReader:
 
 
 class TokenEngine:
-    """spaCy's blank English tokenizer with the special cases, and the token patterns'
-    `Matcher`, built on first use: importing spaCy and building them takes a second or
-    more, and a text without a route word or a hit off token boundaries needs neither.
+    """The tokenizer and the token patterns' matcher, built on first use: spaCy's blank
+    English tokenizer with the special cases and its `Matcher`, or, when given the
+    tokenizer's tables (`pipeline.lighttokens`, from a rule cache entry) and every
+    token pattern lies in the subset `LightMatcher` implements, the same tokenizer and
+    matcher without spaCy. Importing spaCy and building them takes a second or more,
+    the tables a few milliseconds, and a text without a route word or a hit off token
+    boundaries needs neither.
 
+    `make_doc` and `matches` are what the extractor calls; `nlp` and `matcher` are
+    spaCy's (the reference, and what the validating load checks the patterns with).
     One per `CompiledRules`; what it builds is kept by it (not by the process), so two
     rule sets never share a tokenizer."""
 
-    def __init__(self, rules: Rules):
+    def __init__(self, rules: Rules, tables: TokenizerTables | None = None):
         self._rules = rules
         self._nlp: Any = None
         self._matcher: Any = None
+        specs = [(p.id, p.pattern) for p in rules.token_patterns]
+        self._tables = tables if tables is not None and lighttokens.supported(specs) else None
+        self._light: tuple[lighttokens.LightTokenizer, lighttokens.LightMatcher] | None = None
 
     @property
     def nlp(self) -> Any:
@@ -272,8 +283,38 @@ class TokenEngine:
         return self._matcher
 
     @property
+    def light(self) -> bool:
+        """True when `make_doc` and `matches` run without spaCy (`pipeline.lighttokens`)."""
+        return self._tables is not None
+
+    def _light_parts(self) -> tuple[lighttokens.LightTokenizer, lighttokens.LightMatcher]:
+        if self._light is None:
+            assert self._tables is not None
+            self._light = (lighttokens.LightTokenizer(self._tables),
+                           lighttokens.LightMatcher([(p.id, p.pattern) for p in self._rules.token_patterns]))
+        return self._light
+
+    def make_doc(self, text: str) -> Any:
+        """`text` tokenized: a spaCy `Doc`, or a `LightDoc` with the same tokens and offsets."""
+        if self._tables is not None:
+            return self._light_parts()[0](text)
+        return self.nlp.make_doc(text)
+
+    def matches(self, doc: Any) -> list[tuple[str, int, int]]:
+        """(token pattern id, start token, end token) of every match in a `make_doc` doc, in the Matcher's order."""
+        if self._tables is not None:
+            return self._light_parts()[1](doc)
+        strings = self.nlp.vocab.strings
+        return [(strings[match_id], start, end) for match_id, start, end in self.matcher(doc)]
+
+    @property
     def built(self) -> bool:
-        """True once the tokenizer exists (spaCy was needed)."""
+        """True once a tokenizer exists (a text needed tokens): spaCy's, or the light one."""
+        return self._nlp is not None or self._light is not None
+
+    @property
+    def spacy_built(self) -> bool:
+        """True once spaCy's tokenizer exists."""
         return self._nlp is not None
 
 
@@ -784,7 +825,8 @@ def compile_rules(rules: Rules, derived: Derivations | None = None, validate: bo
     recognizers = tuple(_compile(r, True, mode) for r in rules.recognizers)
     exclusions = tuple(_compile(r, False, mode) for r in rules.exclusions)
     damage = tuple(_compile(r, False, mode) for r in rules.damage)
-    tokens = TokenEngine(rules)
+    tables = TokenizerTables.from_data(derived.tokenizer) if derived is not None and not validate else None
+    tokens = TokenEngine(rules, tables)
     if validate:  # the token patterns are checked with the tokenizer and Matcher they need
         _ = tokens.matcher
     vocab = rules.rules_dir / "vocab"

@@ -31,8 +31,12 @@ from .normalize import Draft, NormalizationError, normalize_hit
 from .segment import Block
 from .spans import DisjointSpans, SpanIndex
 
-if TYPE_CHECKING:  # spaCy is imported when a text first needs tokens (compiled.TokenEngine)
-    from spacy.tokens import Doc
+if TYPE_CHECKING:  # spaCy is imported when a text first needs tokens (compiled.TokenEngine), if at all
+    from spacy.tokens import Doc as SpacyDoc
+
+    from .lighttokens import LightDoc
+
+    Doc = SpacyDoc | LightDoc  # compiled.TokenEngine.make_doc: the same tokens either way
 
 __all__ = ["NOT_REGEX_SPACE", "Extractor", "split_sentences", "clause_spans"]
 
@@ -318,7 +322,7 @@ class Extractor:
                             continue
                     candidates.append((rec.entry.priority, d))
         for w_start, w_end in self._route_windows(c_text, starts, ends) if route_words else ():
-            for d in self._routes(self.tokens.nlp.make_doc(c_text[w_start:w_end]), w_start):
+            for d in self._routes(self.tokens.make_doc(c_text[w_start:w_end]), w_start):
                 if self.route_patterns[d.rule_id].not_alone:
                     i = sentence_of(d.start)
                     if not _ALONE_REST.fullmatch(c_text[starts[i]:d.start] + c_text[d.end:ends[i]]):
@@ -394,8 +398,8 @@ class Extractor:
     def _routes(self, doc: Doc, offset: int) -> list[Draft]:
         """Route mentions from the token patterns, with their context guards."""
         out = []
-        for match_id, t_start, t_end in self.tokens.matcher(doc):
-            pattern = self.route_patterns[self.tokens.nlp.vocab.strings[match_id]]
+        for pattern_id, t_start, t_end in self.tokens.matches(doc):
+            pattern = self.route_patterns[pattern_id]
             if pattern.keep:
                 t_start, t_end = t_start + pattern.keep[0], t_start + pattern.keep[1]
             after = t_end + 1 if t_end < len(doc) and doc[t_end].text == "-" else t_end  # "oral-health"
@@ -520,7 +524,7 @@ class _CellScan:
     def doc(self, i: int) -> Doc:
         """Sentence `i` tokenized by spaCy (made once, for snapping hits to tokens)."""
         if i not in self._docs:
-            self._docs[i] = self._tokens.nlp.make_doc(self.text[self.starts[i]:self.ends[i]])
+            self._docs[i] = self._tokens.make_doc(self.text[self.starts[i]:self.ends[i]])
         return self._docs[i]
 
 

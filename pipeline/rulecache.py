@@ -61,7 +61,7 @@ from .prefilter import Literals, required_literals
 from .timed import anchored_pattern
 
 # Bumped when an entry's layout changes (older entries are then other names, never misread).
-FORMAT = 2
+FORMAT = 3
 MAGIC = b"evidex rules cache\n"
 # The distributions whose behaviour shapes what is derived or how rules match.
 LIBRARIES = ("regex", "spacy", "pyahocorasick", "drug-named-entity-recognition")
@@ -84,7 +84,7 @@ class Derivations:
     def __init__(self, validated: bool = False, literals: dict[tuple[str, bool], Literals] | None = None,
                  groups: dict[str, tuple[str, ...]] | None = None, drug_names: dict[str, str] | None = None,
                  patterns: dict[tuple[str, int], Any] | None = None, drug_automaton: Any = None,
-                 yaml: dict[str, Any] | None = None):
+                 yaml: dict[str, Any] | None = None, tokenizer: dict[str, Any] | None = None):
         self.validated = validated
         self._literals: dict[tuple[str, bool], Literals] = dict(literals or {})
         self.groups: dict[str, tuple[str, ...]] = dict(groups or {})
@@ -93,6 +93,8 @@ class Derivations:
         self.drug_automaton = drug_automaton  # the drug names' ahocorasick.Automaton (compiled.drug_index)
         self.timed: list[Any] = []  # the TimedPatterns made from this record, for their match variants
         self.yaml: dict[str, Any] = dict(yaml or {})  # rule file (relative path) -> its parsed YAML
+        # spaCy's tokenizer as data (`lighttokens.TokenizerTables.to_data`), or None: spaCy tokenizes.
+        self.tokenizer = tokenizer
 
     def literals(self, pattern: str, ignorecase: bool) -> Literals:
         """`prefilter.required_literals(pattern, ignorecase)`, recorded."""
@@ -164,7 +166,8 @@ class Derivations:
         """The record as the bytes of a cache entry named `key`."""
         state = {"format": FORMAT, "key": key, "validated": self.validated, "literals": self._literals,
                  "groups": self.groups, "drug_names": self.drug_names, "patterns": self.patterns,
-                 "drug_automaton": self.drug_automaton, "yaml": self.yaml}
+                 "drug_automaton": self.drug_automaton, "yaml": self.yaml,
+                 "tokenizer": self.tokenizer}
         payload = pickle.dumps(state, protocol=5)
         return MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
 
@@ -179,7 +182,7 @@ class Derivations:
             if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("key") != key:
                 return None
             found = cls(state["validated"] is True, state["literals"], state["groups"], state["drug_names"], state["patterns"],
-                        state["drug_automaton"], state["yaml"])
+                        state["drug_automaton"], state["yaml"], state["tokenizer"])
         except Exception:  # noqa: BLE001 - any fault in an entry only means it is not used
             return None
         return found if _well_formed(found) else None
@@ -206,6 +209,8 @@ def _well_formed(d: Derivations) -> bool:
     import ahocorasick
     import regex
 
+    from .lighttokens import TokenizerTables
+
     def needles(x: Any) -> bool:
         return x is None or (isinstance(x, frozenset) and all(
             isinstance(n, tuple) and len(n) == 2 and isinstance(n[0], str) and isinstance(n[1], bool) for n in x))
@@ -222,6 +227,7 @@ def _well_formed(d: Derivations) -> bool:
                 and isinstance(v, regex.Pattern) and v.pattern == k[0] for k, v in d.patterns.items())
         and (d.drug_automaton is None or isinstance(d.drug_automaton, ahocorasick.Automaton))
         and isinstance(d.yaml, dict) and all(isinstance(k, str) and isinstance(v, dict) for k, v in d.yaml.items())
+        and (d.tokenizer is None or TokenizerTables.from_data(d.tokenizer) is not None)
     )
 
 

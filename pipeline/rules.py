@@ -653,8 +653,21 @@ def load_rules(rules_dir: Path | None = None, cache: RulesCache | None = None) -
     if found is None:
         derived.validated = True
         derived.record_anchored()
+        derived.tokenizer = _tokenizer_tables(compiled)
         cache.store(key, derived)
     return compiled.model_copy(update={"rules_cache": cache})
+
+
+def _tokenizer_tables(compiled: CompiledRules) -> dict[str, Any] | None:
+    """spaCy's tokenizer of a validated load as data for the cache entry (`pipeline.lighttokens`),
+    checked against spaCy on every token pattern's examples; None when it cannot be rendered."""
+    from .lighttokens import export_tables
+
+    probes = []
+    for p in compiled.token_patterns:
+        probes += [e.in_ for e in p.examples.match] + list(p.examples.no_match)
+    tables = export_tables(compiled.tokens.nlp, compiled.tokenizer_special_cases, probes)
+    return None if tables is None else tables.to_data()
 
 
 def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None) -> Rules:

@@ -67,8 +67,9 @@ def test_a_cold_load_writes_one_validated_entry_and_a_warm_load_uses_it(warm_dir
     assert entry is not None and entry.validated
     assert len(entry.patterns) > 250 and entry.drug_automaton is not None and len(entry.drug_names or {}) > 40_000
     warm = load_rules(ROOT / "rules", cache=cache)
-    # Nothing was built that the entry holds: no spaCy, every rule regex compiled already.
-    assert not warm.tokens.built
+    # Nothing was built that the entry holds: no spaCy, every rule regex compiled already;
+    # the tokenizer is spaCy's as data (pipeline/lighttokens.py), built on first use.
+    assert not warm.tokens.built and warm.tokens.light and entry.tokenizer is not None
     assert all(r.regex.is_compiled for r in (*warm.recognizers, *warm.exclusions, *warm.damage))
     # ... and each one's `match` variant too (TimedPattern.anchored), which `match` would compile.
     assert all(r.regex._anchored is not None for r in (*warm.recognizers, *warm.exclusions, *warm.damage))
@@ -87,13 +88,33 @@ def test_warm_and_deferred_rules_give_the_eager_rows_on_every_text(rules, warm_d
 
     deferred = compile_rules(read_rules(ROOT / "rules", entry), entry, validate=False)
     assert not any(r.regex.is_compiled for r in deferred.recognizers)
+    entry.tokenizer = None  # no tokenizer tables: spaCy tokenizes, as before the entry held them
+    spacy_deferred = compile_rules(read_rules(ROOT / "rules", entry), entry, validate=False)
+    assert warm.tokens.light and deferred.tokens.light and not spacy_deferred.tokens.light
     texts = _texts()
     assert len(texts) > 100
     for name, text in texts:
         eager_rows = _rows(name, text, rules)
         assert _rows(name, text, warm) == eager_rows, name
         assert _rows(name, text, deferred) == eager_rows, name
-    assert deferred.tokens.built  # some text needed tokens, and got the same ones
+        assert _rows(name, text, spacy_deferred) == eager_rows, name
+    # Some text needed tokens, and got the same ones, without spaCy in the light rule sets.
+    assert deferred.tokens.built and not deferred.tokens.spacy_built and not warm.tokens.spacy_built
+    assert spacy_deferred.tokens.spacy_built
+
+
+
+def test_every_line_alone_gives_the_eager_rows_with_the_light_tokenizer(rules, warm_dir):
+    """`evidex extract` on one sentence: each line of every page and abstract, as a text of its
+    own, gives the eager rules' rows on a warm cache, whose tokens come without spaCy."""
+    warm = load_rules(ROOT / "rules", cache=RulesCache(warm_dir))
+    assert warm.tokens.light
+    lines = [(f"{name}:{i}", line) for name, text in _texts() for i, line in enumerate(text.splitlines(keepends=True))
+             if line.strip()]
+    assert len(lines) > 1_000
+    for name, line in lines:
+        assert _rows("line.txt", line, warm) == _rows("line.txt", line, rules), name
+    assert warm.tokens.built and not warm.tokens.spacy_built
 
 
 def _corrupt_variants(data: bytes) -> dict[str, bytes]:
@@ -218,7 +239,9 @@ def _extract_in_fresh_process(text_file: Path, cache_dir: Path) -> tuple[str, bo
     return proc.stdout, proc.stderr.strip().splitlines()[-1] == "SPACY"
 
 
-def test_a_warm_extract_imports_spacy_only_for_a_text_that_needs_tokens(tmp_path, rules):
+def test_a_warm_extract_never_imports_spacy_even_for_a_text_that_needs_tokens(tmp_path, rules):
+    """The entry holds spaCy's tokenizer as data (pipeline/lighttokens.py): a route sentence
+    is tokenized and matched without spaCy, with the eager rules' output."""
     cache_dir = tmp_path / "cache"
     rate, route = tmp_path / "rate.txt", tmp_path / "route.txt"
     rate.write_text(RATE_ONLY, encoding="utf-8")
@@ -228,7 +251,7 @@ def test_a_warm_extract_imports_spacy_only_for_a_text_that_needs_tokens(tmp_path
     warm_out, warm_spacy = _extract_in_fresh_process(rate, cache_dir)
     assert not warm_spacy
     route_out, route_spacy = _extract_in_fresh_process(route, cache_dir)
-    assert route_spacy
+    assert not route_spacy
     # Same JSON lines as the eager rules give, warm or cold.
     for out, path, text in ((cold_out, rate, RATE_ONLY), (warm_out, rate, RATE_ONLY), (route_out, route, WITH_ROUTE)):
         expected = [m.model_dump() for m in process_text(path.name, text, rules).measures]
