@@ -186,7 +186,7 @@ def extract(
     try:
         # Rules validated before (same rules, code and libraries) are not validated again:
         # their regexes compile when first used (pipeline/rulecache.py).
-        loaded = load_rules(rules, cache=RulesCache.default())
+        loaded = load_rules(rules, cache=RulesCache.default(), light_tokens=True)  # no spaCy import (pipeline/lighttokens.py)
     except RuleError as err:
         raise _fail(3, f"invalid rules, refusing to run: {err}") from err
     if file is None:

@@ -17,9 +17,10 @@ a time limit, however short the text, and a timeout names its rule as `file:id`
 With `validate=False` (rules validated and probed before, as a `pipeline/rulecache.py`
 entry records), nothing is compiled or probed: every regex, literal, named group and the
 drug automaton come from the record (a regex it lacks is a deferred `TimedPattern`,
-compiled on its first call), and spaCy's tokenizer and `Matcher` are built when a text
-first needs tokens (`TokenEngine`): the same tables, so the same results, for a fraction
-of the start-up.
+compiled on its first call), and the tokenizer and matcher are built when a text
+first needs tokens (`TokenEngine`: from the record's tokenizer tables without spaCy,
+`pipeline.lighttokens`, else spaCy's): the same tables, so the same results, for a
+fraction of the start-up.
 
 The phrase terms of a large condition vocabulary are the one exception to compiling
 everything here: they are looked up by word and their regexes compiled when first
@@ -812,7 +813,8 @@ def _term_index(rules: Rules, mode: _Mode = _VALIDATE, min_phrases: int | None =
                      gates=TriggerSet(g for g in gates if g is not None), phrases=phrases)
 
 
-def compile_rules(rules: Rules, derived: Derivations | None = None, validate: bool = True) -> CompiledRules:
+def compile_rules(rules: Rules, derived: Derivations | None = None, validate: bool = True,
+                  light_tokens: bool = False) -> CompiledRules:
     """Compile validated rules into the frozen `CompiledRules` the engines take.
 
     Raises `RuleError` (file, line, rule id) for a regex that does not compile or
@@ -820,12 +822,14 @@ def compile_rules(rules: Rules, derived: Derivations | None = None, validate: bo
     and every other rule that cannot work. `derived` supplies and records the literals
     and named groups (`pipeline/rulecache.py`); `validate=False` is for rules a cache
     entry says were validated: nothing is compiled, probed or built until first used.
+    `light_tokens` with `validate=False`: tokens come from `derived`'s tokenizer tables
+    (`pipeline.lighttokens`) instead of spaCy when it holds them and the patterns allow.
     """
     mode = _Mode(derived if derived is not None else Derivations(), validate)
     recognizers = tuple(_compile(r, True, mode) for r in rules.recognizers)
     exclusions = tuple(_compile(r, False, mode) for r in rules.exclusions)
     damage = tuple(_compile(r, False, mode) for r in rules.damage)
-    tables = TokenizerTables.from_data(derived.tokenizer) if derived is not None and not validate else None
+    tables = derived.tokenizer_tables() if derived is not None and light_tokens and not validate else None
     tokens = TokenEngine(rules, tables)
     if validate:  # the token patterns are checked with the tokenizer and Matcher they need
         _ = tokens.matcher

@@ -25,8 +25,13 @@ recorded once (`Derivations`) and kept in a `RulesCache`:
   (the rules are loaded and validated in full and the entry is written again), and a
   cache directory that cannot be written costs only the speed.
 
+An entry also holds spaCy's tokenizer as data (`lighttokens.TokenizerTables`, exported
+from the tokenizer the validating load built and checked against it there), so a warm
+`evidex extract` tokenizes without importing spaCy (`load_rules(light_tokens=True)`,
+`compiled.TokenEngine`); `evidex run` keeps spaCy's tokenizer.
+
 With an entry, the compile step takes the patterns from it (a pattern it lacks is
-compiled on its first call), and spaCy's tokenizer and Matcher are built only when a
+compiled on its first call), and the tokenizer and matcher are built only when a
 text needs tokens (`compile_rules(validate=False)`). `evidex extract` and `evidex run`
 (directories and corpus files, and every `--jobs` or Dask worker) read the cache;
 `evidex check-rules` always validates and probes everything.
@@ -95,6 +100,17 @@ class Derivations:
         self.yaml: dict[str, Any] = dict(yaml or {})  # rule file (relative path) -> its parsed YAML
         # spaCy's tokenizer as data (`lighttokens.TokenizerTables.to_data`), or None: spaCy tokenizes.
         self.tokenizer = tokenizer
+        self._tables: tuple[Any, Any] | None = None  # (tokenizer, its tables): `tokenizer_tables()` reads it once
+
+    def tokenizer_tables(self) -> Any:
+        """`tokenizer` as `lighttokens.TokenizerTables` (read once), or None when absent or not of that shape."""
+        if self.tokenizer is None:
+            return None
+        if self._tables is None or self._tables[0] is not self.tokenizer:
+            from .lighttokens import TokenizerTables
+
+            self._tables = (self.tokenizer, TokenizerTables.from_data(self.tokenizer))
+        return self._tables[1]
 
     def literals(self, pattern: str, ignorecase: bool) -> Literals:
         """`prefilter.required_literals(pattern, ignorecase)`, recorded."""
@@ -209,8 +225,6 @@ def _well_formed(d: Derivations) -> bool:
     import ahocorasick
     import regex
 
-    from .lighttokens import TokenizerTables
-
     def needles(x: Any) -> bool:
         return x is None or (isinstance(x, frozenset) and all(
             isinstance(n, tuple) and len(n) == 2 and isinstance(n[0], str) and isinstance(n[1], bool) for n in x))
@@ -227,7 +241,7 @@ def _well_formed(d: Derivations) -> bool:
                 and isinstance(v, regex.Pattern) and v.pattern == k[0] for k, v in d.patterns.items())
         and (d.drug_automaton is None or isinstance(d.drug_automaton, ahocorasick.Automaton))
         and isinstance(d.yaml, dict) and all(isinstance(k, str) and isinstance(v, dict) for k, v in d.yaml.items())
-        and (d.tokenizer is None or TokenizerTables.from_data(d.tokenizer) is not None)
+        and (d.tokenizer is None or d.tokenizer_tables() is not None)
     )
 
 

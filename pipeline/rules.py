@@ -627,7 +627,7 @@ def default_rules_dir() -> Path:
     return DEFAULT_RULES_DIR
 
 
-def load_rules(rules_dir: Path | None = None, cache: RulesCache | None = None) -> CompiledRules:
+def load_rules(rules_dir: Path | None = None, cache: RulesCache | None = None, light_tokens: bool = False) -> CompiledRules:
     """Read, validate and compile every rule file under rules_dir (default: `default_rules_dir()`).
 
     Returns the frozen `CompiledRules` the engines take; raises `RuleError` (file, line,
@@ -637,6 +637,9 @@ def load_rules(rules_dir: Path | None = None, cache: RulesCache | None = None) -
     regexes, literals and the drug automaton come from the entry and spaCy is loaded
     when a text needs it; without an entry, everything is validated and the entry written.
     The result's `rules_cache` is `cache`, so worker processes load the rules the same way.
+    `light_tokens` (`evidex extract`): a warm load tokenizes with the entry's copy of spaCy's
+    tokenizer (`pipeline.lighttokens`, the same tokens) and never imports spaCy; otherwise,
+    and on every cold load, spaCy's tokenizer is the engine.
     """
     from .compiled import compile_rules
     from .rulecache import Derivations, cache_key
@@ -649,7 +652,7 @@ def load_rules(rules_dir: Path | None = None, cache: RulesCache | None = None) -
     key = cache_key(rules_digest(rules_dir))
     found = cache.load(key)
     derived = found or Derivations()
-    compiled = compile_rules(read_rules(rules_dir, derived), derived, validate=found is None)
+    compiled = compile_rules(read_rules(rules_dir, derived), derived, validate=found is None, light_tokens=light_tokens)
     if found is None:
         derived.validated = True
         derived.record_anchored()

@@ -66,10 +66,12 @@ def test_a_cold_load_writes_one_validated_entry_and_a_warm_load_uses_it(warm_dir
     entry = cache.load(key)
     assert entry is not None and entry.validated
     assert len(entry.patterns) > 250 and entry.drug_automaton is not None and len(entry.drug_names or {}) > 40_000
-    warm = load_rules(ROOT / "rules", cache=cache)
+    warm = load_rules(ROOT / "rules", cache=cache, light_tokens=True)
     # Nothing was built that the entry holds: no spaCy, every rule regex compiled already;
     # the tokenizer is spaCy's as data (pipeline/lighttokens.py), built on first use.
     assert not warm.tokens.built and warm.tokens.light and entry.tokenizer is not None
+    # evidex run's warm load keeps spaCy's tokenizer.
+    assert not load_rules(ROOT / "rules", cache=cache).tokens.light
     assert all(r.regex.is_compiled for r in (*warm.recognizers, *warm.exclusions, *warm.damage))
     # ... and each one's `match` variant too (TimedPattern.anchored), which `match` would compile.
     assert all(r.regex._anchored is not None for r in (*warm.recognizers, *warm.exclusions, *warm.damage))
@@ -79,17 +81,17 @@ def test_a_cold_load_writes_one_validated_entry_and_a_warm_load_uses_it(warm_dir
 def test_warm_and_deferred_rules_give_the_eager_rows_on_every_text(rules, warm_dir):
     """Eager (validate everything) == warm (patterns from the entry) == deferred (each compiled on first call)."""
     cache = RulesCache(warm_dir)
-    warm = load_rules(ROOT / "rules", cache=cache)
+    warm = load_rules(ROOT / "rules", cache=cache, light_tokens=True)
     entry = cache.load(cache_key(rules_digest(ROOT / "rules")))
     assert entry is not None
     entry.patterns.clear()  # nothing precompiled: every regex takes the deferred path
     from evidex.compiled import compile_rules
     from evidex.rules import read_rules
 
-    deferred = compile_rules(read_rules(ROOT / "rules", entry), entry, validate=False)
+    deferred = compile_rules(read_rules(ROOT / "rules", entry), entry, validate=False, light_tokens=True)
     assert not any(r.regex.is_compiled for r in deferred.recognizers)
     entry.tokenizer = None  # no tokenizer tables: spaCy tokenizes, as before the entry held them
-    spacy_deferred = compile_rules(read_rules(ROOT / "rules", entry), entry, validate=False)
+    spacy_deferred = compile_rules(read_rules(ROOT / "rules", entry), entry, validate=False, light_tokens=True)
     assert warm.tokens.light and deferred.tokens.light and not spacy_deferred.tokens.light
     texts = _texts()
     assert len(texts) > 100
@@ -107,7 +109,7 @@ def test_warm_and_deferred_rules_give_the_eager_rows_on_every_text(rules, warm_d
 def test_every_line_alone_gives_the_eager_rows_with_the_light_tokenizer(rules, warm_dir):
     """`evidex extract` on one sentence: each line of every page and abstract, as a text of its
     own, gives the eager rules' rows on a warm cache, whose tokens come without spaCy."""
-    warm = load_rules(ROOT / "rules", cache=RulesCache(warm_dir))
+    warm = load_rules(ROOT / "rules", cache=RulesCache(warm_dir), light_tokens=True)
     assert warm.tokens.light
     lines = [(f"{name}:{i}", line) for name, text in _texts() for i, line in enumerate(text.splitlines(keepends=True))
              if line.strip()]
@@ -145,6 +147,21 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(tmp_path, rules):
     loaded = load_rules(ROOT / "rules", cache=cache)  # no crash: loads in full, writes the entry again
     assert cache.load(key) is not None
     assert _rows("s.txt", WITH_ROUTE, loaded) == _rows("s.txt", WITH_ROUTE, rules)
+
+
+
+def test_an_entry_whose_tokenizer_tables_are_misshapen_is_not_used(tmp_path, warm_dir):
+    """A sound pickle whose tokenizer part is not `TokenizerTables` data is no entry (the rules load in full)."""
+    key = cache_key(rules_digest(ROOT / "rules"))
+    entry = RulesCache(warm_dir).load(key)
+    assert entry is not None and entry.tokenizer_tables() is not None
+    cache = RulesCache(tmp_path)
+    cache.directory.mkdir(parents=True)
+    for bad in ({**entry.tokenizer, "specials": {"i.v.": ["i.v."]}}, {**entry.tokenizer, "codes": {"prefix": (1,)}},
+                {"prefix": None}):
+        entry.tokenizer = bad
+        cache.path(key).write_bytes(entry.dumps(key))
+        assert cache.load(key) is None, bad
 
 
 def test_an_entry_under_another_key_is_not_used(tmp_path):
