@@ -1,11 +1,12 @@
 """The arm gold of the pmc-extra abstracts: two independent passes per batch, reconciled.
 
-Batch 1 (30 abstracts, `passes/arms1-{A,B}.yaml`), batch 2 (18, `passes/arms2-*`) and
-batch 3 (6, mostly depression, `passes/arms3-*`) were each written by two annotators independently (notes
+Batch 1 (30 abstracts, `passes/arms1-{A,B}.yaml`), batch 2 (18, `passes/arms2-*`),
+batch 3 (6, mostly depression, `passes/arms3-*`) and batch 4 (12, any topic, chosen by a
+mechanical walk of the source's list, `passes/arms4-*`) were each written by two annotators independently (notes
 beside them), reading each abstract against ANNOTATION.md v1.1 with no pipeline output,
 code, rules or other gold in sight. They list every rate, effect, ratio and NNT with its
 span (`text`, `occurrence`), `type`, `label` and `arm`. Where the passes differ,
-DECISIONS (arms) and SPANS (an item only one pass wrote with that span) settle it, and
+DECISIONS (arms), LABELS (other_rate labels) and SPANS (an item only one pass wrote with that span) settle it, and
 CONVENTION applies a naming convention the passes did not follow; each with its reason (docs/annotation-log.md, "pmc-extra"). Writes `arms.yaml`:
 
     python tests/gold/pmc-extra/reconcile.py
@@ -51,9 +52,19 @@ SPANS: dict[Key, tuple[bool, str]] = {
        for o in (0, 1)},
     **{("PMC4639339", t, o): (False, _SPLIT) for t in ("15 patients", "11 patients") for o in (0, 1)},
     ("PMC5518919", "10 dropouts", 0): (False, "a count of dropouts with no stated share; B itself doubted it, A left it out"),
+    ("PMC5446410", "three", 1): (False, "'The remaining three DSM265-treated … participants of cohort 2': a count with no "
+                                        "share written ('N of M' or a percentage, ANNOTATION); A left it out"),
 }
 
-BATCHES = ("arms1", "arms2", "arms3")
+# Where the passes give an other_rate a different label: the label chosen and why.
+_PROTECTED = ("'protected' after a malaria challenge is a target state reached, free of infection, as "
+              "'pain-free' is (ANNOTATION v1.1: improvement); B's call, A read it as the prophylaxis endpoint")
+LABELS: dict[Key, tuple[str, str]] = {
+    ("PMC5446410", "Five of five", 0): ("improvement", _PROTECTED),
+    ("PMC5446410", "six of six", 0): ("improvement", _PROTECTED),
+}
+
+BATCHES = ("arms1", "arms2", "arms3", "arms4")
 
 # Where both passes agree but the project's convention, settled above on batches 1 and 2
 # before batch 3 was labelled, names the arm otherwise: arms that share one drug keep the
@@ -87,15 +98,20 @@ def reconciled() -> dict[str, list[dict]]:
     if one_sided != set(SPANS):
         raise SystemExit(f"spans only one pass wrote, undecided or decided needlessly: {sorted(one_sided ^ set(SPANS))}")
     out: dict[str, list[dict]] = {}
-    unused = set(DECISIONS)
+    unused = set(DECISIONS) | set(LABELS)
     for key in [*a, *(k for k in b if k not in a)]:
         if not SPANS.get(key, (True, ""))[0]:
             continue
         x = a.get(key) or b[key]
         y = b.get(key) or x  # an item one pass alone wrote is compared with itself
-        for field in ("type", "label"):
-            if x.get(field) != y.get(field):
-                raise SystemExit(f"{key}: the passes differ in {field}: {x.get(field)!r} / {y.get(field)!r}")
+        if x.get("type") != y.get("type"):
+            raise SystemExit(f"{key}: the passes differ in type: {x.get('type')!r} / {y.get('type')!r}")
+        label = x.get("label")
+        if label != y.get("label"):
+            if key not in LABELS:
+                raise SystemExit(f"{key}: the passes differ in label: {label!r} / {y.get('label')!r} and no decision")
+            label = LABELS[key][0]
+            unused.discard(key)
         arm = x.get("arm")
         if str(arm).lower() != str(y.get("arm")).lower():
             if key not in DECISIONS:
@@ -103,8 +119,8 @@ def reconciled() -> dict[str, list[dict]]:
             arm = DECISIONS[key][0]
             unused.discard(key)
         item = {"text": key[1], "occurrence": key[2], "type": x["type"]}
-        if x.get("label") is not None:
-            item["label"] = x["label"]
+        if label is not None:
+            item["label"] = label
         if key in CONVENTION:
             arm = CONVENTION[key][0]
         item["arm"] = None if arm is None else str(arm).lower()
