@@ -174,7 +174,8 @@ class ArmLinker:
                 k = len(words) - 3
                 while k >= 0:
                     w = words[k]
-                    if w[2].lower() in self.stop or not regex.search(r"[^\W\d_]", w[2]):
+                    # "the CZP 200 mg, 400 mg and placebo groups": a unit names no group.
+                    if w[2].lower() in self.stop or not regex.search(r"[^\W\d_]", w[2]) or self.dose_unit.fullmatch(w[2]):
                         break
                     out.append(Mention(w[0], w[1], w[2].lower() + suffix, "group", w[1]))
                     if k == 0 or text[words[k - 1][1]:w[0]].strip() != ",":
@@ -194,6 +195,9 @@ class ArmLinker:
         for m in self.named.finditer(text, start, end):  # 'a concept named "PASTOR"'
             out.append(Mention(m.start("name"), m.end("name"), m.group("name").lower(), "group", m.end("name")))
         for m in self.code_name.finditer(text, start, end):  # "WR 279,396", "MK-0869"
+            after = regex.match(r"\s?([^\W\d][^\s,;()]*)", text[m.end():m.end() + 12])
+            if after and self.dose_unit.fullmatch(after.group(1)):
+                continue  # "CZP 200 mg": a drug's abbreviation and its dose, not a code name
             out.append(Mention(m.start(), m.end(), " ".join(m.group().lower().split()), "group", m.end()))
         for m in self.coded.finditer(text, start, end):
             noun, code = m.group("noun").lower(), m.group("code")
@@ -390,7 +394,7 @@ class ArmLinker:
         """
         ordered = sorted(found, key=_start)
         starts = [x.start for x in ordered]
-        defined: dict[str, tuple[int, str]] = {}  # abbreviation -> (end of its definition, arm name)
+        defined: dict[str, tuple[int, str, bool]] = {}  # abbreviation -> (end of its definition, arm name, of a drug)
         for start, end in spans:
             for m in self.abbreviation.finditer(text, start, end):
                 abbr = m.group("abbr")
@@ -411,15 +415,17 @@ class ArmLinker:
                 # only contains ("computerized CBT for insomnia (CCBT-I)").
                 vocabulary = next((x.name for x in inside if x.kind == "vocabulary" and x.name in self.vocabulary_names
                                    and not text[long_start:x.start].strip() and not text[x.end:m.start()].strip()), None)
-                defined[abbr] = (m.end(), vocabulary or abbr.lower())
+                # A drug's abbreviation ("certolizumab pegol (CZP)") is told apart by dose as the drug is.
+                of_drug = any(x.kind == "drug" for x in inside)
+                defined[abbr] = (m.end(), vocabulary or abbr.lower(), of_drug)
         out: list[Mention] = []
-        for abbr, (after, name) in defined.items():
+        for abbr, (after, name, of_drug) in defined.items():
             for a, b in spans:
                 at = text.find(abbr, max(a, after), b)
                 while at != -1:
                     stop = at + len(abbr)
                     if not (_word_char(text, at - 1) or _word_char(text, stop)):
-                        out.append(Mention(at, stop, name, "group", stop))
+                        out.append(Mention(at, stop, name, "group", stop, stop if of_drug else -1))
                     at = text.find(abbr, at + 1, b)
         return out
 
@@ -851,7 +857,8 @@ class ArmLinker:
                 continue
             run = [rates[i]]
             for d in reversed(rates[:i]):
-                if d.start < floor or not self.list_joiner.fullmatch(text, d.end, run[0].start):
+                if d.start < floor or not (self.list_joiner.fullmatch(text, d.end, run[0].start)
+                                           or self.versus.fullmatch(text, d.end, run[0].start)):
                     break
                 run.insert(0, d)
             if len(run) == len(names):
