@@ -118,6 +118,7 @@ class ArmLinker:
         self.stop = compiled.stop
         self.respectively = compiled.respectively
         self.list_joiner = compiled.list_joiner
+        self.share_of_joiner = compiled.share_of_joiner
         self.max_words = compiled.max_words
         self.versus = compiled.versus
         self.generic = compiled.generic
@@ -475,7 +476,7 @@ class ArmLinker:
         mentions = block.mentions[lo:hi]
         rates = [d for d in armed if d.type.endswith("_rate")]
         position = {id(r): i for i, r in enumerate(rates)}
-        scopes = self._scopes(text, armed)
+        scopes = self._scopes(text, armed, [m.start for m in mentions])
         done = (self._respectively(text, sentence, rates, mentions, scopes, segments, block)
                 or {**self._listed_after(text, rates, mentions), **self._listed_before(text, rates, mentions)}
                 or self._listed_as_before(text, rates, mentions, block))
@@ -535,15 +536,20 @@ class ArmLinker:
         if len(named) >= 2:
             block.recent = named
 
-    def _scopes(self, text: str, armed: list[Draft]) -> dict[Draft, tuple[int, int, int, int]]:
+    def _scopes(self, text: str, armed: list[Draft], mention_starts: list[int]) -> dict[Draft, tuple[int, int, int, int]]:
         """Each value's (scope start, scope end, run start, run end).
 
-        A run is a list of values joined only by "and", "or" or commas ("37% and 47%");
+        A run is a list of values joined only by "and", "or" or commas ("37% and 47%"), or
+        shares of several outcomes between which no group is named (groups.share_of_joiner);
         its scope reaches from the previous run's end to the next run's start.
         """
         runs: list[list[Draft]] = []
         for d in armed:
-            if runs and self.list_joiner.fullmatch(text, runs[-1][-1].end, d.start):
+            last = runs[-1][-1] if runs else None
+            if last is not None and (self.list_joiner.fullmatch(text, last.end, d.start) or (
+                    last.type.endswith("_rate") and d.type.endswith("_rate")
+                    and self.share_of_joiner.fullmatch(text, last.end, d.start)
+                    and bisect_left(mention_starts, last.end) == bisect_left(mention_starts, d.start))):
                 runs[-1].append(d)
             else:
                 runs.append([d])

@@ -157,6 +157,7 @@ class ArmTables:
     treated: TimedPattern
     stop: frozenset[str]
     respectively: TimedPattern
+    share_of_joiner: TimedPattern
     list_joiner: TimedPattern
     max_words: int
     versus: TimedPattern
@@ -731,6 +732,7 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         stop=frozenset(w.lower() for w in vocab.stop_words),
         respectively=rx(vocab.respectively, "groups.respectively"),
         list_joiner=rx(vocab.list_joiner, "groups.list_joiner"),
+        share_of_joiner=rx(vocab.share_of_joiner, "groups.share_of_joiner"),
         max_words=vocab.max_name_words,
         versus=rx(vocab.versus, "groups.versus"),
         generic=frozenset(w.lower() for w in vocab.generic_names),

@@ -274,6 +274,9 @@ class ArmGroups(Strict):
     respectively: str
     versus: str  # what joins the two values of a contrast ("52.5% vs 31.0%")
     list_joiner: str  # what joins coordinated values that share one group ("37% and 47%")
+    # Coordinated shares of several outcomes that share one group ("23.16% of first-degree
+    # laceration and 2.11% of second-degree laceration in the intervention group").
+    share_of_joiner: str = "(?!)"
     code_name: str = "(?!)"  # a drug's code name ("WR 279,396", "MK-0869")
     named: str = "(?!)"  # a name the text gives a treatment ('a concept named "PASTOR"'), group `name`
     background_before: str = "(?!)"  # words before a comparator given on top of a treatment ("plus standard care")
