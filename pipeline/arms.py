@@ -696,7 +696,11 @@ class ArmLinker:
             return distinct[0] if first else distinct[1]
         if len(distinct) == 1:
             group = distinct[0]
-            other = block.other_than(group) or (block.first_treatment if block.first_treatment != group else None)
+            # "(7.9% versus 9.5%) with vorapaxar compared with placebo. Vorapaxar also reduced …
+            # (10.1% versus 11.8%)": the other of the two groups the last contrast compared.
+            paired = [n for n in block.recent if n != group] if len(block.recent) == 2 and group in block.recent else []
+            other = (paired[0] if paired else None) or block.other_than(group) or (
+                block.first_treatment if block.first_treatment != group else None)
             if segments.index(named[0].start) > 0 and segments.index(named[0].start) == segments.index(x.start):
                 # "higher with the intervention than in those receiving usual care (46.4% vs 3.4%)":
                 # the one group named is the one compared against, so it has the second value.

@@ -24,7 +24,7 @@ HERE = ROOT / "tests" / "gold" / "pmc-extra"
 # 13/22 at b940be5 and 14/22 with the rules written from batches 1 and 2 (03fb17b); batch 4
 # (`extra4`) 30/51 at b940be5, 33/51 at 7ab796e and 34/51 at 96e5971, its first run (session 10).
 # Raise the floors when the scores rise; never lower them.
-FLOORS = {"extra": (140, 130), "extra2": (96, 79), "extra3": (22, 18), "extra4": (51, 44)}
+FLOORS = {"extra": (140, 130), "extra2": (96, 79), "extra3": (22, 18), "extra4": (51, 46)}
 
 
 def _module(name: str):
