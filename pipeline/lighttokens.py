@@ -49,6 +49,7 @@ PREDICATES = ("IN", "REGEX")
 
 Pattern = tuple[str, int]  # a Python `re` pattern as (pattern string, flags)
 PATTERNS = ("prefix", "suffix", "infix", "token_match", "url_match")
+MEMO_SIZE = 10_000  # spaCy's Tokenizer max_cache_size
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ class LightTokenizer:
             self._phrase_lengths.setdefault(phrase[0], set()).add(len(phrase))
         self._phrases = tables.phrases
         self._stale = tables.stale
-        # Chunk -> its tokens: a chunk's tokens depend on nothing else (spaCy caches them too).
+        # Chunk -> its tokens: a chunk's tokens depend on nothing else (spaCy caches them too,
+        # and as spaCy's cache it stops growing at MEMO_SIZE chunks: a long --jsonl stream).
         self._memo: dict[str, tuple[str, ...]] = {}
 
     def __call__(self, text: str) -> LightDoc:
@@ -212,7 +214,9 @@ class LightTokenizer:
             if found is None:
                 found = self._memo.get(span)
             if found is None:
-                found = self._memo[span] = self._tokenize(span, True)
+                found = self._tokenize(span, True)
+                if len(self._memo) < MEMO_SIZE:
+                    self._memo[span] = found
         else:
             found = record.get(span) if record is not None else None
             if found is None:

@@ -175,3 +175,15 @@ def test_matches_come_in_spacys_order_for_nested_and_overlapping_patterns(engine
     doc = nlp.make_doc(text)
     strings = nlp.vocab.strings
     assert [(strings[m], s, e) for m, s, e in matcher(doc)] == LightMatcher(SYNTHETIC)(light(text)), text
+
+
+def test_the_chunk_memo_stops_growing_and_tokens_stay_spacys(engines):
+    """A long `evidex extract --jsonl` stream must not grow the tokenizer's memory without bound."""
+    from evidex.lighttokens import MEMO_SIZE
+
+    nlp, _, _, _, tables = engines
+    light = LightTokenizer(tables)
+    text = " ".join(f"w{i}-x{i}." for i in range(MEMO_SIZE + 2_000))
+    assert light(text).words == [t.text for t in nlp.make_doc(text)]
+    assert len(light._memo) == MEMO_SIZE
+    assert light(text).words == [t.text for t in nlp.make_doc(text)]  # the same past the memo
