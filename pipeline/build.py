@@ -37,6 +37,7 @@ class SourceResult:
     uncovered: list[Uncovered] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     layout: str = "table"
+    parts: int = 1  # of `process_parts`: how many parts the page has in all
 
 
 def block_hash(block_text: str) -> str:
@@ -101,7 +102,7 @@ def process_parts(source: str, text: str, rules: CompiledRules, *, stem: str | N
     """`process_text` in parts of `blocks_per_part` blocks (default `BLOCKS_PER_PART`),
     in page order: each part holds those blocks' rows and warnings (the first also the
     page's own warnings); joined, the parts are exactly `process_text`'s result. Always
-    at least one part.
+    at least one part; each says how many there are (`parts`).
     """
     per_part = BLOCKS_PER_PART if blocks_per_part is None else blocks_per_part
     # The engines hold nothing but references into `rules`: building them costs nothing.
@@ -116,7 +117,8 @@ def process_parts(source: str, text: str, rules: CompiledRules, *, stem: str | N
             newlines = [m.start() for m in regex.finditer("\n", text)]
         return bisect_left(newlines, pos) + 1
 
-    result = SourceResult(source=source, warnings=list(seg.warnings), layout=seg.layout)  # the part being filled
+    parts = len(seg.blocks) // per_part + 1  # a part is handed on at every per_part blocks, and once at the end
+    result = SourceResult(source=source, warnings=list(seg.warnings), layout=seg.layout, parts=parts)  # the part being filled
     stem = source_stem(source) if stem is None else stem
     first_id_of: dict[str, str] = {}
     seen: dict[str, int] = {}
@@ -172,6 +174,6 @@ def process_parts(source: str, text: str, rules: CompiledRules, *, stem: str | N
             # uncovered numbers sorts the page's.
             result.uncovered.sort(key=lambda u: (u.char_start, u.char_end))
             yield result
-            result = SourceResult(source=source, layout=seg.layout)
+            result = SourceResult(source=source, layout=seg.layout, parts=parts)
     result.uncovered.sort(key=lambda u: (u.char_start, u.char_end))
     yield result

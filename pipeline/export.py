@@ -19,7 +19,7 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -187,7 +187,9 @@ class TableWriter:
         csv.writer(header, lineterminator="\n").writerow(list(model.model_fields))
         self._write_csv(header.getvalue().encode("utf-8"))
         self._parquet = pq.ParquetWriter(self.parquet_path, self.schema, compression="zstd")
-        self._buffer: list[pa.Table] = []
+        # A row group's rows until it is written: tables, or loaders of a spooled page's
+        # table (read back only then, so a large page's Arrow rows are not held meanwhile).
+        self._buffer: list[pa.Table | Callable[[], pa.Table]] = []
         self._buffered = 0
         self.rows = 0
 
@@ -221,10 +223,31 @@ class TableWriter:
             self._flush()
         return written
 
+    def write_spooled(self, csv_chunks: Iterable[bytes], rows: int, load: Callable[[], pa.Table]) -> CsvSlice:
+        """Append one source's rows given as its CSV bytes in chunks, its number of rows and
+        a loader of its Arrow table (`spool.PageRows`); the same bytes in both files as
+        `write_rendered` of the joined rows. The table is loaded when its row group is
+        written, not before. Returns their byte range and sha256 in the CSV."""
+        offset, digest = self.csv_bytes, hashlib.sha256()
+        for chunk in csv_chunks:
+            digest.update(chunk)
+            self._write_csv(chunk)
+        if rows:
+            self._buffer.append(load)
+        self._buffered += rows
+        self.rows += rows
+        if self._buffered >= ROW_GROUP:
+            self._flush()
+        return CsvSlice(offset, self.csv_bytes - offset, digest.hexdigest())
+
     def _flush(self) -> None:
         if self._buffered:
-            self._parquet.write_table(pa.concat_tables(self._buffer).combine_chunks())
+            tables = [t if isinstance(t, pa.Table) else t() for t in self._buffer]
             self._buffer = []
+            for table in tables:
+                if not table.schema.equals(self.schema):
+                    raise ValueError(f"{self.parquet_path.name}: rows with another schema: {table.schema}")
+            self._parquet.write_table(pa.concat_tables(tables).combine_chunks())
             self._buffered = 0
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -53,6 +54,7 @@ from .models import MEASURE_TYPES, Measure, Study, Uncovered, arrow_schema
 from .outdir import OutputError, OutputLock, Staging, recover
 from .rulecache import RulesCache
 from .rules import load_rules
+from .spool import PageRows, SpoolError
 from .workers import Workers
 
 CACHE_DIR = ".cache"
@@ -117,6 +119,7 @@ def _cache_key(source: str, sha256: str, rules: CompiledRules, libraries: str | 
 
 
 Tables = dict[str, RenderedRows]  # one source's rows, per table
+Rows = Tables | PageRows  # in memory, or spooled part by part (a page of several parts)
 
 
 def _rendered(result: SourceResult) -> Tables:
@@ -146,14 +149,21 @@ def _long_lived(rules: CompiledRules) -> Iterator[None]:
         gc.unfreeze()
 
 
-def _process_path(path: str, raw_dir: str) -> tuple[SourceOutcome, Tables | None]:
+def _process_path(path: str, raw_dir: str) -> tuple[SourceOutcome, Rows | None]:
     """A pool worker's task: `process_file` with the rules the worker loaded once."""
     die_at("worker", Path(path).relative_to(raw_dir).as_posix())
     return process_file(Path(path), Path(raw_dir), worker_rules())
 
 
-def process_file(path: Path, raw_dir: Path, rules: CompiledRules) -> tuple[SourceOutcome, Tables | None]:
-    """Ingest and process one file; errors become the outcome's `error`, never an exception."""
+def process_file(path: Path, raw_dir: Path, rules: CompiledRules, spool_dir: Path | None = None
+                 ) -> tuple[SourceOutcome, Rows | None]:
+    """Ingest and process one file; errors become the outcome's `error`, never an exception.
+
+    Returns the outcome and the source's rows: rendered in memory (`Tables`) when the page
+    is one part (`build.BLOCKS_PER_PART` blocks or fewer) or `spool_dir` is None, else a
+    `PageRows` whose parts were spooled to anonymous files in `spool_dir` as each was
+    rendered, so at most one part's rendered rows are in memory. None when it failed.
+    """
     try:
         src = read_source(path, raw_dir)
     except InputError as err:
@@ -161,20 +171,38 @@ def process_file(path: Path, raw_dir: Path, rules: CompiledRules) -> tuple[Sourc
     outcome = SourceOutcome(source=src.source, sha256=src.sha256, size_bytes=src.size_bytes, encoding=src.encoding,
                             warnings=list(src.warnings))
     parts: dict[str, list[RenderedRows]] = {name: [] for name in TABLES}
+    page: PageRows | None = None
     warnings: list[str] = []
     try:
-        # Rows are rendered part by part and their models dropped: memory per page is
-        # its rendered rows plus one part's models (docs/reliability.md, Limits).
+        # Rows are rendered part by part and their models dropped; a page of several
+        # parts spools each rendered part too (docs/reliability.md, Limits).
         for part in process_parts(src.source, src.text, rules):
             outcome.layout = part.layout
             warnings += part.warnings
-            for name, rendered in _rendered(part).items():
-                parts[name].append(rendered)
+            if page is None and part.parts > 1 and spool_dir is not None:
+                page = PageRows(spool_dir)
+            rendered = _rendered(part)
             del part
+            if page is not None:
+                page.add(rendered)
+            else:
+                for name, rows in rendered.items():
+                    parts[name].append(rows)
+            del rendered
+        if page is not None:
+            page.finish()
+    except SpoolError:  # the output directory is full or not writable: the run's error, not the page's
+        if page is not None:
+            page.close()
+        raise
     except Exception as err:  # noqa: BLE001 - one bad page must not stop the others
         outcome.error = f"{src.source}: internal error while processing: {type(err).__name__}: {err}"
+        if page is not None:
+            page.close()
         return outcome, None
     outcome.warnings += warnings
+    if page is not None:
+        return outcome, page
     return outcome, {name: _joined(rendered) for name, rendered in parts.items()}
 
 
@@ -187,12 +215,24 @@ def _joined(parts: list[RenderedRows]) -> RenderedRows:
     return RenderedRows("".join(p.csv for p in parts), pa.concat_tables([p.table for p in parts]))
 
 
-def _fill_counts(outcome: SourceOutcome, tables: Tables) -> None:
-    outcome.blocks = tables["studies"].rows
-    outcome.measures = tables["measures"].rows
-    outcome.uncovered = tables["uncovered"].rows
-    c = Counter(tables["measures"].table.column("type").to_pylist())
+def _fill_counts(outcome: SourceOutcome, tables: Rows) -> None:
+    if isinstance(tables, PageRows):
+        outcome.blocks, outcome.measures, outcome.uncovered = (tables.rows(name) for name in TABLES)
+        c = tables.by_type
+    else:
+        outcome.blocks = tables["studies"].rows
+        outcome.measures = tables["measures"].rows
+        outcome.uncovered = tables["uncovered"].rows
+        c = Counter(tables["measures"].table.column("type").to_pylist())
     outcome.by_type = {t: c[t] for t in MEASURE_TYPES if c.get(t)}
+
+
+def _write_rows(writers: dict[str, TableWriter], tables: Rows) -> dict[str, CsvSlice]:
+    """One source's rows into the staged tables; returns where they went in each CSV."""
+    if isinstance(tables, PageRows):
+        return {name: writer.write_spooled(tables.csv_chunks(name), tables.rows(name), partial(tables.read_table, name))
+                for name, writer in writers.items()}
+    return {name: writer.write_rendered(tables[name]) for name, writer in writers.items()}
 
 
 def _source_digest(path: Path) -> str:
@@ -204,8 +244,8 @@ def _source_digest(path: Path) -> str:
 
 
 def _results(paths: list[Path], raw_dir: Path, rules: CompiledRules, cache_dir: Path | None, jobs: int, read_cache: bool = True,
-             engine: Engine | None = None, warnings: list[str] | None = None
-             ) -> Generator[tuple[SourceOutcome, Tables | None], None, None]:
+             engine: Engine | None = None, warnings: list[str] | None = None, spool_dir: Path | None = None
+             ) -> Generator[tuple[SourceOutcome, Rows | None], None, None]:
     """Outcomes in source order; cached ones are read back (unless read_cache is off), the rest
     processed here, in `jobs` local processes, or on `engine`'s workers (e.g. Dask).
 
@@ -214,6 +254,7 @@ def _results(paths: list[Path], raw_dir: Path, rules: CompiledRules, cache_dir: 
     never under the digest taken here to look the cache up: a file edited in between
     is then stored under its new content, and the old digest's entry stays true.
     `warnings` receives what the run as a whole should say (a worker that died).
+    A page of several parts processed here is spooled to `spool_dir` (`process_file`).
     """
     libraries = library_versions()
     todo: list[tuple[int, Path]] = []
@@ -242,17 +283,20 @@ def _results(paths: list[Path], raw_dir: Path, rules: CompiledRules, cache_dir: 
         outcome.cached = True
         return outcome, tables
 
-    def store(outcome: SourceOutcome, tables: Tables | None) -> None:
+    def store(outcome: SourceOutcome, tables: Rows | None) -> None:
         if cache_dir is None or tables is None or outcome.sha256 is None:
             return
         key = _cache_key(outcome.source, outcome.sha256, rules, libraries)
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cache_dir / f".{key}.tmp-{os.getpid()}"
-        header = {"outcome": outcome.__dict__ | {"cached": False},
-                  "csv": {name: t.csv for name, t in tables.items()}}
         try:
             with open(tmp, "wb") as fh:  # streamed: the entry is never one byte string in memory
-                pack_into(fh, header, [tables[name].table for name in TABLES])
+                if isinstance(tables, PageRows):
+                    tables.pack_into(fh, outcome.__dict__ | {"cached": False})
+                else:
+                    header = {"outcome": outcome.__dict__ | {"cached": False},
+                              "csv": {name: t.csv for name, t in tables.items()}}
+                    pack_into(fh, header, [tables[name].table for name in TABLES])
             os.replace(tmp, cache_dir / f"{key}.bin")
         except OSError:
             tmp.unlink(missing_ok=True)
@@ -260,8 +304,8 @@ def _results(paths: list[Path], raw_dir: Path, rules: CompiledRules, cache_dir: 
 
     path_of = dict(enumerate(paths))
 
-    def inline(i: int) -> tuple[SourceOutcome, Tables | None]:
-        outcome, tables = process_file(path_of[i], raw_dir, rules)
+    def inline(i: int) -> tuple[SourceOutcome, Rows | None]:
+        outcome, tables = process_file(path_of[i], raw_dir, rules, spool_dir)
         store(outcome, tables)
         return outcome, tables
 
@@ -378,11 +422,12 @@ def _stage(paths: list[Path], raw_dir: Path, rules: CompiledRules, out_dir: Path
     csv_index: dict[str, dict[str, CsvSlice]] = {}  # source → table → where its rows went
     # closing(): the generator's cleanup (unfreezing the collector) runs even if a write fails.
     with closing(_results(paths, raw_dir, rules, out_dir / CACHE_DIR, jobs, read_cache=not force,
-                          engine=engine, warnings=warnings)) as results:
+                          engine=engine, warnings=warnings, spool_dir=staged)) as results:
         for outcome, tables in results:
             if tables is not None:
                 _fill_counts(outcome, tables)
-                csv_index[outcome.source] = {name: writer.write_rendered(tables[name]) for name, writer in writers.items()}
+                csv_index[outcome.source] = _write_rows(writers, tables)
+            del tables  # a spooled page's files go once its row groups are written
             outcomes.append(outcome)
             if on_source:
                 on_source(outcome)
