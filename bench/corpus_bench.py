@@ -17,6 +17,11 @@ in its own process:
 Reports seconds, MB/s, MB/s per core, peak RSS per worker process, the evidex/tokenizer
 ratio, and whether the Dask and --jobs 2 tables are byte-identical to the local ones.
 Writes bench/results-corpus.json. No timing is asserted anywhere.
+
+    python bench/corpus_bench.py --records 20000 --incremental-only
+
+runs only the one-process run and the incremental re-run (peak RSS and pyarrow's peak
+of each) and merges them into the results file as `incremental_memory`.
 """
 
 from __future__ import annotations
@@ -113,6 +118,30 @@ def _worker_usage() -> tuple[int, float]:
     return me.ru_maxrss, me.ru_utime + me.ru_stime
 
 
+class ArrowPeak:
+    """The peak of pyarrow's memory pool (`pa.total_allocated_bytes()`) in this process
+    while the block runs, sampled every 20 ms by a thread."""
+
+    def __enter__(self) -> ArrowPeak:
+        import threading
+
+        import pyarrow as pa
+
+        self.peak, self._stop = 0, threading.Event()
+
+        def sample() -> None:
+            while not self._stop.wait(0.02):
+                self.peak = max(self.peak, pa.total_allocated_bytes())
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def child(task: str, corpus: str, out: str, partition_size: int) -> dict:
     """Run one task in this fresh process; time excludes imports (as in bench/run.py)."""
     result: dict = {}
@@ -156,8 +185,10 @@ def child(task: str, corpus: str, out: str, partition_size: int) -> dict:
             worker_cpu = sum(cpu for _, cpu in usage.values())
     else:
         engine = LocalEngine(2) if task == "jobs2" else None
-        summary = run_corpus(Path(corpus), Path(out), force=task != "incremental", partition_size=partition_size,
-                             engine=engine)
+        with ArrowPeak() as arrow_peak:
+            summary = run_corpus(Path(corpus), Path(out), force=task != "incremental", partition_size=partition_size,
+                                 engine=engine)
+        result["arrow_peak_mb"] = round(arrow_peak.peak / 2**20, 1)
         if task == "jobs2":
             worker_peaks = [_peak_mb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)]
     result["seconds"] = time.perf_counter() - t0
@@ -212,6 +243,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--partition-size", type=int, default=1000)
     ap.add_argument("--skip", action="append", default=[], help="a task to leave out (jobs2, dask, start_up)")
+    ap.add_argument("--incremental-only", action="store_true",
+                    help="only a one-process run and an incremental re-run with 1%% of the records changed (memory)")
     ap.add_argument("--child")
     ap.add_argument("--corpus")
     ap.add_argument("--out")
@@ -223,6 +256,8 @@ def main() -> int:
         return 0
     if args.pages:
         return compare_pages(args)
+    if args.incremental_only:
+        return incremental_only(args)
 
     corpus = CORPUS / f"records-{args.records}.jsonl"
     size = build_corpus(args.records, args.seed, corpus)
@@ -269,6 +304,29 @@ def main() -> int:
     path = ROOT / "bench" / f"results-corpus-{args.records}.json"
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(results["ratios"], indent=2))
+    return 0
+
+
+def incremental_only(args: argparse.Namespace) -> int:
+    """A one-process run of N records, then an incremental re-run with 1% of them changed,
+    each in a fresh process; peak RSS and pyarrow's peak of each, merged into the results
+    file as `incremental_memory` (issue 22 item 4: is the re-run's memory flat in N?)."""
+    corpus = CORPUS / f"records-{args.records}.jsonl"
+    mb = build_corpus(args.records, args.seed, corpus) / 1e6
+    out_dir = CORPUS / f"out-incremental-{args.records}"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out: dict = {"records": args.records, "megabytes": round(mb, 2), "load_average_at_start": list(os.getloadavg())}
+    out["local"] = spawn("local", corpus, out_dir, args.partition_size)
+    print("local", out["local"], flush=True)
+    out["changed_records"] = change_one_percent(corpus, args.seed)
+    out["incremental"] = spawn("incremental", corpus, out_dir, args.partition_size)
+    print("incremental", out["incremental"], flush=True)
+    out["load_average_at_end"] = list(os.getloadavg())
+    path = ROOT / "bench" / f"results-corpus-{args.records}.json"
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data["incremental_memory"] = out
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(out, indent=2))
     return 0
 
 

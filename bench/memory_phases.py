@@ -4,8 +4,11 @@
 
 tracemalloc (Python allocations only; Arrow's own buffers are not counted) while one
 page of short study rows is segmented, processed and rendered (`process_file`), and
-while its cache entry is written (`pack_into`, what `evidex run` does next, with the
-page's rendered rows still held). Prints bytes per source byte for each; writes
+while its cache entry is written (`pack_into`, with the page's rendered rows held in
+memory, as `--jobs` workers' pages and pages of one part are); then the same with each
+part spooled to disk as `evidex run` does in its own process (`spooled_*`: the rows
+held after processing, the peak while processing and while the entry is written from
+the spool). Prints bytes per source byte for each; writes
 bench/results-memory-phases.json. No number is asserted anywhere.
 """
 
@@ -35,6 +38,7 @@ def main() -> int:
     from evidex.export import pack_into
     from evidex.rules import load_rules
     from evidex.runner import TABLES, process_file
+    from evidex.spool import PageRows
 
     rules = load_rules(ROOT / "rules")
     text = page(args.rows)
@@ -45,6 +49,8 @@ def main() -> int:
         raw.mkdir()
         (raw / "p.txt").write_text(text, encoding="utf-8")
         process_file(raw / "p.txt", raw, rules)  # warm up: imports and engines are not the page's memory
+        process_file(raw / "p.txt", raw, rules, spool_dir=Path(tmp))  # and the spool's first use
+        gc.collect()
         segment = build.segment
         seen: dict[str, int] = {}
 
@@ -71,7 +77,32 @@ def main() -> int:
             tracemalloc.stop()
             build.segment = segment
         entry = (Path(tmp) / "entry.bin").stat().st_size
+        # The same page as `evidex run` processes it in its own process: each part spooled
+        # to files in the staging directory, the cache entry written from them.
+        del header, tables
+        build.segment = measured_segment
+        gc.collect()
+        tracemalloc.start()
+        try:
+            outcome, spooled = process_file(raw / "p.txt", raw, rules, spool_dir=Path(tmp))
+            spooled_held, spooled_peak = tracemalloc.get_traced_memory()
+            assert isinstance(spooled, PageRows) and outcome.error is None
+            gc.collect()  # what is left is then what the spool holds, not garbage in cycles
+            spooled_held_gc = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            with open(Path(tmp) / "entry-spooled.bin", "wb") as fh:
+                spooled.pack_into(fh, outcome.__dict__ | {"cached": False})
+            _, spooled_store_peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            build.segment = segment
+        same_entry = (Path(tmp) / "entry-spooled.bin").read_bytes() == (Path(tmp) / "entry.bin").read_bytes()
     result.update({
+        "spooled_process_file_peak_per_byte": round(spooled_peak / size),
+        "spooled_rows_held_per_byte": round(spooled_held / size),
+        "spooled_rows_held_after_gc_per_byte": round(spooled_held_gc / size, 1),
+        "spooled_cache_entry_write_peak_per_byte": round(spooled_store_peak / size),
+        "spooled_entry_same_bytes": same_entry,
         "process_file_peak_per_byte": round(peak / size),
         "segment_peak_per_byte": round(seen["segment_peak"] / size),
         "rendered_rows_held_per_byte": round(held / size),

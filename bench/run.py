@@ -3,6 +3,7 @@
     python bench/run.py [--pages 2000] [--seed 7] [--sample 20]
     python bench/run.py --big-page-mb 50      # one large page (the reliability limit)
     python bench/run.py --short-rows-kb 600   # one page of many short rows
+    python bench/run.py --short-rows-kb 150 600   # several sizes, against a 1 kB page
 
 Builds a corpus of N pages from raw/*.txt with every number varied (fixed seed), then
 measures, each in its own process so peak RSS is per task:
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import resource
@@ -119,6 +121,44 @@ def spawn(task: str, corpus: Path, out: Path, sample: int = 20) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def short_rows_page_run(kb: int) -> dict:
+    """`evidex run --force` of one page of `kb` kB of short rows in a fresh process."""
+    big, out = CORPUS / "big", CORPUS / "out-big"
+    shutil.rmtree(big, ignore_errors=True)
+    big.mkdir(parents=True)
+    (big / "big.txt").write_text(short_rows_page(kb * 1000), encoding="utf-8", newline="")
+    shutil.rmtree(out, ignore_errors=True)  # no previous run to compare or cache to reuse
+    result = spawn("bigpage", big, out)
+    cache = sorted((out / ".cache").glob("*.bin"))
+    result["cache_entry_bytes"] = cache[0].stat().st_size if cache else None
+    return result
+
+
+def short_rows_sizes(sizes: list[int]) -> int:
+    """Peak RSS of pages of short rows of several sizes, above that of a 1 kB page of the
+    same rows (the process with rules loaded and every engine used once), per source byte:
+    flat in the page's size if memory is bounded by a part rather than by the page.
+    Merged into bench/results.json as `short_rows_sizes`."""
+    out: dict = {"load_average_at_start": list(os.getloadavg())}
+    base = short_rows_page_run(1)
+    out["baseline_1kb"] = base
+    print("1 kB", base, flush=True)
+    for kb in sizes:
+        r = short_rows_page_run(kb)
+        above = r["peak_rss_mb"] - base["peak_rss_mb"]
+        r["rss_above_baseline_mb"] = round(above, 1)
+        r["rss_above_baseline_per_source_byte"] = round(above * 2**20 / r["bytes"])
+        r["rss_per_source_byte"] = round(r["peak_rss_mb"] * 2**20 / r["bytes"])
+        out[f"{kb}kb"] = r
+        print(f"{kb} kB", r, flush=True)
+    out["load_average_at_end"] = list(os.getloadavg())
+    path = ROOT / "bench" / "results.json"
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data["short_rows_sizes"] = out
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, default=2000)
@@ -126,8 +166,9 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=20, help="pages for quantulum3")
     ap.add_argument("--skip-quantulum", action="store_true")
     ap.add_argument("--big-page-mb", type=int, default=0, help="only measure one page of this size (the reliability limit)")
-    ap.add_argument("--short-rows-kb", type=int, default=0,
-                    help="only measure one page of this many kB of short study rows (memory per source byte)")
+    ap.add_argument("--short-rows-kb", type=int, nargs="+", default=[],
+                    help="only measure one page of this many kB of short study rows (memory per source byte); "
+                         "with several sizes, each in its own process, and a 1 kB page as the baseline")
     ap.add_argument("--child")
     ap.add_argument("--corpus")
     ap.add_argument("--out")
@@ -136,6 +177,8 @@ def main() -> int:
         print(json.dumps(child(args.child, args.corpus, args.out, args.sample)))
         return 0
 
+    if len(args.short_rows_kb) > 1:
+        return short_rows_sizes(args.short_rows_kb)
     if args.big_page_mb or args.short_rows_kb:
         big = CORPUS / "big"
         if big.exists():
@@ -148,7 +191,7 @@ def main() -> int:
             target = args.big_page_mb * 1_000_000
             page, key = seed_text[:head_end] + body * (target // len(body.encode()) + 1), "big_page"
         else:
-            page, key = short_rows_page(args.short_rows_kb * 1000), "short_rows"
+            page, key = short_rows_page(args.short_rows_kb[0] * 1000), "short_rows"
         (big / "big.txt").write_text(page, encoding="utf-8", newline="")
         shutil.rmtree(CORPUS / "out-big", ignore_errors=True)  # no previous run to compare or cache to reuse
         result = spawn("bigpage", big, CORPUS / "out-big")
