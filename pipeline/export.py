@@ -48,6 +48,11 @@ TABLES: dict[str, tuple[type[BaseModel], str]] = {
     "uncovered": (Uncovered, ""),
 }
 ROW_GROUP = 10_000  # rows buffered per Parquet row group: bounds memory
+# Spooled pages whose Arrow table a TableWriter waits to read until its row group is
+# written; beyond this the oldest is read now (fewer than ROW_GROUP rows are buffered,
+# so it is small), which closes its file: open files stay bounded however many pages
+# of few rows in this table come before the row group fills.
+MAX_DEFERRED = 8
 
 
 def csv_cell(v: Any) -> str:
@@ -234,6 +239,11 @@ class TableWriter:
             self._write_csv(chunk)
         if rows:
             self._buffer.append(load)
+            deferred = [i for i, t in enumerate(self._buffer) if not isinstance(t, pa.Table)]
+            if len(deferred) > MAX_DEFERRED:
+                oldest = self._buffer[deferred[0]]
+                assert not isinstance(oldest, pa.Table)
+                self._buffer[deferred[0]] = oldest()
         self._buffered += rows
         self.rows += rows
         if self._buffered >= ROW_GROUP:

@@ -230,7 +230,7 @@ def _fill_counts(outcome: SourceOutcome, tables: Rows) -> None:
 def _write_rows(writers: dict[str, TableWriter], tables: Rows) -> dict[str, CsvSlice]:
     """One source's rows into the staged tables; returns where they went in each CSV."""
     if isinstance(tables, PageRows):
-        return {name: writer.write_spooled(tables.csv_chunks(name), tables.rows(name), partial(tables.read_table, name))
+        return {name: writer.write_spooled(tables.csv_chunks(name), tables.rows(name), partial(tables.take_table, name))
                 for name, writer in writers.items()}
     return {name: writer.write_rendered(tables[name]) for name, writer in writers.items()}
 

@@ -10,7 +10,8 @@ the IPC stream `pa.ipc` writes for the concatenated table, whose chunks are the 
 (an empty part is a zero-row batch there unless no rows follow it, so an empty part's
 batch is written only once a later part has rows). The run cache entry
 (`PageRows.pack_into`, the format of `export.pack_into`) and the staged tables
-(`export.TableWriter.write_spooled`) are written from these files.
+(`export.TableWriter.write_spooled`) are written from these files; a table's files are
+closed once its Arrow table has been read back (`take_table`).
 """
 
 from __future__ import annotations
@@ -73,6 +74,14 @@ class _TableSpool:
         self.csv.close()
         self.arrow.close()
 
+    def take_table(self) -> pa.Table:
+        """The rows as one Arrow table (chunked as the parts were); the files are closed."""
+        self.csv.close()
+        self.arrow.seek(0)
+        data = self.arrow.read()
+        self.arrow.close()
+        return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
 
 def _chunks(fh: IO[bytes]) -> Iterator[bytes]:
     fh.seek(0)
@@ -126,11 +135,10 @@ class PageRows:
         """Table `name`'s CSV text as UTF-8, in chunks of at most `CHUNK` bytes."""
         return _chunks(self._tables[name].csv)
 
-    def read_table(self, name: str) -> pa.Table:
-        """Table `name`'s rows as one Arrow table (chunked as the parts were)."""
-        fh = self._tables[name].arrow
-        fh.seek(0)
-        return pa.ipc.open_stream(pa.py_buffer(fh.read())).read_all()
+    def take_table(self, name: str) -> pa.Table:
+        """Table `name`'s rows as one Arrow table (chunked as the parts were), read once:
+        that table's files are closed (its CSV can no longer be read)."""
+        return self._tables[name].take_table()
 
     def pack_into(self, fh: BinaryIO, outcome: dict[str, Any]) -> None:
         """Write the run cache entry of this page with `outcome` to `fh` (a seekable file):

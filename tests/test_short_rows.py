@@ -114,8 +114,8 @@ def test_spooled_rows_are_the_bytes_of_the_joined_rows(tmp_path, rules):
     assert (tmp_path / "entry.bin").read_bytes()[5:] == expected
     for name, rows in joined.items():
         assert b"".join(page.csv_chunks(name)).decode("utf-8") == rows.csv, name
-        assert page.read_table(name).equals(rows.table), name
         assert page.rows(name) == rows.rows, name
+        assert page.take_table(name).equals(rows.table), name
     assert sum(page.by_type.values()) == joined["measures"].rows > 0
     assert not list(tmp_path.iterdir())[1:]  # the spool files have no names: only entry.bin is there
 
@@ -167,3 +167,32 @@ def test_a_page_that_cannot_be_spooled_is_the_run_s_output_error(tmp_path, monke
     with pytest.raises(OutputError, match="No space left on device"):
         run(raw, tmp_path / "out", ROOT / "rules", force=True)
     assert not (tmp_path / "out" / "studies.csv").exists()
+
+
+def test_spooled_pages_waiting_for_a_row_group_keep_few_files_open(tmp_path, rules, monkeypatch):
+    """A table of few rows per page fills its row group only after many pages: the pages
+    it waits on are read in (and their files closed) beyond `MAX_DEFERRED`, so a run of
+    many pages of several parts does not run out of file descriptors."""
+    from evidex import export
+
+    parts = _empty_and_full_parts(rules)
+    writer = export.TableWriter(tmp_path, "measures", TABLES["measures"][0])
+    (tmp_path / "ref").mkdir()
+    reference = export.TableWriter(tmp_path / "ref", "measures", TABLES["measures"][0])
+    pages = []
+    for _ in range(export.MAX_DEFERRED + 5):
+        page = PageRows(tmp_path)
+        for part in parts:
+            page.add(part)
+        page.finish()
+        assert writer.write_spooled(page.csv_chunks("measures"), page.rows("measures"),
+                                    lambda page=page: page.take_table("measures")) == \
+            reference.write_rendered(_joined([p["measures"] for p in parts]))
+        pages.append(weakref.ref(page))
+        del page
+    waiting = [p for p in pages if p() is not None and not p()._tables["measures"].arrow.closed]
+    assert len(waiting) == export.MAX_DEFERRED
+    writer.close()
+    reference.close()
+    assert (tmp_path / "measures.csv").read_bytes() == (tmp_path / "ref" / "measures.csv").read_bytes()
+    assert (tmp_path / "measures.parquet").read_bytes() == (tmp_path / "ref" / "measures.parquet").read_bytes()
