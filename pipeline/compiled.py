@@ -66,8 +66,6 @@ _PROBES = ("1" * 64 + "x", " " * 64 + "x", "1 " * 64 + "%x", "a" * 64 + "!", "("
 # regex's `\s` (Unicode White_Space): the file, group, record and unit separators.
 NOT_REGEX_SPACE = "\x1c\x1d\x1e\x1f"
 _SPACE, _NON_SPACE = rf"[\s{NOT_REGEX_SPACE}]", rf"[^\s{NOT_REGEX_SPACE}]"
-# A share right after its cue's words ("remission rate was 52.5%"): the linker's tight-left cue.
-TIGHT_LEFT = r"\s+rates?\s*(?:was|were|of|:|=)?\s*(?:~|≈|about|approximately)?\s*$"
 
 
 # --------------------------------------------------------------------- the compiled parts
@@ -86,6 +84,25 @@ Plan = list[tuple[Compiled, tuple[str, ...], frozenset[str]]]
 
 
 @dataclass(frozen=True)
+class SentenceAbbreviations:
+    """Words ending in a dot that end no sentence (rules/patterns/tokenizer.yaml), for `split_sentences`."""
+
+    words: tuple[str, ...]  # lower case
+    last_letters: frozenset[str]  # the letter before each one's dot: most dots end a word that is none
+
+    @classmethod
+    def of(cls, words: tuple[str, ...]) -> SentenceAbbreviations:
+        lowered = tuple(w.lower() for w in words)
+        return cls(lowered, frozenset(w[-2] for w in lowered))
+
+    def ends_at(self, text: str, dot: int) -> bool:
+        """Whether the dot at text[dot] ends one of the words."""
+        if dot == 0 or text[dot - 1].lower() not in self.last_letters:
+            return False
+        return any(text[max(0, dot + 1 - len(a)):dot + 1].lower() == a for a in self.words)
+
+
+@dataclass(frozen=True)
 class ExtractTables:
     """What `pipeline.extract.Extractor` reads (see its docstrings for each part's job)."""
 
@@ -99,6 +116,7 @@ class ExtractTables:
     drug_guarded: frozenset[str]
     recognizer_plan: Plan
     reads_through: dict[str, frozenset[str]]  # recognizer id -> exclusions it reads as part of its match
+    sentence_abbreviations: SentenceAbbreviations
     anchor_re: TimedPattern  # every anchor as one alternation: the reference the split scans must agree with
     digit_anchor_re: TimedPattern
     spelled_anchor_re: TimedPattern
@@ -113,6 +131,7 @@ class LinkTables:
     comparator_needles: Trigger
     cue_res: list[tuple[TimedPattern, OutcomeCue, Trigger]]
     tight_left: list[tuple[TimedPattern, OutcomeCue, Trigger]]
+    tight_left_suffix: str  # outcomes.yaml tight_left: what follows a cue right before its share
     outcome_abbreviation: TimedPattern  # group `abbr`: "complete response (CR;" defines CR
     outcome_abbreviation_needles: Trigger
     tight_left_needles: Trigger
@@ -627,6 +646,7 @@ def _extract_tables(rules: Rules, recognizers: tuple[Compiled, ...], exclusions:
         drug_guarded=frozenset(r.id for r in exclusions if "drug" in mode.group_names(r.regex)),
         recognizer_plan=[(r, _gate_keys(r), frozenset(_gate_keys(r))) for r in recognizers],
         reads_through={r.id: frozenset(r.entry.reads_through) for r in recognizers if r.entry.reads_through},
+        sentence_abbreviations=SentenceAbbreviations.of(rules.sentence_abbreviations),
         anchor_re=_code_rx(f"{digits}|{spelled}", regex.IGNORECASE, "vocab/numbers.yaml:anchors", mode),
         # The same two families scanned apart: digit hits and spelled hits start on
         # different characters and never overlap, so merging the two scans gives the
@@ -663,14 +683,15 @@ def _link_tables(rules: Rules, mode: _Mode) -> LinkTables:
         return _needles_of(pattern, mode.derive)
 
     comparator_re = rx("|".join(rules.comparators), arms, "comparators")
-    tight_left = [(f"(?:{c.pattern}){TIGHT_LEFT}", c) for c in rules.outcome_cues]
+    tight_left = [(f"(?:{c.pattern}){rules.outcome_tight_left}", c) for c in rules.outcome_cues]
     return LinkTables(
         comparator_re=comparator_re,
         comparator_needles=_needles(comparator_re.pattern),
         cue_res=[(rx(c.pattern, outcomes, f"cues[{i}]"), c, _needles(c.pattern)) for i, c in enumerate(rules.outcome_cues)],
         tight_left=[(rx(p, outcomes, f"cues[{i}]"), c, _needles(p)) for i, (p, c) in enumerate(tight_left)],
-        # Every tight-left match ends in a match of TIGHT_LEFT, so holds one of its literals too.
-        tight_left_needles=_needles(TIGHT_LEFT),
+        # Every tight-left match ends in a match of outcomes.yaml's tight_left, so holds one of its literals too.
+        tight_left_needles=_needles(rules.outcome_tight_left),
+        tight_left_suffix=rules.outcome_tight_left,
         # Case-sensitive: an abbreviation is written in capitals.
         outcome_abbreviation=_rx(rules.outcome_abbreviation, 0, outcomes, None, "abbreviation", mode),
         outcome_abbreviation_needles=_needles(rules.outcome_abbreviation),

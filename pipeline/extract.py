@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING
 import regex
 
 from .branches import branched_after
-from .compiled import MATCH_TIMEOUT_S, NOT_REGEX_SPACE, Compiled, CompiledRules, Plan, rule_name
+from .compiled import (
+    MATCH_TIMEOUT_S,
+    NOT_REGEX_SPACE,
+    Compiled,
+    CompiledRules,
+    Plan,
+    SentenceAbbreviations,
+    rule_name,
+)
 from .drugs import DrugLinker
 from .models import UncoveredReason
 from .normalize import Draft, NormalizationError, normalize_hit
@@ -40,7 +48,6 @@ if TYPE_CHECKING:  # spaCy is imported when a text first needs tokens (compiled.
 
 __all__ = ["NOT_REGEX_SPACE", "Extractor", "split_sentences", "clause_spans"]
 
-ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "al.", "approx.", "Dr.", "cf.", "Fig.", "ca.")
 OPENERS, CLOSERS = "([{", ")]}"
 
 
@@ -83,8 +90,9 @@ class BlockExtraction:
 _SENTENCE_SIGNS = regex.compile(r"[()\[\]{}\n\r.!?]")
 
 
-def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence]:
-    """Sentences of text[start:end]; never splits inside brackets or abbreviations.
+def split_sentences(text: str, start: int, end: int, cell: str, abbreviations: SentenceAbbreviations) -> list[Sentence]:
+    """Sentences of text[start:end]; never splits inside brackets or after `abbreviations`
+    (`CompiledRules.extract_tables.sentence_abbreviations`).
 
     Only the characters that can matter (brackets, newlines, sentence marks) are
     visited, so plain text costs one regex scan.
@@ -115,7 +123,7 @@ def split_sentences(text: str, start: int, end: int, cell: str) -> list[Sentence
             j = i + 1
             while j < end and text[j] in "\"”’)":
                 j += 1
-            if j < end and text[j] in " \t" and not _is_abbreviation(text, i):
+            if j < end and text[j] in " \t" and not abbreviations.ends_at(text, i):
                 k = j
                 while k < end and text[k] in " \t":
                     k += 1
@@ -147,16 +155,6 @@ def _trim(text: str, start: int, end: int, cell: str) -> Sentence:
     while end > start and text[end - 1].isspace():
         end -= 1
     return Sentence(start, end, cell)
-
-
-# The letter before the dot of each abbreviation: most dots end a word that is none.
-_ABBREVIATION_LAST_LETTERS = frozenset(a[-2].lower() for a in ABBREVIATIONS)
-
-
-def _is_abbreviation(text: str, dot: int) -> bool:
-    if dot == 0 or text[dot - 1].lower() not in _ABBREVIATION_LAST_LETTERS:
-        return False
-    return any(text[max(0, dot + 1 - len(a)):dot + 1].lower() == a.lower() for a in ABBREVIATIONS)
 
 
 _CLAUSE_SIGNS = regex.compile(r"[()\[\]{};]")
@@ -200,6 +198,7 @@ class Extractor:
         self.drug_guarded = t.drug_guarded
         self.recognizer_plan = t.recognizer_plan
         self.reads_through = t.reads_through
+        self.sentence_abbreviations = t.sentence_abbreviations
         # The reference `anchors()` must agree with (tests use it); extraction scans the two halves.
         self.anchor_re = t.anchor_re
         self.digit_anchor_re = t.digit_anchor_re
@@ -269,7 +268,7 @@ class Extractor:
         """Candidates, exclusions, damage and uncovered numbers of one block."""
         result = BlockExtraction()
         for cell_name, span in block.cells():
-            sentences = split_sentences(text, span.start, span.end, cell_name)
+            sentences = split_sentences(text, span.start, span.end, cell_name, self.sentence_abbreviations)
             result.sentences += sentences
             if sentences:
                 self._extract_cell(text, span.start, span.end, sentences, result)

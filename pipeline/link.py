@@ -32,7 +32,7 @@ import regex
 
 from .abbreviations import long_form_start
 from .arms import ArmLinker, BlockArms
-from .compiled import TIGHT_LEFT, CompiledRules
+from .compiled import CompiledRules
 from .drugs import DrugLinker
 from .extract import Sentence, clause_spans
 from .models import ARMED_TYPES
@@ -100,6 +100,7 @@ class Linker:
         self.cue_res = t.cue_res
         self.tight_left = t.tight_left
         self.tight_left_needles = t.tight_left_needles
+        self.tight_left_suffix = t.tight_left_suffix
         self.outcome_abbreviation = t.outcome_abbreviation
         self.outcome_abbreviation_needles = t.outcome_abbreviation_needles
         self.threshold_response = t.threshold_response
@@ -220,7 +221,7 @@ class Linker:
                 rule = f"outcomes.yaml:abbreviation {abbr}"
                 extra.append((timed(word, 0, rule), cue, Trigger(word, literals_only=True)))
                 # The abbreviation as written (capitals), the words after it in any case ("CR Rates were").
-                tight.append((timed(f"(?-i:{word}){TIGHT_LEFT}", regex.IGNORECASE, rule), cue, Trigger(word, literals_only=True)))
+                tight.append((timed(f"(?-i:{word}){self.tight_left_suffix}", regex.IGNORECASE, rule), cue, Trigger(word, literals_only=True)))
         if not extra:
             return self.cue_res, self.tight_left
         return [*extra, *self.cue_res], [*tight, *self.tight_left]

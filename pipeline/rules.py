@@ -457,6 +457,7 @@ class Rules(BaseModel):
     token_patterns: tuple[TokenPattern, ...]
     token_pattern_lines: dict[str, tuple[str, int]]  # id -> (file, line)
     tokenizer_special_cases: tuple[str, ...]
+    sentence_abbreviations: tuple[str, ...]  # words ending in "." that end no sentence ("e.g.", "vs.")
     conditions: dict[str, ConditionVocab]
     document_condition_min_score: float
     arms: dict[str, ArmVocab]
@@ -466,6 +467,7 @@ class Rules(BaseModel):
     drug_names: dict[str, str]  # every spelling -> canonical name (vocabulary plus lexicon)
     comparators: list[str]
     outcome_cues: list[OutcomeCue]
+    outcome_tight_left: str  # between a cue and the share right after it ("remission rate was 52.5%"), at the text's end
     outcome_abbreviation: str  # an abbreviation defined in brackets after an outcome's name: it is that outcome's cue
     outcome_abbreviation_max_scope: int  # the most characters between such an abbreviation and its share
     threshold_response: str
@@ -733,7 +735,12 @@ def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None
         if unknown:
             raise RuleError(rec.path, rec.line, rec.id, f"reads_through names no exclusion: {unknown[0]}")
     token_path = rules_dir / "patterns" / "tokenizer.yaml"
-    special_cases = _strip_lines(_read_yaml(token_path)).get("special_cases", []) if token_path.exists() else []
+    token_yaml = _strip_lines(_read_yaml(token_path)) if token_path.exists() else {}
+    special_cases = token_yaml.get("special_cases", [])
+    abbreviations = token_yaml.get("sentence_abbreviations", [])
+    odd = [a for a in abbreviations if not isinstance(a, str) or len(a) < 2 or not a.endswith(".") or any(ch.isspace() for ch in a)]
+    if odd:
+        raise RuleError(token_path, None, None, f"a sentence abbreviation is a word ending in '.', without spaces: {odd[0]!r}")
     bad = [c for c in special_cases if not isinstance(c, str) or not c or any(ch.isspace() for ch in c)]
     if bad:
         raise RuleError(token_path, None, None, f"a special case is one token, a string without spaces: {bad[0]!r}")
@@ -765,6 +772,7 @@ def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None
         token_patterns=tuple(token_patterns),
         token_pattern_lines=token_pattern_lines,
         tokenizer_special_cases=tuple(special_cases),
+        sentence_abbreviations=tuple(abbreviations),
         conditions=condition_vocab,
         document_condition_min_score=float(conditions.get("document_min_score", 3)),
         arms=arm_vocab,
@@ -774,6 +782,7 @@ def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None
         drug_names=drug_names,
         comparators=_strip_lines(arms["comparators"]),
         outcome_cues=cues,
+        outcome_tight_left=outcomes.get("tight_left", r"(?!)"),
         outcome_abbreviation=outcomes.get("abbreviation", r"(?!)"),
         outcome_abbreviation_max_scope=int(outcomes.get("abbreviation_max_scope", 60)),
         threshold_response=outcomes["threshold_response"],

@@ -158,7 +158,9 @@ def test_worker_killed_on_a_source_rejects_only_that_source(tmp_path, monkeypatc
 def test_worker_killed_from_outside_costs_no_source(tmp_path):
     """A worker killed by PID from outside (not because of its source): the sources it had
     in flight are run again, and the run publishes every source."""
-    raw = _raw(tmp_path, {f"p{i}.txt": SEED_BYTES * 4 for i in range(4)})
+    # Sources large enough that each worker is still on its first source at the CPU mark
+    # whether its rules load took 0.5 s (a warm rules cache) or 4 s (a full load).
+    raw = _raw(tmp_path, {f"p{i}.txt": SEED_BYTES * 10 for i in range(4)})
     out = tmp_path / "out"
     proc = subprocess.Popen([*EVIDEX, "run", str(raw), "--out", str(out), "--jobs", "2", "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)

@@ -77,7 +77,7 @@ def _page_sentences() -> list[str]:
     out = []
     for path in sorted((ROOT / "raw").glob("*.txt")):
         text = path.read_text(encoding="utf-8")
-        out += [text[s.start:s.end] for s in split_sentences(text, 0, len(text), "findings")]
+        out += [text[s.start:s.end] for s in split_sentences(text, 0, len(text), "findings", RULES.extract_tables.sentence_abbreviations)]
     return out
 
 

@@ -404,7 +404,7 @@ def test_cr_only_and_mixed_line_endings_give_the_lf_blocks(rules, seed_text):
 
     cell = '"Better within 1 hour of the first dose.\nIt held at 2 weeks.\nOnly mild, transient effects."'
     for variant in (cell, cell.replace("\n", "\r"), cell.replace("\n", "\r\n")):
-        sentences = [variant[s.start:s.end] for s in split_sentences(variant, 0, len(variant), "findings")]
+        sentences = [variant[s.start:s.end] for s in split_sentences(variant, 0, len(variant), "findings", rules.extract_tables.sentence_abbreviations)]
         assert sentences == ['"Better within 1 hour of the first dose.', "It held at 2 weeks.", 'Only mild, transient effects."']
     mix = process_text("page.txt", mixed, rules)
     cells = lambda r: [tuple(v.replace("\r\n", "\n").replace("\r", "\n") if v else v  # noqa: E731

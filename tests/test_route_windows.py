@@ -51,7 +51,7 @@ def _cells(text: str, rules) -> list[tuple[int, int]]:
 
 def _routes(extractor: Extractor, text: str, start: int, end: int, windowed: bool) -> list[tuple[int, int, str]]:
     c_text = text[start:end]
-    sentences = split_sentences(text, start, end, "findings")
+    sentences = split_sentences(text, start, end, "findings", extractor.sentence_abbreviations)
     if not sentences:
         return []
     starts = [s.start - start for s in sentences]

@@ -116,12 +116,12 @@ def test_split_lines_offsets():
     assert [(ln.start, ln.end) for ln in split_lines(text)] == [(0, 1), (3, 5), (6, 7)]
 
 
-def test_hard_wrapped_lines_continue_the_sentence():
+def test_hard_wrapped_lines_continue_the_sentence(rules):
     """A line break before a lower-case word is a wrap, not a sentence end ("over the 30\\nmonths")."""
     from evidex.extract import split_sentences
 
     text = "relapsed over the 30 \nmonths of follow-up.\nResults were similar:\nsee below"
-    got = [text[s.start:s.end] for s in split_sentences(text, 0, len(text), "findings")]
+    got = [text[s.start:s.end] for s in split_sentences(text, 0, len(text), "findings", rules.extract_tables.sentence_abbreviations)]
     assert got == ["relapsed over the 30 \nmonths of follow-up.", "Results were similar:", "see below"]
 
 
@@ -151,3 +151,19 @@ def test_condition_example(rules, condition, text):
 
 def test_every_condition_has_examples(rules):
     assert all(len(v.examples) >= 2 for v in rules.conditions.values())
+
+
+def test_sentence_abbreviations_come_from_the_rules(rules_copy):
+    """"vs." ends no sentence because tokenizer.yaml says so; without it in the list it would."""
+    from evidex.extract import split_sentences
+    from evidex.rules import load_rules
+
+    text = "Response was 40% vs. Placebo 20%. Then it fell."
+    kept = load_rules(rules_copy).extract_tables.sentence_abbreviations
+    assert [text[s.start:s.end] for s in split_sentences(text, 0, len(text), "findings", kept)] == [
+        "Response was 40% vs. Placebo 20%.", "Then it fell."]
+    path = rules_copy / "patterns" / "tokenizer.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace('"vs.", ', ""), encoding="utf-8")
+    dropped = load_rules(rules_copy).extract_tables.sentence_abbreviations
+    assert [text[s.start:s.end] for s in split_sentences(text, 0, len(text), "findings", dropped)] == [
+        "Response was 40% vs.", "Placebo 20%.", "Then it fell."]
