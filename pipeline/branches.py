@@ -14,7 +14,13 @@ from branch searches:
   groups and group numbers are the alternation's own (the first branch that matches
   there wins, as in the alternation);
 - the search goes on from its end, as `finditer` does; a branch whose leftmost match
-  still starts at or after that end is not searched again.
+  still starts at or after that end is not searched again;
+- a branch none of whose required literals (`prefilter.required_literals`, the same
+  derivation as the rules' gates) occurs between `pos` and `endpos` has no match there
+  and is not searched at all: most of a 15-branch exclusion's branches name a word
+  ("interval", "run-in", "baseline") that most sentences lack;
+- nor is a branch one of whose positive lookarounds needs a literal the whole text lacks
+  (`prefilter.lookaround_literals`: "(?<=At\\s+baseline,...)" reads "baseline").
 
 `pos`, `endpos` and the text are those of the original call, so lookbehinds, `\\b` and
 `$` see what they would have seen. Only patterns this is exact for are split: the
@@ -33,6 +39,7 @@ from collections.abc import Iterator
 
 import regex
 
+from .prefilter import Derive, Literals, Needle, Trigger, lookaround_literals
 from .timed import RuleTimeout, TimedPattern
 
 _LEADING_FLAGS = re.compile(r"\(\?([a-zA-Z]+)\)")
@@ -96,14 +103,85 @@ def _top_level_branches(pattern: str, flags: int) -> int:
     return 1
 
 
-class BranchedPattern:
-    """A rule pattern with its top-level branches compiled one by one (`split_branches`)."""
+def _as_parsed(branch: str, flags: int) -> str:
+    """`branch` as `required_literals` must read it: that reads the pattern text with
+    IGNORECASE alone, so a pattern made verbose by `flags` rather than by its own leading
+    `(?x)` is marked verbose, or its layout spaces would count as literals."""
+    lead = _LEADING_FLAGS.match(branch)
+    return "(?x)" + branch if flags & regex.VERBOSE and not (lead and "x" in lead.group(1)) else branch
 
-    __slots__ = ("branches", "whole")
+
+def branch_gate(branch: str, flags: int) -> Trigger | None:
+    """The literals one of which every match of `branch` (a pattern compiled with `flags`)
+    holds, as a literals-only `Trigger`, or None when none can be derived."""
+    return Trigger.gate(_as_parsed(branch, flags), bool(flags & regex.IGNORECASE))
+
+
+def context_gates(branch: str, flags: int) -> tuple[Trigger, ...]:
+    """One literals-only `Trigger` per positive lookaround every match of `branch` passes
+    (`prefilter.lookaround_literals`): each must hold somewhere in the text for `branch` to match."""
+    parsed, ignorecase = _as_parsed(branch, flags), bool(flags & regex.IGNORECASE)
+    return tuple(Trigger(parsed, ignorecase=ignorecase, literals_only=True, derive=_given(lits))
+                 for lits in lookaround_literals(parsed, ignorecase))
+
+
+def _given(literals: frozenset[Needle]) -> Derive:
+    """A `Derive` answering `literals` (not complete) for any pattern."""
+    def derive(_pattern: str, _ignorecase: bool) -> Literals:
+        return literals, False
+    return derive
+
+
+class BranchedPattern:
+    """A rule pattern with its top-level branches compiled one by one (`split_branches`),
+    each with its gate (`branch_gate`)."""
+
+    __slots__ = ("_by_cased", "_by_folded", "_context", "_folded_gated", "_last", "branches", "gates", "whole")
 
     def __init__(self, whole: TimedPattern, branches: list[str]):
         self.whole = whole
         self.branches = [regex.compile(b, whole.flags) for b in branches]
+        self.gates = [branch_gate(b, whole.flags) for b in branches]
+        # Each literal once, with the branches it admits: "day" gates several branches of a rule.
+        cased: dict[str, set[int]] = {}
+        folded: dict[str, set[int]] = {}
+        for k, gate in enumerate(self.gates):
+            for literal in gate.cased if gate is not None else ():
+                cased.setdefault(literal, set()).add(k)
+            for literal in gate.folded if gate is not None else ():
+                folded.setdefault(literal, set()).add(k)
+        self._by_cased = tuple((literal, frozenset(ks)) for literal, ks in sorted(cased.items()))
+        self._by_folded = tuple((literal, frozenset(ks)) for literal, ks in sorted(folded.items()))
+        self._folded_gated = frozenset(k for ks in folded.values() for k in ks)
+        self._context = [(k, gates) for k, b in enumerate(branches) if (gates := context_gates(b, whole.flags))]
+        self._last: tuple[str, list[int]] | None = None  # the text last asked about, and its branches without context
+
+    def _without_context(self, string: str) -> list[int]:
+        """The branches one of whose lookaround gates holds nowhere in `string` (kept for the
+        last text: a cell's runs are searched one after another)."""
+        last = self._last
+        if last is not None and last[0] is string:
+            return last[1]
+        out = [k for k, gates in self._context if not all(gate.literals_in(string) for gate in gates)]
+        self._last = (string, out)
+        return out
+
+    def _absent(self, segment: str) -> list[int]:
+        """The branches none of whose gate literals occurs in `segment`: they cannot match in it
+        (a required literal lies in what a match consumes, never in a lookaround)."""
+        present = {k for k, gate in enumerate(self.gates) if gate is None}
+        for literal, ks in self._by_cased:
+            if not ks <= present and literal in segment:
+                present |= ks
+        if self._by_folded and not self._folded_gated <= present:
+            folded = segment.casefold()
+            if len(folded) != len(segment):  # casefolding changed the length (ß → ss): the regex decides
+                present |= self._folded_gated
+            else:
+                for literal, ks in self._by_folded:
+                    if not ks <= present and literal in folded:
+                        present |= ks
+        return [k for k in range(len(self.branches)) if k not in present]
 
     def finditer(self, string: str, pos: int, endpos: int, *, timeout: float) -> Iterator[regex.Match]:
         """The matches of `whole.finditer(string, pos, endpos)`, in order (each call runs
@@ -112,6 +190,10 @@ class BranchedPattern:
         # `endpos` (TimedPattern.anchored): one per match must not read the rest of the run.
         whole, anchored = self.whole.compiled, self.whole.anchored()
         nexts = [-1] * len(self.branches)  # each branch's leftmost match start at or after `pos`
+        for k in self._absent(string[pos:endpos]):  # a branch without its literals here is never searched
+            nexts[k] = _NEVER
+        for k in self._without_context(string) if self._context else ():
+            nexts[k] = _NEVER
         try:
             while pos <= endpos:
                 for k, branch in enumerate(self.branches):

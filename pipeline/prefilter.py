@@ -190,6 +190,30 @@ def required_literals(pattern: str, ignorecase: bool = False) -> tuple[frozenset
     return info.required, complete
 
 
+@lru_cache(maxsize=1024)
+def lookaround_literals(pattern: str, ignorecase: bool = False) -> tuple[frozenset[Needle], ...]:
+    """For each positive lookahead or lookbehind at the top level of `pattern` (one every
+    match must pass), the literals one of which its own match holds; () when there are none.
+
+    A required literal of `required_literals` lies in what a match consumes; these lie in
+    what its lookarounds read, which may be before the match (a lookbehind sees before
+    `pos`), so they can only be looked for in the whole text."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            tree = sre_parse.parse(pattern, re.IGNORECASE if ignorecase else 0)
+    except (re.error, RecursionError, OverflowError, Warning):
+        return ()
+    folded = bool(tree.state.flags & re.IGNORECASE)
+    found = []
+    for op, arg in tree:
+        if op is sre.ASSERT:  # (direction, items): positive only; ASSERT_NOT requires nothing
+            required = _sequence(arg[1], folded).required
+            if required is not None and all(text for text, _ in required):
+                found.append(required)
+    return tuple(found)
+
+
 def minimal_literals(literals: Any) -> tuple[str, ...]:
     """Sorted literals without those that contain another ("hour" is found when "h" is)."""
     unique = sorted(set(literals))

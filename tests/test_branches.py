@@ -9,13 +9,14 @@ sentence, in three letter cases, from several start and end positions.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import regex
 import yaml
 
-from evidex.branches import BranchedPattern, branched, split_branches
+from evidex.branches import BranchedPattern, branch_gate, branched, split_branches
 from evidex.rules import load_rules
 from evidex.timed import RuleTimeout, TimedPattern
 
@@ -25,8 +26,20 @@ SPLIT = sorted(((c.id, c.regex) for c in (*RULES.recognizers, *RULES.exclusions)
                key=lambda pair: pair[0])
 
 
+CORPUS = ROOT.parent / "shared" / "corpus" / "pmc-dev"
+
+
+def _abstracts() -> list[str]:
+    """The dev split's abstracts (where branch and lookaround gates skip most branches)."""
+    if not (CORPUS / "index.json").exists():
+        return []
+    index = json.loads((CORPUS / "index.json").read_text(encoding="utf-8"))
+    return [(CORPUS / e["file"]).read_text(encoding="utf-8") for e in index if e["split"] == "dev"]
+
+
 def _texts() -> list[str]:
     texts = [p.read_text(encoding="utf-8-sig") for p in sorted((ROOT / "raw").glob("*.txt"))]
+    texts += _abstracts()
     texts += [p.read_text(encoding="utf-8-sig") for p in sorted((ROOT / "tests" / "heldout").rglob("*.txt"))]
     for c in (*RULES.recognizers, *RULES.exclusions):
         texts += [e.in_ for e in c.entry.examples.match] + list(c.entry.examples.no_match)
@@ -147,3 +160,60 @@ def test_a_pattern_is_split_only_once_it_has_scanned_enough_text():
     assert branches.branched_after(whole, branches.SPLIT_AFTER_CHARS - 10) is None
     split = branches.branched_after(whole, 10)
     assert split is not None and split is branches.branched_after(whole, 1)
+
+
+class _Stalls:
+    """A branch whose every search times out: a test sees whether it was searched."""
+
+    def search(self, *args, **kwargs):
+        raise TimeoutError("regex timed out")
+
+
+def test_a_branch_without_its_literals_in_the_run_is_not_searched():
+    whole = TimedPattern(regex.compile(r"(?x) ab\d | cd\d"), "t:gated")
+    split = BranchedPattern(whole, ["(?x) ab\\d ", "(?x) cd\\d"])
+    split.branches[1] = _Stalls()
+    # No "cd" between pos and endpos: the second branch cannot match there and is never searched.
+    assert [m.group() for m in split.finditer("ab1 xx ab2", 0, 10, timeout=1.0)] == ["ab1", "ab2"]
+    assert [m.group() for m in split.finditer("cd1 ab1 xx", 3, 10, timeout=1.0)] == ["ab1"]  # "cd" before pos
+    with pytest.raises(RuleTimeout):
+        list(split.finditer("ab1 cd2", 0, 7, timeout=1.0))
+
+
+def test_a_case_insensitive_branch_is_gated_casefolded():
+    whole = TimedPattern(regex.compile(r"(?x) ab\d | week\s\d", regex.IGNORECASE), "t:folded")
+    split = branched(whole)
+    assert split is not None
+    split.branches[1] = _Stalls()
+    assert [m.group() for m in split.finditer("AB1 ab2", 0, 7, timeout=1.0)] == ["AB1", "ab2"]
+    with pytest.raises(RuleTimeout):
+        list(split.finditer("ab1 WEEK 2", 0, 10, timeout=1.0))
+
+
+def test_a_branch_whose_lookbehind_needs_a_word_the_text_lacks_is_not_searched():
+    whole = TimedPattern(regex.compile(r"(?x) (?<=baseline,\s[^.]{0,20})\d+% | zz\d"), "t:behind-gate")
+    split = branched(whole)
+    assert split is not None
+    split.branches[0] = _Stalls()
+    assert [m.group() for m in split.finditer("at 5% zz1", 0, 9, timeout=1.0)] == ["zz1"]
+    # The lookbehind reads before `pos`: "baseline," anywhere in the text lets the branch be searched.
+    with pytest.raises(RuleTimeout):
+        list(split.finditer("At baseline, 5% zz1", 13, 19, timeout=1.0))
+
+
+def test_gated_branches_find_what_the_alternation_finds_before_and_after_pos():
+    whole = TimedPattern(regex.compile(r"(?x) (?<=baseline,\s[^.]{0,20})\d+% | zz\d | ab\d"), "t:both")
+    split = branched(whole)
+    assert split is not None
+    for text in ("At baseline, 5% zz1 ab2", "5% zz1", "ab1 baseline, 7%", "baseline, 7%. 8% zz2"):
+        for pos in range(len(text)):
+            for endpos in (len(text), len(text) - 2):
+                assert _matches(split.finditer(text, pos, endpos, timeout=1.0)) == _matches(
+                    whole.compiled.finditer(text, pos, endpos)), (text, pos, endpos)
+
+
+def test_a_branch_verbose_by_its_flags_is_gated_without_its_layout_spaces():
+    gate = branch_gate("ab cd", regex.VERBOSE)
+    assert gate is not None and gate.cased == ("abcd",)
+    gate = branch_gate("ab cd", 0)
+    assert gate is not None and gate.cased == ("ab cd",)

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidex.extract import split_sentences
-from evidex.prefilter import Trigger, TriggerSet, required_literals
+from evidex.prefilter import Trigger, TriggerSet, lookaround_literals, required_literals
 
 from conftest import project_rules
 
@@ -129,3 +129,15 @@ def test_rule_gate_admits_every_match(rule_id):
         if compiled.regex.search(sentence):
             assert gates.holding(sentence, [(0, len(sentence))]), (rule_id, sentence)
             assert compiled.gate.literals_in(sentence), (rule_id, sentence)
+
+
+@pytest.mark.parametrize(("pattern", "ignorecase", "expected"), [
+    (r"(?<=\bAt\s+baseline,\s[^.;]{0,150}?)\d+%", False, ({("baseline,", False)},)),
+    (r"(?<=baseline)\d(?=\s?weeks)", True, ({("baseline", True)}, {("weeks", True)})),
+    (r"(?<!never)\d+", False, ()),  # a negative lookaround requires nothing
+    (r"(?:(?<=past)\s)?\d+", False, ()),  # nor one that a match may skip
+    (r"\d+", False, ()),
+    (r"(?<=[ab])\d", False, ({("a", False), ("b", False)},)),
+])
+def test_lookaround_literals(pattern, ignorecase, expected):
+    assert [set(found) for found in lookaround_literals(pattern, ignorecase)] == [set(e) for e in expected]
