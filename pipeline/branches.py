@@ -35,11 +35,12 @@ from __future__ import annotations
 import re
 import re._parser as sre_parse  # type: ignore[import-not-found]  # noqa: PLC2701 - the parse tree, as in prefilter.py
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
 import regex
 
-from .prefilter import Derive, Literals, Needle, Trigger, lookaround_literals
+from .prefilter import Derive, Literals, Needle, Trigger, lookaround_literals, required_literals
 from .timed import RuleTimeout, TimedPattern
 
 _LEADING_FLAGS = re.compile(r"\(\?([a-zA-Z]+)\)")
@@ -111,18 +112,20 @@ def _as_parsed(branch: str, flags: int) -> str:
     return "(?x)" + branch if flags & regex.VERBOSE and not (lead and "x" in lead.group(1)) else branch
 
 
-def branch_gate(branch: str, flags: int) -> Trigger | None:
+def branch_gate(branch: str, flags: int, source: Source | None = None) -> Trigger | None:
     """The literals one of which every match of `branch` (a pattern compiled with `flags`)
-    holds, as a literals-only `Trigger`, or None when none can be derived."""
-    return Trigger.gate(_as_parsed(branch, flags), bool(flags & regex.IGNORECASE))
+    holds, as a literals-only `Trigger`, or None when none can be derived (`source`, when
+    given, answers or records the derivation: `rulecache.Derivations`)."""
+    return Trigger.gate(_as_parsed(branch, flags), bool(flags & regex.IGNORECASE),
+                        derive=source.literals if source is not None else None)
 
 
-def context_gates(branch: str, flags: int) -> tuple[Trigger, ...]:
+def context_gates(branch: str, flags: int, source: Source | None = None) -> tuple[Trigger, ...]:
     """One literals-only `Trigger` per positive lookaround every match of `branch` passes
     (`prefilter.lookaround_literals`): each must hold somewhere in the text for `branch` to match."""
     parsed, ignorecase = _as_parsed(branch, flags), bool(flags & regex.IGNORECASE)
-    return tuple(Trigger(parsed, ignorecase=ignorecase, literals_only=True, derive=_given(lits))
-                 for lits in lookaround_literals(parsed, ignorecase))
+    found = source.lookaround_literals(parsed, ignorecase) if source is not None else lookaround_literals(parsed, ignorecase)
+    return tuple(Trigger(parsed, ignorecase=ignorecase, literals_only=True, derive=_given(lits)) for lits in found)
 
 
 def _given(literals: frozenset[Needle]) -> Derive:
@@ -138,10 +141,13 @@ class BranchedPattern:
 
     __slots__ = ("_by_cased", "_by_folded", "_context", "_folded_gated", "_last", "branches", "gates", "whole")
 
-    def __init__(self, whole: TimedPattern, branches: list[str]):
+    def __init__(self, whole: TimedPattern, branches: list[str], source: Source | None = None):
+        """`source` (a `rulecache.Derivations`) gives compiled branches and their literals where
+        it holds them (a warm rules cache entry), and records what is derived here."""
         self.whole = whole
-        self.branches = [regex.compile(b, whole.flags) for b in branches]
-        self.gates = [branch_gate(b, whole.flags) for b in branches]
+        flags = whole.flags
+        self.branches = [_compiled(b, flags, source) for b in branches]
+        self.gates = [branch_gate(b, flags, source) for b in branches]
         # Each literal once, with the branches it admits: "day" gates several branches of a rule.
         cased: dict[str, set[int]] = {}
         folded: dict[str, set[int]] = {}
@@ -153,7 +159,7 @@ class BranchedPattern:
         self._by_cased = tuple((literal, frozenset(ks)) for literal, ks in sorted(cased.items()))
         self._by_folded = tuple((literal, frozenset(ks)) for literal, ks in sorted(folded.items()))
         self._folded_gated = frozenset(k for ks in folded.values() for k in ks)
-        self._context = [(k, gates) for k, b in enumerate(branches) if (gates := context_gates(b, whole.flags))]
+        self._context = [(k, gates) for k, b in enumerate(branches) if (gates := context_gates(b, flags, source))]
         self._last: tuple[str, list[int]] | None = None  # the text last asked about, and its branches without context
 
     def _without_context(self, string: str) -> list[int]:
@@ -220,24 +226,112 @@ SPLIT_AFTER_CHARS = 40_000
 
 _CACHE: dict[tuple[str, int], BranchedPattern | None] = {}
 _SCANNED: dict[tuple[str, int], int] = {}
+class Source(Protocol):
+    """What `rulecache.Derivations` answers and records for splitting (see `record_splits`)."""
+
+    splits: dict[tuple[str, int], tuple[str, ...] | None]
+
+    def literals(self, pattern: str, ignorecase: bool) -> Literals: ...
+    def lookaround_literals(self, pattern: str, ignorecase: bool) -> tuple[frozenset[Needle], ...]: ...
+    def compiled(self, pattern: str, flags: int) -> Any: ...
+    def record(self, pattern: str, flags: int, compiled: Any) -> None: ...
+
+
+class _Held:
+    """The splits of this process's rules cache entries (`use`): only what splitting reads
+    (split parts, compiled branches, their literals), not the entries themselves. Every
+    answer is a pure function of pattern text and flags, so entries never disagree."""
+
+    def __init__(self) -> None:
+        self.splits: dict[tuple[str, int], tuple[str, ...] | None] = {}
+        self._patterns: dict[tuple[str, int], Any] = {}
+        self._literals: dict[tuple[str, bool], Literals] = {}
+        self._lookarounds: dict[tuple[str, bool], tuple[frozenset[Needle], ...]] = {}
+
+    def literals(self, pattern: str, ignorecase: bool) -> Literals:
+        found = self._literals.get((pattern, ignorecase))
+        return found if found is not None else required_literals(pattern, ignorecase)
+
+    def lookaround_literals(self, pattern: str, ignorecase: bool) -> tuple[frozenset[Needle], ...]:
+        found = self._lookarounds.get((pattern, ignorecase))
+        return found if found is not None else lookaround_literals(pattern, ignorecase)
+
+    def compiled(self, pattern: str, flags: int) -> Any:
+        return self._patterns.get((pattern, int(flags)))
+
+    def record(self, pattern: str, flags: int, compiled: Any) -> None:
+        self._patterns[(pattern, int(flags))] = compiled
+
+    def take(self, source: Source) -> None:
+        for key, parts in source.splits.items():
+            if key in self.splits:
+                continue
+            self.splits[key] = parts
+            for part in parts or ():
+                parsed, ignorecase = _as_parsed(part, key[1]), bool(key[1] & regex.IGNORECASE)
+                compiled = source.compiled(part, key[1])
+                if compiled is not None:
+                    self._patterns[(part, key[1])] = compiled
+                self._literals[(parsed, ignorecase)] = source.literals(parsed, ignorecase)
+                self._lookarounds[(parsed, ignorecase)] = source.lookaround_literals(parsed, ignorecase)
+
+
+_HELD = _Held()
+
+
+def _compiled(branch: str, flags: int, source: Source | None) -> regex.Pattern:
+    found = source.compiled(branch, flags) if source is not None else None
+    if found is None:
+        found = regex.compile(branch, flags)
+        if source is not None:
+            source.record(branch, flags, found)
+    return found
+
+
+def use(source: Source) -> None:
+    """Split patterns with what `source` holds (a warm cache entry that `record_splits`
+    filled), without waiting for `SPLIT_AFTER_CHARS`: its branches cost no compiling."""
+    _HELD.take(source)
+
+
+def _held(key: tuple[str, int]) -> Source | None:
+    return _HELD if key in _HELD.splits else None
+
+
+def record_splits(patterns: Iterable[TimedPattern], source: Source) -> None:
+    """Split, compile and gate every pattern into `source`, so a rules cache entry holds it all
+    (done once, when an entry is written: ~0.5 s for the project's rules)."""
+    for pattern in patterns:
+        key = (pattern.pattern, int(pattern.flags))
+        parts = split_branches(pattern.pattern, pattern.flags)
+        source.splits[key] = tuple(parts) if parts else None
+        if parts:
+            BranchedPattern(pattern, parts, source)
 
 
 def branched(pattern: TimedPattern) -> BranchedPattern | None:
     """`pattern` split into branches (compiled the first time it is asked for), or None."""
     key = (pattern.pattern, pattern.flags)
     if key not in _CACHE:
-        parts = split_branches(pattern.pattern, pattern.flags)
-        _CACHE[key] = BranchedPattern(pattern, parts) if parts else None
+        source = _held(key)
+        if source is not None:
+            held = source.splits[key]
+            parts = list(held) if held else None
+        else:
+            parts = split_branches(pattern.pattern, pattern.flags)
+        _CACHE[key] = BranchedPattern(pattern, parts, source) if parts else None
     return _CACHE[key]
 
 
 def branched_after(pattern: TimedPattern, chars: int) -> BranchedPattern | None:
     """`branched(pattern)` once `pattern` has been asked to scan `SPLIT_AFTER_CHARS`
-    characters in this process (counting these `chars`); None before that. Either way
-    the matches are the same; only the cost differs."""
+    characters in this process (counting these `chars`), or at once when a `use`d source
+    holds its split; None before that. Either way the matches are the same; only the cost differs."""
     key = (pattern.pattern, pattern.flags)
     if key in _CACHE:
         return _CACHE[key]
+    if key in _HELD.splits:
+        return branched(pattern)
     scanned = _SCANNED.get(key, 0) + chars
     if scanned < SPLIT_AFTER_CHARS:
         _SCANNED[key] = scanned

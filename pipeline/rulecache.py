@@ -13,7 +13,8 @@ recorded once (`Derivations`) and kept in a `RulesCache`:
   rule is always validated and probed again before it runs (and refused with its
   file and line when it is bad);
 - an entry says "these rules validated and probed OK" and holds the derived literals,
-  the named groups of each rule regex, the drug spellings and every compiled regex;
+  the named groups of each rule regex, the drug spellings and every compiled regex,
+  and each rule regex's top-level branches, compiled and gated (`pipeline/branches.py`);
 - compiled `regex` patterns pickle as their compiled code (the `regex` package's own
   pickle support: unpickling calls `_regex.compile` on that code and never parses the
   pattern again), so a warm start gets all ~300 patterns in a few milliseconds. An entry
@@ -62,11 +63,11 @@ from pathlib import Path
 from typing import Any
 
 from .digest import CODE_DIGEST
-from .prefilter import Literals, required_literals
+from .prefilter import Literals, Needle, lookaround_literals, required_literals
 from .timed import anchored_pattern
 
 # Bumped when an entry's layout changes (older entries are then other names, never misread).
-FORMAT = 3
+FORMAT = 4
 MAGIC = b"evidex rules cache\n"
 # The distributions whose behaviour shapes what is derived or how rules match.
 LIBRARIES = ("regex", "spacy", "pyahocorasick", "drug-named-entity-recognition")
@@ -89,7 +90,9 @@ class Derivations:
     def __init__(self, validated: bool = False, literals: dict[tuple[str, bool], Literals] | None = None,
                  groups: dict[str, tuple[str, ...]] | None = None, drug_names: dict[str, str] | None = None,
                  patterns: dict[tuple[str, int], Any] | None = None, drug_automaton: Any = None,
-                 yaml: dict[str, Any] | None = None, tokenizer: dict[str, Any] | None = None):
+                 yaml: dict[str, Any] | None = None, tokenizer: dict[str, Any] | None = None,
+                 splits: dict[tuple[str, int], tuple[str, ...] | None] | None = None,
+                 lookarounds: dict[tuple[str, bool], tuple[frozenset[Needle], ...]] | None = None):
         self.validated = validated
         self._literals: dict[tuple[str, bool], Literals] = dict(literals or {})
         self.groups: dict[str, tuple[str, ...]] = dict(groups or {})
@@ -98,6 +101,10 @@ class Derivations:
         self.drug_automaton = drug_automaton  # the drug names' ahocorasick.Automaton (compiled.drug_index)
         self.timed: list[Any] = []  # the TimedPatterns made from this record, for their match variants
         self.yaml: dict[str, Any] = dict(yaml or {})  # rule file (relative path) -> its parsed YAML
+        # (pattern, flags) of a rule regex -> its top-level branches, or None when it is not split
+        # (pipeline/branches.py); their compiled patterns are in `patterns`, their literals in `_literals`.
+        self.splits: dict[tuple[str, int], tuple[str, ...] | None] = dict(splits or {})
+        self._lookarounds: dict[tuple[str, bool], tuple[frozenset[Needle], ...]] = dict(lookarounds or {})
         # spaCy's tokenizer as data (`lighttokens.TokenizerTables.to_data`), or None: spaCy tokenizes.
         self.tokenizer = tokenizer
         self._tables: tuple[Any, Any] | None = None  # (tokenizer, its tables): `tokenizer_tables()` reads it once
@@ -118,6 +125,14 @@ class Derivations:
         found = self._literals.get(key)
         if found is None:
             found = self._literals[key] = required_literals(pattern, ignorecase)
+        return found
+
+    def lookaround_literals(self, pattern: str, ignorecase: bool) -> tuple[frozenset[Needle], ...]:
+        """`prefilter.lookaround_literals(pattern, ignorecase)`, recorded."""
+        key = (pattern, ignorecase)
+        found = self._lookarounds.get(key)
+        if found is None:
+            found = self._lookarounds[key] = lookaround_literals(pattern, ignorecase)
         return found
 
     def group_names(self, name: str, pattern: Any) -> tuple[str, ...]:
@@ -183,7 +198,7 @@ class Derivations:
         state = {"format": FORMAT, "key": key, "validated": self.validated, "literals": self._literals,
                  "groups": self.groups, "drug_names": self.drug_names, "patterns": self.patterns,
                  "drug_automaton": self.drug_automaton, "yaml": self.yaml,
-                 "tokenizer": self.tokenizer}
+                 "tokenizer": self.tokenizer, "splits": self.splits, "lookarounds": self._lookarounds}
         payload = pickle.dumps(state, protocol=5)
         return MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
 
@@ -198,7 +213,8 @@ class Derivations:
             if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("key") != key:
                 return None
             found = cls(state["validated"] is True, state["literals"], state["groups"], state["drug_names"], state["patterns"],
-                        state["drug_automaton"], state["yaml"], state["tokenizer"])
+                        state["drug_automaton"], state["yaml"], state["tokenizer"], state["splits"],
+                        state["lookarounds"])
         except Exception:  # noqa: BLE001 - any fault in an entry only means it is not used
             return None
         return found if _well_formed(found) else None
@@ -242,6 +258,10 @@ def _well_formed(d: Derivations) -> bool:
         and (d.drug_automaton is None or isinstance(d.drug_automaton, ahocorasick.Automaton))
         and isinstance(d.yaml, dict) and all(isinstance(k, str) and isinstance(v, dict) for k, v in d.yaml.items())
         and (d.tokenizer is None or d.tokenizer_tables() is not None)
+        and all(isinstance(k, tuple) and len(k) == 2 and isinstance(k[0], str) and isinstance(k[1], int)
+                and (v is None or (isinstance(v, tuple) and all(isinstance(b, str) for b in v))) for k, v in d.splits.items())
+        and all(isinstance(k, tuple) and len(k) == 2 and isinstance(k[0], str) and isinstance(k[1], bool)
+                and isinstance(v, tuple) and all(needles(n) and n is not None for n in v) for k, v in d._lookarounds.items())
     )
 
 

@@ -646,6 +646,8 @@ def load_rules(rules_dir: Path | None = None, cache: RulesCache | None = None, l
     tokenizer (`pipeline.lighttokens`, the same tokens) and never imports spaCy; otherwise,
     and on every cold load, spaCy's tokenizer is the engine.
     """
+    from .branches import record_splits
+    from .branches import use as use_splits
     from .compiled import compile_rules
     from .rulecache import Derivations, cache_key
 
@@ -662,7 +664,10 @@ def load_rules(rules_dir: Path | None = None, cache: RulesCache | None = None, l
         derived.validated = True
         derived.record_anchored()
         derived.tokenizer = _tokenizer_tables(compiled)
+        # A run splits its costly alternations (pipeline/branches.py): the entry holds them split.
+        record_splits((r.regex for r in (*compiled.recognizers, *compiled.exclusions)), derived)
         cache.store(key, derived)
+    use_splits(derived)
     return compiled.model_copy(update={"rules_cache": cache})
 
 

@@ -388,3 +388,39 @@ def test_the_entry_being_written_is_kept_even_when_it_is_the_oldest(tmp_path):
     assert cache.prune(keep=mine) == []  # three entries: mine and the two newest others
     assert sorted(p.stem for p in cache.directory.glob("*.pickle")) == sorted([mine, others[3], others[2]])
     assert cache.prune(entries=1) and [p.stem for p in cache.directory.glob("*.pickle")] == [others[3]]
+
+
+_SPLIT_PROBE = """
+import sys, regex
+from pathlib import Path
+from evidex.rules import load_rules
+from evidex.rulecache import RulesCache
+import evidex.branches as branches
+rules = load_rules(Path(sys.argv[1]), cache=RulesCache(sys.argv[2]))
+compiles = []
+real = regex.compile
+regex.compile = lambda *a, **k: compiles.append(a[0]) or real(*a, **k)
+split = {c.id for c in (*rules.recognizers, *rules.exclusions) if branches.branched_after(c.regex, 1) is not None}
+print(len(compiles), " ".join(sorted(split)))
+"""
+
+
+def test_a_warm_load_splits_the_alternations_at_once_without_compiling(tmp_path):
+    """The entry holds each rule regex's branches compiled and gated (pipeline/branches.py): a
+    process that loads from it splits them on the first text, compiling nothing; a process
+    without the cache waits for SPLIT_AFTER_CHARS and would compile them then."""
+    cache_dir = tmp_path / "cache"
+    load_rules(ROOT / "rules", cache=RulesCache(cache_dir))  # writes the entry
+    entry = RulesCache(cache_dir).load(cache_key(rules_digest(ROOT / "rules")))
+    assert entry is not None
+    split_keys = {key for key, parts in entry.splits.items() if parts}
+    assert len(split_keys) >= 10
+    assert all(entry.compiled(part, flags) is not None for pattern, flags in split_keys for part in entry.splits[(pattern, flags)])
+    out = subprocess.run([sys.executable, "-c", _SPLIT_PROBE, str(ROOT / "rules"), str(cache_dir)], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out[0] == "0"
+    assert {"excl.not_follow_up", "excl.sample_composition", "excl.statistics"} <= set(out[1:])
+    assert len(out[1:]) == len(split_keys)
+    cold = subprocess.run([sys.executable, "-c", _SPLIT_PROBE.replace("cache=RulesCache(sys.argv[2])", "cache=None"),
+                           str(ROOT / "rules"), str(cache_dir)], capture_output=True, text=True, check=True).stdout.split()
+    assert cold == ["0"]  # not split yet: one character scanned is under SPLIT_AFTER_CHARS
