@@ -467,7 +467,8 @@ class _CellScan:
         """`line()` gives the cell's first line number (only needed for a warning)."""
         self.text, self.starts, self.ends = text, starts, ends
         self.numeric = sorted({self.sentence_of(a_start) for a_start, _, _ in anchors})
-        self.held = extractor.gates.holding(text, [(starts[i], ends[i]) for i in self.numeric])
+        # Triggers' regexes run only where a rule's other gates hold too (prefilter.Holding).
+        self.held = extractor.gates.holding_lazily(text, [(starts[i], ends[i]) for i in self.numeric])
         # Catastrophic patterns are refused at load time; this bound only keeps a
         # pathological input from stalling a run, and grows with the cell.
         self.timeout = MATCH_TIMEOUT_S + len(text) / 50_000
@@ -492,15 +493,13 @@ class _CellScan:
         """Runs of the numeric sentences where every gate of `keys` holds."""
         if not keys:
             return self.runs(self.numeric)
-        held = self.held
-        admitted = held[keys[0]] if len(keys) == 1 else sorted(set(held[keys[0]]).intersection(*(held[k] for k in keys[1:])))
-        return self.runs([self.numeric[k] for k in admitted])
+        return self.runs([self.numeric[k] for k in self.held.admitted(keys)])
 
     def hits(self, plan: Plan,
              overlapped: frozenset[str] = frozenset()) -> Iterator[tuple[Compiled, list[regex.Match]]]:
         """Each rule of a plan whose gates hold somewhere, with its matches there (overlapping
         ones for the rules in `overlapped`, whose guard may refuse a match that hides another)."""
-        present = self.held.keys()
+        present = self.held.present()
         text, timeout = self.text, self.timeout
         for rule, keys, needed in plan:
             if not present >= needed:  # a gate holds nowhere in this cell

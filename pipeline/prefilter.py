@@ -323,6 +323,71 @@ class TriggerSet:
         return held
 
 
+    def holding_lazily(self, text: str, spans: list[tuple[int, int]]) -> Holding:
+        """What `holding` answers, with each trigger's regex run only on the spans a caller
+        asks about (`Holding.admitted`): the same spans, fewer confirmations."""
+        return Holding(self, text, spans)
+
+
+class Holding:
+    """Which spans of a text each trigger holds in, as `TriggerSet.holding` decides it, but
+    confirmed lazily: the one Aho-Corasick pass gives every trigger's candidate spans at
+    once; a trigger's regex runs on a span only when `admitted` asks about that span (after
+    intersecting with the other keys' candidates), at most once per trigger and span."""
+
+    __slots__ = ("_candidates", "_confirmed", "_spans", "_text", "_unsure")
+
+    def __init__(self, triggers: TriggerSet, text: str, spans: list[tuple[int, int]]):
+        self._text, self._spans = text, spans
+        casefolded = text.casefold()
+        folded = casefolded if len(casefolded) == len(text) else None  # as in `holding`
+        found: dict[str, set[int]] = {}
+        for k, (a, b) in enumerate(spans):
+            groups = {keys for _end, keys in triggers.cased.iter(text, a, b)} if len(triggers.cased) else set()
+            if folded is not None and len(triggers.folded):
+                groups.update(keys for _end, keys in triggers.folded.iter(folded, a, b))
+            for keys in groups:
+                for key in keys:
+                    found.setdefault(key, set()).add(k)
+        blind = triggers.unliteral if folded is not None else triggers.unliteral + triggers.caseless
+        self._candidates: dict[str, set[int]] = {}
+        self._unsure: dict[str, TimedPattern] = {}  # key -> the regex that confirms its candidates
+        everywhere = set(range(len(spans)))
+        for trigger, admitted, is_blind in [(t, everywhere, True) for t in blind] + [
+            (triggers.by_key[key], spans_of, False) for key, spans_of in found.items()
+            if folded is not None or not triggers.by_key[key].folded
+        ]:
+            if not admitted:
+                continue
+            self._candidates[trigger.key] = admitted
+            if trigger.regex is not None and not (trigger.complete and not is_blind):
+                self._unsure[trigger.key] = trigger.regex
+        self._confirmed: dict[tuple[str, int], bool] = {}
+
+    def present(self) -> Any:
+        """The keys that may hold somewhere (a superset of `holding`'s keys: one whose
+        candidates all fail their regex is here, and `admitted` gives it no span)."""
+        return self._candidates.keys()
+
+    def admitted(self, keys: tuple[str, ...]) -> list[int]:
+        """Sorted indexes of the spans where every trigger of `keys` holds (each in `present()`)."""
+        candidates = self._candidates
+        inter = candidates[keys[0]] if len(keys) == 1 else candidates[keys[0]].intersection(*(candidates[k] for k in keys[1:]))
+        out = sorted(inter)
+        for key in keys:
+            pattern = self._unsure.get(key)
+            if pattern is not None and out:
+                out = [k for k in out if self._holds(key, pattern, k)]
+        return out
+
+    def _holds(self, key: str, pattern: TimedPattern, k: int) -> bool:
+        memo = (key, k)
+        found = self._confirmed.get(memo)
+        if found is None:
+            found = self._confirmed[memo] = pattern.search(self._text, *self._spans[k]) is not None
+        return found
+
+
 def literal_automaton(values: dict[str, Any]) -> ahocorasick.Automaton:
     """An Aho-Corasick automaton over the given literals. Its `iter(text)` yields
     (end index, value) for every occurrence, overlapping ones too; a value of None

@@ -8,6 +8,7 @@ text full of case-folding traps.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -66,9 +67,11 @@ def _agrees(sentences: list[str]) -> None:
         spans.append((at, at + len(s)))
         at += len(s) + 1
     held = ALL.holding(text, spans)
+    lazy = ALL.holding_lazily(text, spans)
     for trigger in ALL.triggers:
         expected = [k for k, s in enumerate(sentences) if trigger.regex.search(s)]
         assert held.get(trigger.pattern, []) == expected, trigger
+        assert (lazy.admitted((trigger.key,)) if trigger.key in lazy.present() else []) == expected, trigger
         for k, s in enumerate(sentences):
             assert trigger.holds(s) == (k in expected), (trigger, s)
 
@@ -141,3 +144,58 @@ def test_rule_gate_admits_every_match(rule_id):
 ])
 def test_lookaround_literals(pattern, ignorecase, expected):
     assert [set(found) for found in lookaround_literals(pattern, ignorecase)] == [set(e) for e in expected]
+
+
+def _abstract_texts() -> list[str]:
+    corpus = ROOT.parent / "shared" / "corpus" / "pmc-dev"
+    if not (corpus / "index.json").exists():
+        return []
+    index = json.loads((corpus / "index.json").read_text(encoding="utf-8"))
+    return [(corpus / e["file"]).read_text(encoding="utf-8") for e in index if e["split"] == "dev"]
+
+
+def test_lazy_holding_admits_what_holding_admits_for_every_rule():
+    """The extractor's gates over whole texts (page, abstracts): for each rule's keys, the
+    spans `Holding.admitted` gives are the intersection of `holding`'s spans of each key."""
+    tables = RULES.extract_tables
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "raw").glob("*.txt"))] + _abstract_texts()
+    assert len(texts) > 20
+    checked = 0
+    for text in texts:
+        spans = [(s.start, s.end) for s in split_sentences(text, 0, len(text), "findings")]
+        held = tables.gates.holding(text, spans)
+        lazy = tables.gates.holding_lazily(text, spans)
+        assert set(held) <= set(lazy.present())
+        for _rule, keys, needed in (*tables.exclusion_plan, *tables.recognizer_plan):
+            if not keys:
+                continue
+            expected = sorted(set(held[keys[0]]).intersection(*(held[k] for k in keys[1:]))) if set(held) >= needed else []
+            got = lazy.admitted(keys) if set(lazy.present()) >= needed else []
+            assert got == expected, (_rule.id, text[:60])
+            checked += bool(expected)
+    assert checked > 500
+
+
+def test_a_trigger_regex_runs_only_where_the_other_keys_hold():
+    class Counting:
+        """A trigger regex that counts the spans it is asked about."""
+
+        def __init__(self, real):
+            self.real, self.asked = real, []
+
+        def search(self, text, pos, endpos):
+            self.asked.append((pos, endpos))
+            return self.real.search(text, pos, endpos)
+
+    trigger = Trigger(r"\bd\s?=")  # literal "=", then confirmed by its regex
+    gate = Trigger.gate(r"Cohen", False)
+    assert not trigger.complete and gate is not None
+    counting = Counting(trigger.regex)
+    trigger.regex = counting
+    text = "x = 1. d = 0.4. Cohen said d = 0.5. y = 2."
+    spans = [(0, 6), (7, 15), (16, 35), (36, 42)]
+    lazy = TriggerSet([trigger, gate]).holding_lazily(text, spans)
+    assert lazy.admitted((trigger.key, gate.key)) == [2]
+    assert counting.asked == [spans[2]]  # not the three other sentences holding "="
+    assert lazy.admitted((trigger.key,)) == [1, 2]
+    assert counting.asked == [spans[2], spans[0], spans[1], spans[3]]  # each span confirmed once
