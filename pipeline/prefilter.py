@@ -15,7 +15,10 @@ derives those literals from a pattern's parse tree once, at load time:
 - a pattern nothing can be derived from is searched as before.
 
 `TriggerSet` tests many of them together: one Aho-Corasick pass (pyahocorasick) per
-sentence finds every literal of every trigger and gate.
+sentence finds every literal of every trigger and gate. The extractor reads it through
+`Holding`, which runs a trigger's regex only on the sentences where the rest of a
+rule's gates hold too. `lookaround_literals` gives what a pattern's positive
+lookarounds must read (the branch gates of `pipeline/branches.py`).
 
 Why write this: RE2 and Hyperscan compute such prefilters internally, but neither
 exposes them for Python's `regex` dialect (lookbehind, `\\b` inside `(?i:...)`), and
