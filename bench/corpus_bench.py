@@ -319,6 +319,16 @@ def main() -> int:
     return 0
 
 
+def _merge_results(records: int, key: str, out: dict) -> int:
+    """Write `out` under `key` into bench/results-corpus-<records>.json, keeping its other keys; print it."""
+    path = ROOT / "bench" / f"results-corpus-{records}.json"
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data[key] = out
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(out, indent=2))
+    return 0
+
+
 def incremental_only(args: argparse.Namespace) -> int:
     """A one-process run of N records, then an incremental re-run with 1% of them changed,
     each in a fresh process; peak RSS and pyarrow's peak of each, merged into the results
@@ -334,12 +344,7 @@ def incremental_only(args: argparse.Namespace) -> int:
     out["incremental"] = spawn("incremental", corpus, out_dir, args.partition_size)
     print("incremental", out["incremental"], flush=True)
     out["load_average_at_end"] = list(os.getloadavg())
-    path = ROOT / "bench" / f"results-corpus-{args.records}.json"
-    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    data["incremental_memory"] = out
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(out, indent=2))
-    return 0
+    return _merge_results(args.records, "incremental_memory", out)
 
 
 def compare_pages(args: argparse.Namespace) -> int:
@@ -366,12 +371,7 @@ def compare_pages(args: argparse.Namespace) -> int:
         print(name, out[name], flush=True)
     out["records_vs_pages"] = round(out["records"]["ratio"] / out["pages"]["ratio"], 3)
     out["records_vs_pages_cpu"] = round(out["records"]["ratio_cpu"] / out["pages"]["ratio_cpu"], 3)
-    path = ROOT / "bench" / f"results-corpus-{args.records}.json"
-    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    data["per_source"] = out
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(out, indent=2))
-    return 0
+    return _merge_results(args.records, "per_source", out)
 
 
 if __name__ == "__main__":
