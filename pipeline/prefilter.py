@@ -296,10 +296,11 @@ class TriggerSet:
         self.cased = literal_automaton({t: tuple(keys) for t, keys in cased.items()})
         self.folded = literal_automaton({t: tuple(keys) for t, keys in folded.items()})
 
-    def holding(self, text: str, spans: list[tuple[int, int]]) -> dict[str, list[int]]:
-        """{trigger key: indexes of the spans of `text` it matches in}; absent triggers are left out."""
+    def literal_candidates(self, text: str, spans: list[tuple[int, int]]) -> tuple[dict[str, set[int]], list[Trigger]]:
+        """One Aho-Corasick pass: {trigger key: indexes of the spans holding one of its literals},
+        and the triggers that must be judged on every span (no literals, or case-insensitive
+        ones where casefolding `text` changes its length, so offsets would not line up)."""
         casefolded = text.casefold()
-        # Offsets would not line up: case-insensitive literals cannot be trusted.
         folded = casefolded if len(casefolded) == len(text) else None
         candidates: dict[str, set[int]] = {}
         for k, (a, b) in enumerate(spans):
@@ -310,12 +311,18 @@ class TriggerSet:
             for keys in groups:
                 for key in keys:
                     candidates.setdefault(key, set()).add(k)
-        # Triggers whose literals cannot be tested here are judged on every span.
-        blind = self.unliteral if folded is not None else self.unliteral + self.caseless
+        if folded is None:
+            candidates = {key: ks for key, ks in candidates.items() if not self.by_key[key].folded}
+            return candidates, self.unliteral + self.caseless
+        return candidates, self.unliteral
+
+    def holding(self, text: str, spans: list[tuple[int, int]]) -> dict[str, list[int]]:
+        """{trigger key: indexes of the spans of `text` it matches in}; absent triggers are left out."""
+        candidates, blind = self.literal_candidates(text, spans)
         everywhere = set(range(len(spans)))
         held: dict[str, list[int]] = {}
         for trigger, admitted in [(t, everywhere) for t in blind] + [
-            (self.by_key[key], spans_of) for key, spans_of in candidates.items() if folded is not None or not self.by_key[key].folded
+            (self.by_key[key], spans_of) for key, spans_of in candidates.items()
         ]:
             if trigger.regex is None or (trigger.complete and admitted is not everywhere):
                 confirmed = sorted(admitted)
@@ -342,23 +349,12 @@ class Holding:
 
     def __init__(self, triggers: TriggerSet, text: str, spans: list[tuple[int, int]]):
         self._text, self._spans = text, spans
-        casefolded = text.casefold()
-        folded = casefolded if len(casefolded) == len(text) else None  # as in `holding`
-        found: dict[str, set[int]] = {}
-        for k, (a, b) in enumerate(spans):
-            groups = {keys for _end, keys in triggers.cased.iter(text, a, b)} if len(triggers.cased) else set()
-            if folded is not None and len(triggers.folded):
-                groups.update(keys for _end, keys in triggers.folded.iter(folded, a, b))
-            for keys in groups:
-                for key in keys:
-                    found.setdefault(key, set()).add(k)
-        blind = triggers.unliteral if folded is not None else triggers.unliteral + triggers.caseless
+        found, blind = triggers.literal_candidates(text, spans)
         self._candidates: dict[str, set[int]] = {}
         self._unsure: dict[str, TimedPattern] = {}  # key -> the regex that confirms its candidates
         everywhere = set(range(len(spans)))
         for trigger, admitted, is_blind in [(t, everywhere, True) for t in blind] + [
             (triggers.by_key[key], spans_of, False) for key, spans_of in found.items()
-            if folded is not None or not triggers.by_key[key].folded
         ]:
             if not admitted:
                 continue
