@@ -35,7 +35,7 @@ from .compiled import (
 )
 from .drugs import DrugLinker
 from .models import UncoveredReason
-from .normalize import Draft, NormalizationError, normalize_hit
+from .normalize import Draft, NormalizationError, StatedNumbers, normalize_hit
 from .segment import Block
 from .spans import DisjointSpans, SpanIndex
 
@@ -301,10 +301,11 @@ class Extractor:
 
         candidates: list[tuple[int, Draft]] = []
         unreadable: list[tuple[int, int]] = []
+        stated = StatedNumbers(c_text)  # read once per cell, by the first share that needs its group size
         for rec, matches in cell.hits(self.recognizer_plan):
             for m in matches:
                 try:
-                    drafts = normalize_hit(m, rec.entry.type, rec.id, c_text, self.rules)
+                    drafts = normalize_hit(m, rec.entry.type, rec.id, c_text, self.rules, stated=stated)
                 except NormalizationError:
                     unreadable.append((m.start(), m.end()))
                     continue

@@ -189,17 +189,18 @@ class Linker:
             return s
         return self.threshold_phrase.sub(lambda m: " " * len(m.group()), s)
 
-    def defined_cues(self, text: str, spans: list[tuple[int, int]]) -> tuple[list[Cue], list[Cue]]:
+    def defined_cues(self, hay: _Haystack, spans: list[tuple[int, int]]) -> tuple[list[Cue], list[Cue]]:
         """The block's cues and tight-left cues: the vocabulary's, then one per abbreviation the
         block defines for an outcome ("complete response (CR; no emesis)": CR is a response
         cue for a share that follows it within `abbreviation_max_scope` characters). An
         abbreviation counts where its long form (Schwartz & Hearst) holds a cue; the last cue
         in it gives the type; its first definition in the block wins."""
+        text = hay.text
         extra: list[Cue] = []
         tight: list[Cue] = []
         seen: set[str] = set()
         for start, end in spans:
-            if not _Haystack(text, start, end).may_match(self.outcome_abbreviation_needles, start, end):
+            if not hay.may_match(self.outcome_abbreviation_needles, start, end):
                 continue
             for m in self.outcome_abbreviation.finditer(text, start, end):
                 abbr = m.group("abbr")
@@ -240,7 +241,7 @@ class Linker:
         by_sentence: dict[Sentence, list[Draft]] = {}
         for d in drafts:
             by_sentence.setdefault(d.extra["sentence"], []).append(d)
-        cues = self.defined_cues(text, block_spans) if any(d.type == "rate" for d in drafts) else (self.cue_res, self.tight_left)
+        cues = self.defined_cues(hay, block_spans) if any(d.type == "rate" for d in drafts) else (self.cue_res, self.tight_left)
         for sentence, items in by_sentence.items():
             if not any(d.type == "rate" or d.type in ARMED_TYPES for d in items):
                 continue  # only values linking leaves as they are (doses, routes, follow-ups)

@@ -120,8 +120,11 @@ def _group(m: regex.Match, name: str) -> str | None:
     return m.group(name) if name in m.re.groupindex and m.group(name) is not None else None
 
 
-def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: CompiledRules, offset: int = 0) -> list[Draft]:
+def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: CompiledRules, offset: int = 0,
+                  stated: StatedNumbers | None = None) -> list[Draft]:
     """Turn one regex match (over `text[offset:]`-relative positions) into drafts.
+
+    `stated`: the numbers `text` writes (`StatedNumbers(text)`), shared by the hits of one text.
 
     Returns one draft per value; a list group ("days 2, 5, and 10") gives several.
     Raises NormalizationError when a group cannot be read.
@@ -163,7 +166,7 @@ def normalize_hit(m: regex.Match, type_: str, rule_id: str, text: str, rules: Co
             # "16 (80%)": the group size is the one whole number the share fits, or else
             # the one group size stated in the cell that fits (ANNOTATION: counts behind a rate).
             count = int(parse_number(numerator, rules))
-            size = implied_denominator(count, value, text, m.start("numerator") + offset)
+            size = implied_denominator(count, value, text, m.start("numerator") + offset, stated)
             if size is not None:
                 d.numerator, d.denominator = count, size
 
@@ -215,15 +218,36 @@ def fitting_denominators(numerator: int, percent: str) -> list[int]:
     return [d for d in range(low, high + 1) if abs(100 * numerator / d - shown) <= half + 1e-9]
 
 
-def implied_denominator(numerator: int, percent: str, text: str, numerator_at: int) -> int | None:
+class StatedNumbers:
+    """The whole numbers a text writes and where each starts, read once, on first use: a
+    cell with many "N (P%)" shares is scanned once, not once per share."""
+
+    __slots__ = ("_starts", "_text")
+
+    def __init__(self, text: str):
+        self._text = text
+        self._starts: dict[int, list[int]] | None = None
+
+    def written_besides(self, value: int, at: int) -> bool:
+        """Whether the text writes `value` somewhere other than at offset `at`."""
+        if self._starts is None:
+            self._starts = {}
+            for w in _WHOLE_NUMBER.finditer(self._text):
+                self._starts.setdefault(int(w.group().replace(",", "")), []).append(w.start())
+        return any(start != at for start in self._starts.get(value, ()))
+
+
+def implied_denominator(numerator: int, percent: str, text: str, numerator_at: int,
+                        stated: StatedNumbers | None = None) -> int | None:
     """The group size behind "N (P%)" where the text does not write it: the only whole
     number D for which N/D shows as P%, or else the only number written in `text` (other
-    than the count itself, at `numerator_at`) that is such a D. None when neither is one."""
+    than the count itself, at `numerator_at`) that is such a D. None when neither is one.
+    `stated`: `text`'s numbers, when the caller reads many shares of one text."""
     fits = fitting_denominators(numerator, percent.replace("·", "."))
     if len(fits) <= 1:
         return fits[0] if fits else None
-    stated = {int(w.group().replace(",", "")) for w in _WHOLE_NUMBER.finditer(text) if w.start() != numerator_at}
-    found = sorted(set(fits) & stated)
+    numbers = StatedNumbers(text) if stated is None else stated
+    found = [d for d in fits if numbers.written_besides(d, numerator_at)]
     return found[0] if len(found) == 1 else None
 
 
