@@ -72,6 +72,9 @@ class BlockArms:
     # "the rates were 10.2%, 9.7% and 6.7%, respectively" refers to. Set by `ArmLinker.assign`.
     recent: list[str] = field(default_factory=list)
     recent_compared: list[str] = field(default_factory=list)  # the same for effects, ratios and NNT
+    # Each group of the first list of exactly two groups that names it ("randomized to colloid
+    # (N = 60) or crystalloid (N = 60)"): the other one, the group it is compared with.
+    partners: dict[str, str] = field(default_factory=dict)
 
     starts: list[int] = field(init=False, repr=False)
 
@@ -129,6 +132,7 @@ class ArmLinker:
         self.measured_after = compiled.measured_after
         self.smaller_first = compiled.smaller_first
         self.single_arm = compiled.single_arm
+        self.group_size = compiled.group_size
         self.larger_first = compiled.larger_first
         self.name_prefix = compiled.name_prefix
         self.background_before = compiled.background_before
@@ -138,12 +142,14 @@ class ArmLinker:
 
     # ----------------------------------------------------------------- mentions
 
-    def _name(self, words: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-        """The trailing words of a group phrase that name it: cut after the last stop word."""
+    def _name(self, text: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """The trailing words of a group phrase that name it: cut after the last stop word, or
+        where a sign other than a space parts two words ("randomized into 2 groups: conventional
+        recovery group" is the conventional recovery group)."""
         out: list[tuple[int, int, str]] = []
         for w in reversed(words[-self.max_words:]):
             low = w[2].lower()
-            if low in self.stop or not regex.search(r"[^\W\d_]", low):
+            if low in self.stop or not regex.search(r"[^\W\d_]", low) or (out and text[w[1]:out[0][0]].strip()):
                 break
             out.insert(0, w)
         return out
@@ -157,7 +163,7 @@ class ArmLinker:
             noun = m.group("noun").lower()
             suffix = f" {noun}" if noun in self.kept_nouns else ""
             plural = m.group().lower().endswith("s")
-            named = self._name(words)
+            named = self._name(text, words)
             if plural and len(named) == 1 and named[0][2].lower() in self.generic and not (
                     len(words) >= 3 and words[-2][2].lower() in self.conjunctions):
                 continue  # "both the treatment groups": every group, not one
@@ -234,6 +240,8 @@ class ArmLinker:
         # treatment is background, not a group.
         found = [x for x in found if not (x.kind != "group" and x.name in self.comparator_arms
                                           and self.background_before.search(text, max(0, x.start - 40), x.start))]
+        found += self._sized(text, spans, found)
+        found = self._unshortened(found)
         found += self._renamed(text, spans, found)
         # A group named by one known arm or drug ("the placebo-first group") takes its name.
         known = sorted((x for x in found if x.kind != "group"), key=_start)
@@ -363,6 +371,64 @@ class ArmLinker:
             return mention
         return Mention(start, end, " ".join(name.lower().split()), mention.kind, end)
 
+    def _sized(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
+        """Groups named by their size ("randomized to receive intravenous colloid (N = 60) or
+        crystalloid (N = 60)"): runs of two or more names, each right before a groups.group_size
+        and joined by groups.list_joiner, that no other mention already covers."""
+        taken = DisjointSpans()
+        for x in found:
+            if not taken.overlaps(x.start, x.end):
+                taken.add(x.start, x.end)
+        out: list[Mention] = []
+        for start, end in spans:
+            run: list[tuple[Mention | None, int]] = []  # (its name, or None where found already; end of the size)
+            for m in [*self.group_size.finditer(text, start, end), None]:
+                named: list[tuple[int, int, str]] = []
+                if m is not None:
+                    left = text[max(start, m.start() - 60):m.start()]
+                    base = m.start() - len(left)
+                    words = [(base + w.start(), base + w.end(), w.group())
+                             for w in regex.finditer(r"[\w][\w,/+-]*[\w+]|\w\+?", left)]
+                    named = self._name(text, words) if words and words[-1][1] == m.start() else []
+                    while named and self.route_word.fullmatch(named[0][2]):
+                        named = named[1:]
+                if named and all(w[2].lower() not in self.generic and not self.dose_unit.fullmatch(w[2])
+                                 and not regex.search(r"\d", w[2]) for w in named):
+                    a, b = named[0][0], named[-1][1]
+                    joined = bool(run) and self.list_joiner.fullmatch(text, run[-1][1], a) is not None
+                    if not joined:
+                        self._keep_run(run, out)
+                        run = []
+                    mention = Mention(a, b, " ".join(text[a:b].lower().split()), "group", b)
+                    run.append((None if taken.overlaps(a, b) else mention, m.end() if m else b))
+                    continue
+                self._keep_run(run, out)
+                run = []
+        return out
+
+    @staticmethod
+    def _keep_run(run: list[tuple[Mention | None, int]], out: list[Mention]) -> None:
+        if len(run) >= 2:
+            out += [x for x, _ in run if x is not None]
+
+    def _unshortened(self, found: list[Mention]) -> list[Mention]:
+        """A group named by one word that only qualifies (a generic word or groups.modifier_only)
+        and is the first word of one group named before it ("the enhanced group" after "the
+        enhanced recovery group") is that group; a name of its own ("the CCBT-I group" after
+        "the CCBT-I program") is left as written."""
+        firsts: dict[str, int] = {}
+        for x in found:
+            if x.kind == "group" and x.name and (x.name not in firsts or x.start < firsts[x.name]):
+                firsts[x.name] = x.start
+        out = []
+        for x in found:
+            if x.kind == "group" and (x.name in self.generic or self.modifier_only.fullmatch(x.name)):
+                longer = {n for n, at in firsts.items() if at < x.start and n.startswith(x.name + " ")}
+                if len(longer) == 1:
+                    x = Mention(x.start, x.end, longer.pop(), x.kind, x.name_end, x.drug_end)
+            out.append(x)
+        return out
+
     def _renamed(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
         """Later bare uses of a group's own name ("the S-1 arm" … "4.8% with S-1", "the tailored
         letters intervention group" … "the tailored letters intervention was"), unless it is a generic word."""
@@ -463,7 +529,24 @@ class ArmLinker:
         first_treatment = next((n for n in order if n not in self.comparator_arms), None)
         # "In an open-label pilot, 15 smokers received psilocybin …; 12 of 15 (80%) were abstinent."
         single = not compared and any(self.single_arm.search(text, a, b) for a, b in spans)
-        return BlockArms(mentions, default, order, first_treatment, first_treatment if single else None)
+        return BlockArms(mentions, default, order, first_treatment, first_treatment if single else None,
+                         partners=self._partners(text, mentions))
+
+    def _partners(self, text: str, mentions: list[Mention]) -> dict[str, str]:
+        """For each group of the block's lists of exactly two groups (joined by groups.list_joiner,
+        a bracket such as a group size allowed), the other group of the first such list."""
+        partners: dict[str, str] = {}
+        run: list[Mention] = []
+        for m in [*mentions, None]:
+            if m is not None and run and self.list_joiner.fullmatch(text, run[-1].end, m.start):
+                run.append(m)
+                continue
+            names = list(dict.fromkeys(x.name for x in run))
+            if len(names) == 2:
+                partners.setdefault(names[0], names[1])
+                partners.setdefault(names[1], names[0])
+            run = [m] if m is not None else []
+        return partners
 
     # ----------------------------------------------------------------- assignment
 
@@ -699,7 +782,7 @@ class ArmLinker:
             # "(7.9% versus 9.5%) with vorapaxar compared with placebo. Vorapaxar also reduced …
             # (10.1% versus 11.8%)": the other of the two groups the last contrast compared.
             paired = [n for n in block.recent if n != group] if len(block.recent) == 2 and group in block.recent else []
-            other = (paired[0] if paired else None) or block.other_than(group) or (
+            other = (paired[0] if paired else None) or block.other_than(group) or block.partners.get(group) or (
                 block.first_treatment if block.first_treatment != group else None)
             if segments.index(named[0].start) > 0 and segments.index(named[0].start) == segments.index(x.start):
                 # "higher with the intervention than in those receiving usual care (46.4% vs 3.4%)":

@@ -190,6 +190,7 @@ class ArmTables:
     background_before: TimedPattern
     smaller_first: TimedPattern
     single_arm: TimedPattern
+    group_size: TimedPattern
     larger_first: TimedPattern
     group_joiner: TimedPattern
     clause_break: TimedPattern
@@ -765,6 +766,7 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         background_before=rx(f"(?:{vocab.background_before})$", "groups.background_before"),
         smaller_first=rx(f"(?:{vocab.smaller_first})$", "groups.smaller_first"),
         single_arm=rx(vocab.single_arm, "groups.single_arm"),
+        group_size=rx(vocab.group_size, "groups.group_size"),
         larger_first=rx(f"(?:{vocab.larger_first})$", "groups.larger_first"),
         group_joiner=rx(vocab.group_joiner, "groups.group_joiner"),
         clause_break=rx(vocab.clause_break, "groups.clause_break"),

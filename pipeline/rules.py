@@ -286,6 +286,7 @@ class ArmGroups(Strict):
     # "lower in the A group than in the B group (18% vs. 4%)": A takes the smaller value.
     smaller_first: str = "(?!)"
     single_arm: str = "(?!)"  # a study that says it has one arm ("an open-label pilot")
+    group_size: str = "(?!)"  # a group's size right after its name ("colloid (N = 60)")
     group_joiner: str = r"\s*,\s*"  # what joins coordinated groups ("the alcohol and mechanical groups")
     clause_break: str = r"[;]"  # what ends a value's reach for its group
     conjunctions: list[str] = []  # words joining two group names before one plural noun ("A and B groups")
