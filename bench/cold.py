@@ -9,7 +9,10 @@ With `--jsonl` the texts are the first N records of a corpus file (bench/corpus_
 writes them) and evidex does a corpus run's per-record work (`extract_records`), so
 abstracts and pages can be compared in instructions, which the machine's load does
 not change (issue 22 item 5).
-`make bench` (bench/run.py) builds the corpus. docs/performance.md shows the commands.
+With `--rules-cache DIR` the rules load through that cache (an entry written first, as
+`evidex run` does), so a split rule's branches are there from the first text.
+`make bench` (bench/run.py) builds the corpus. docs/performance.md shows the commands;
+bench/instructions.py runs this under cachegrind for issue 22 item 5.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ def main() -> int:
     ap.add_argument("pages", type=int)
     ap.add_argument("--corpus", type=Path, default=ROOT / "bench" / "corpus" / "raw")
     ap.add_argument("--jsonl", type=Path, help="a corpus file: its first N records instead of N pages")
+    ap.add_argument("--rules-cache", type=Path, help="load the rules through this rules cache, as `evidex run` does")
     args = ap.parse_args()
     if args.jsonl:
         with open(args.jsonl, encoding="utf-8") as fh:
@@ -55,7 +59,12 @@ def main() -> int:
         from evidex.rules import load_rules
         from evidex.runner import _rendered
 
-        rules = load_rules(ROOT / "rules")  # compiles everything the engines read
+        if args.rules_cache:
+            from evidex.rulecache import RulesCache
+
+            rules = load_rules(ROOT / "rules", cache=RulesCache(args.rules_cache))
+        else:
+            rules = load_rules(ROOT / "rules")  # compiles everything the engines read
         t0 = time.process_time()
         if args.jsonl:
             from evidex.corpus_run import extract_records

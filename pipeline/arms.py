@@ -581,7 +581,10 @@ class ArmLinker:
                 # "both NRT+ (OR, 1.72) and VR (OR, 1.96)": the group written right before the value,
                 # unless a comparator introduces it ("lower than in the midazolam group (d≈1.13)").
                 # A ratio after a rate's group compares the rates ("51.4% of the oral group (OR 0.51)").
-                adjacent = self._adjacent(text, mentions, brackets[0] if brackets else d.start, a)
+                # "vortioxetine 20 mg (n = 144/447; OR 1.6)": a share before it in its own bracket
+                # does not part it from the group before the bracket.
+                floor = min(a, scopes[next(x for x in armed if x.start >= brackets[0])][0]) if brackets else a
+                adjacent = self._adjacent(text, mentions, brackets[0] if brackets else d.start, floor)
                 if (adjacent is not None and adjacent.name not in self.comparator_arms
                         and not self._introduced_by_comparator(adjacent, mentions, segments)
                         and not self._names_rate_before(text, adjacent, rates, mentions, sentence)):
