@@ -133,6 +133,8 @@ class ArmLinker:
         self.smaller_first = compiled.smaller_first
         self.single_arm = compiled.single_arm
         self.group_size = compiled.group_size
+        self.assigned = compiled.assigned
+        self.assigned_end = compiled.assigned_end
         self.larger_first = compiled.larger_first
         self.name_prefix = compiled.name_prefix
         self.background_before = compiled.background_before
@@ -249,6 +251,8 @@ class ArmLinker:
         found = [x for x in (self._dosed(text, x, known) if x.kind == "group" and not x.name else x for x in found)
                  if x is not None]
         found += self._abbreviated(text, spans, found)
+        assigned = self._assigned(text, spans, found)  # after the abbreviations: "randomized to CCBT-I completed it"
+        found += assigned + self._renamed(text, spans, assigned)
         # "with CBT alone" is the CBT group where the text names one; else "Paromomycin Alone" is its own name.
         group_names = {x.name for x in found if x.kind == "group"}
         found = [x if x.kind == "group" or x.name in group_names else self._suffixed(text, x) for x in found]
@@ -405,6 +409,54 @@ class ArmLinker:
                 self._keep_run(run, out)
                 run = []
         return out
+
+    def _assigned(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
+        """Groups named right after groups.assigned ("subjects randomized to standard education",
+        "randomized to usual care or brief advice"), in a list joined by groups.list_joiner, that
+        no other mention already covers."""
+        taken = DisjointSpans()
+        for x in found:
+            if not taken.overlaps(x.start, x.end):
+                taken.add(x.start, x.end)
+        out: list[Mention] = []
+        for start, end in spans:
+            for cue in self.assigned.finditer(text, start, end):
+                at = cue.end()
+                while True:
+                    words = []
+                    for w in regex.finditer(r"\G[^\W\d_][\w'’-]*(?:\s|$)?", text, pos=at, endpos=end):
+                        word = w.group().strip()
+                        if word.lower() in self.stop or self.noun.fullmatch(word) or len(words) == self.max_words:
+                            break
+                        words.append((w.start(), w.start() + len(word), word))
+                        if not w.group().endswith(" "):
+                            break
+                    while words and self.route_word.fullmatch(words[0][2]):
+                        words = words[1:]
+                    if not words or all(w[2].lower() in self.generic for w in words):
+                        break
+                    # The longest run of the words that ends where a name may end, here or where the
+                    # block names it again ("randomized to standard education completed the study"
+                    # after "CCBT-I or standard education.").
+                    while words and not (self.assigned_end.match(text, words[-1][1], end)
+                                         or self._ends_elsewhere(text, spans, text[words[0][0]:words[-1][1]], words[0][0])):
+                        words = words[:-1]
+                    if not words or all(w[2].lower() in self.generic for w in words):
+                        break
+                    a, b = words[0][0], words[-1][1]
+                    if not taken.overlaps(a, b):
+                        out.append(Mention(a, b, " ".join(text[a:b].lower().split()), "group", b))
+                    joiner = self.list_joiner.match(text, b, end)
+                    if joiner is None or joiner.end() == b or not regex.search(r"\b(?:or|and)\s*$|,\s*$", joiner.group()):
+                        break
+                    at = joiner.end()
+        return out
+
+    def _ends_elsewhere(self, text: str, spans: list[tuple[int, int]], name: str, here: int) -> bool:
+        """Whether the block writes `name` (any case, whole words) elsewhere with groups.assigned_end after it."""
+        pattern = regex.compile(r"(?<![\w-])" + regex.escape(name) + r"(?![\w-])", regex.IGNORECASE)
+        return any(m.start() != here and self.assigned_end.match(text, m.end(), b)
+                   for a, b in spans for m in pattern.finditer(text, a, b))
 
     @staticmethod
     def _keep_run(run: list[tuple[Mention | None, int]], out: list[Mention]) -> None:

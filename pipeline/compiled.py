@@ -191,6 +191,8 @@ class ArmTables:
     smaller_first: TimedPattern
     single_arm: TimedPattern
     group_size: TimedPattern
+    assigned: TimedPattern
+    assigned_end: TimedPattern
     larger_first: TimedPattern
     group_joiner: TimedPattern
     clause_break: TimedPattern
@@ -767,6 +769,8 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         smaller_first=rx(f"(?:{vocab.smaller_first})$", "groups.smaller_first"),
         single_arm=rx(vocab.single_arm, "groups.single_arm"),
         group_size=rx(vocab.group_size, "groups.group_size"),
+        assigned=rx(vocab.assigned, "groups.assigned"),
+        assigned_end=rx(vocab.assigned_end, "groups.assigned_end"),
         larger_first=rx(f"(?:{vocab.larger_first})$", "groups.larger_first"),
         group_joiner=rx(vocab.group_joiner, "groups.group_joiner"),
         clause_break=rx(vocab.clause_break, "groups.clause_break"),
