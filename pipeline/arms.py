@@ -423,7 +423,7 @@ class ArmLinker:
             for cue in self.assigned.finditer(text, start, end):
                 at = cue.end()
                 while True:
-                    words = []
+                    words: list[tuple[int, int, str]] = []
                     for w in regex.finditer(r"\G[^\W\d_][\w'’-]*(?:\s|$)?", text, pos=at, endpos=end):
                         word = w.group().strip()
                         if word.lower() in self.stop or self.noun.fullmatch(word) or len(words) == self.max_words:
