@@ -1,8 +1,9 @@
 """The arm gold of the pmc-extra abstracts: two independent passes per batch, reconciled.
 
 Batch 1 (30 abstracts, `passes/arms1-{A,B}.yaml`), batch 2 (18, `passes/arms2-*`),
-batch 3 (6, mostly depression, `passes/arms3-*`) and batch 4 (12, any topic, chosen by a
-mechanical walk of the source's list, `passes/arms4-*`) were each written by two annotators independently (notes
+batch 3 (6, mostly depression, `passes/arms3-*`), batch 4 (12, any topic, chosen by a
+mechanical walk of the source's list, `passes/arms4-*`) and batch 5 (12, the same walk from
+another point of the list, `passes/arms5-*`) were each written by two annotators independently (notes
 beside them), reading each abstract against ANNOTATION.md v1.1 with no pipeline output,
 code, rules or other gold in sight. They list every rate, effect, ratio and NNT with its
 span (`text`, `occurrence`), `type`, `label` and `arm`. Where the passes differ,
@@ -39,6 +40,11 @@ DECISIONS: dict[Key, tuple[str | None, str]] = {
        for t, dose in (("70.9%", 25), ("64.9%", 50), ("52.7%", 100), ("67.2%", 150))},
     **{("PMC4984426", t, o): ("buprenorphine", _ROUTE) for t, o in (("13%", 0), ("19%", 0), ("9%", 1))},
     ("PMC4630743", "3.61%", 0): ("study", "'in the study group': the group's own name as written (ANNOTATION v1.1)"),
+    **{("PMC4119301", t, 0): (None, "a crossover: every patient had both dentures, so the share that preferred one "
+                                   "material is the whole sample's, no group's (A); B gave it to the material preferred")
+       for t in ("53(67.9%)", "14(17.9%)")},
+    ("PMC5807031", "HR 3.07", 0): ("13 fractions of 3.3 gy", "'higher after 13 fractions of 3.3 Gy': the schedule as the "
+                                                              "text names that group (A); B kept the fraction size only"),
 }
 
 
@@ -64,7 +70,7 @@ LABELS: dict[Key, tuple[str, str]] = {
     ("PMC5446410", "six of six", 0): ("improvement", _PROTECTED),
 }
 
-BATCHES = ("arms1", "arms2", "arms3", "arms4")
+BATCHES = ("arms1", "arms2", "arms3", "arms4", "arms5")
 
 # Where both passes agree but the project's convention, settled above on batches 1 and 2
 # before batch 3 was labelled, names the arm otherwise: arms that share one drug keep the
