@@ -143,6 +143,15 @@ class Linker:
         # Unmasked, `right` is `raw_right`, which was just tested.
         if right != raw_right and self._threshold_response(right):
             return "response_rate", None
+        # Words inside the share's own span name its outcome first ("3 responders (13%)", "3 PR (13%)").
+        inside = self._mask_thresholds(hay, d.start, d.end)
+        if any(c.isalpha() for c in inside):
+            inside_hay = _Haystack(inside)
+            found = [(m.start(), cue) for pattern, cue, needles in cues if inside_hay.may_match(needles, 0, len(inside))
+                     for m in [pattern.search(inside)] if m]
+            if found:
+                cue = min(found, key=lambda f: f[0])[1]
+                return cue.type, cue.label
         right_hay = _Haystack(right)
         best = None
         # A cue after the share looks left to it; one before it looks right.
