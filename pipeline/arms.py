@@ -134,6 +134,7 @@ class ArmLinker:
         self.single_arm = compiled.single_arm
         self.group_size = compiled.group_size
         self.assigned = compiled.assigned
+        self.bare_amount = compiled.bare_amount
         self.assigned_end = compiled.assigned_end
         self.larger_first = compiled.larger_first
         self.name_prefix = compiled.name_prefix
@@ -250,6 +251,7 @@ class ArmLinker:
         found = [self._canonical(text, x, known) if x.kind == "group" else x for x in found]
         found = [x for x in (self._dosed(text, x, known) if x.kind == "group" and not x.name else x for x in found)
                  if x is not None]
+        found += self._bare_amounts(text, spans, found)
         found += self._abbreviated(text, spans, found)
         assigned = self._assigned(text, spans, found)  # after the abbreviations: "randomized to CCBT-I completed it"
         found += assigned + self._renamed(text, spans, assigned)
@@ -450,6 +452,31 @@ class ArmLinker:
                     if joiner is None or joiner.end() == b or not regex.search(r"\b(?:or|and)\s*$|,\s*$", joiner.group()):
                         break
                     at = joiner.end()
+        return out
+
+    def _bare_amounts(self, text: str, spans: list[tuple[int, int]], found: list[Mention]) -> list[Mention]:
+        """Groups named by an amount alone after groups.bare_amount_before ("59.2% for 9 μg"), where
+        the block names exactly one drug with amounts of that unit right after it: that drug, its
+        amount read as its doses are (`_told_apart`). Not where a drug's name follows the unit."""
+        drugs = sorted((x for x in found if x.kind == "drug"), key=_start)
+        dosed: dict[str, set[str]] = {}
+        for x in drugs:
+            after = self.amounts_after.match(text, x.end, min(len(text), x.end + 80))
+            if after is not None and self.dose_unit.fullmatch(after.group("unit")):
+                dosed.setdefault(after.group("unit").lower(), set()).add(x.name)
+        if not dosed:
+            return []
+        starts = [x.start for x in drugs]
+        out: list[Mention] = []
+        for start, end in spans:
+            for m in self.bare_amount.finditer(text, start, end):
+                names = dosed.get(m.group("unit").lower(), set())
+                k = bisect_left(starts, m.end())
+                if len(names) != 1 or not self.dose_unit.fullmatch(m.group("unit")) or (
+                        k < len(drugs) and drugs[k].start - m.end() <= 4):  # "for 9 mg of ketamine"
+                    continue
+                a = m.start("amount")
+                out.append(Mention(a, m.end(), next(iter(names)), "group", m.end(), a - 1))
         return out
 
     def _ends_elsewhere(self, text: str, spans: list[tuple[int, int]], name: str, here: int) -> bool:

@@ -192,6 +192,7 @@ class ArmTables:
     single_arm: TimedPattern
     group_size: TimedPattern
     assigned: TimedPattern
+    bare_amount: TimedPattern  # groups.bare_amount_before, then an amount (group `amount`) and a unit word (`unit`)
     assigned_end: TimedPattern
     larger_first: TimedPattern
     group_joiner: TimedPattern
@@ -770,6 +771,8 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         single_arm=rx(vocab.single_arm, "groups.single_arm"),
         group_size=rx(vocab.group_size, "groups.group_size"),
         assigned=rx(vocab.assigned, "groups.assigned"),
+        bare_amount=rx(f"(?:{vocab.bare_amount_before})(?P<amount>{vocab.qualifier_amount})\\s?(?P<unit>[^\\W\\d](?:[^\\s,;()]*[^\\s,;().])?)",
+                       "groups.bare_amount_before", 0),
         assigned_end=rx(vocab.assigned_end, "groups.assigned_end"),
         larger_first=rx(f"(?:{vocab.larger_first})$", "groups.larger_first"),
         group_joiner=rx(vocab.group_joiner, "groups.group_joiner"),

@@ -287,6 +287,7 @@ class ArmGroups(Strict):
     smaller_first: str = "(?!)"
     single_arm: str = "(?!)"  # a study that says it has one arm ("an open-label pilot")
     group_size: str = "(?!)"  # a group's size right after its name ("colloid (N = 60)")
+    bare_amount_before: str = "(?!)"  # what introduces a group named by an amount alone ("59.2% for 9 μg")
     assigned: str = "(?!)"  # words that assign patients to the groups named after them ("randomized to")
     assigned_end: str = "(?!)"  # what may follow a one-word name after `assigned` ("," "or" "group")
     group_joiner: str = r"\s*,\s*"  # what joins coordinated groups ("the alcohol and mechanical groups")
