@@ -645,7 +645,9 @@ class ArmLinker:
         done.update(self._compared_respectively(text, sentence, [d for d in armed if not d.type.endswith("_rate")],
                                                 rates, mentions, block))
         first_seg = segments[0]
-        treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]), None)
+        # "… in the placebo and erlotinib arms; HR 0.95": the treatment compared is never the comparator.
+        treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]
+                          and m.name not in self.comparator_arms), None)
         sourced: dict[tuple[int, int], str] = {}  # per comparison segment: the last rate's group the text named
         for d in armed:
             if d in done:
