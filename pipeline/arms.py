@@ -75,6 +75,8 @@ class BlockArms:
     # Each group of the first list of exactly two groups that names it ("randomized to colloid
     # (N = 60) or crystalloid (N = 60)"): the other one, the group it is compared with.
     partners: dict[str, str] = field(default_factory=dict)
+    # The groups each group size (a share's denominator) was given to so far: set by `ArmLinker.assign`.
+    sizes: dict[int, set[str]] = field(default_factory=dict)
 
     starts: list[int] = field(init=False, repr=False)
 
@@ -699,9 +701,25 @@ class ArmLinker:
             if arm is not None:
                 sourced[seg] = arm
             d.arm = arm if arm is not None else (block.default or block.uncontrolled_treatment)
+        self._by_size(rates, done, block)
         named = list(dict.fromkeys(r.arm for r in rates if r.arm is not None))
         if len(named) >= 2:
             block.recent = named
+
+    @staticmethod
+    def _by_size(rates: list[Draft], done: dict[Draft, str], block: BlockArms) -> None:
+        """A share the text gives no group, of a group size that one group of the block had and no
+        other ("63 of 105 injectable patients (60%) … Injection-site reactions affected 12%
+        (13/105)"), is that group's; then the sentence's sizes are recorded."""
+        for r in rates:
+            if r.denominator is None or r in done:
+                continue
+            names = block.sizes.get(r.denominator, set())
+            if r.arm is None and len(names) == 1:
+                r.arm = next(iter(names))
+        for r in rates:
+            if r.denominator is not None and r.arm is not None:
+                block.sizes.setdefault(r.denominator, set()).add(r.arm)
 
     def _scopes(self, text: str, armed: list[Draft], mention_starts: list[int]) -> dict[Draft, tuple[int, int, int, int]]:
         """Each value's (scope start, scope end, run start, run end).
