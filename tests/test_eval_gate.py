@@ -77,7 +77,7 @@ def test_breaking_a_rule_fails_the_gate_with_a_readable_miss_list(rules_copy, tm
     path = rules_copy / "regex" / "measures.yaml"
     text = path.read_text(encoding="utf-8")
     # Break the odds-ratio recognizer: drop the abbreviation, so it needs "odds ratio" spelled out.
-    broken = text.replace("(?<![A-Za-z/])(?:a?OR|", "(?<![A-Za-z/])(?:", 1)
+    broken = text.replace("(?<![A-Za-z/])(?:(?:a|[Aa]dj\\.?\\s?)?OR|", "(?<![A-Za-z/])(?:", 1)
     assert broken != text
     path.write_text(broken, encoding="utf-8")
     out = tmp_path / "out"
