@@ -650,6 +650,12 @@ class ArmLinker:
         # "… in the placebo and erlotinib arms; HR 0.95": the treatment compared is never the comparator.
         treatment = next((m.name for m in mentions if first_seg[0] <= m.start < first_seg[1]
                           and m.name not in self.comparator_arms), None)
+        if self.versus.match(text, first_seg[0], first_seg[1]):
+            # "Compared with the CBT group, the combined group had a lower hazard (HR 0.58)": a sentence
+            # that opens with its comparator names the treatment after the comparator's clause.
+            comma = text.find(",", first_seg[0], first_seg[1])
+            treatment = next((m.name for m in mentions if comma != -1 and comma < m.start < first_seg[1]
+                              and m.name not in self.comparator_arms), None)
         sourced: dict[tuple[int, int], str] = {}  # per comparison segment: the last rate's group the text named
         for d in armed:
             if d in done:
