@@ -383,10 +383,7 @@ class ArmLinker:
         """Groups named by their size ("randomized to receive intravenous colloid (N = 60) or
         crystalloid (N = 60)"): runs of two or more names, each right before a groups.group_size
         and joined by groups.list_joiner, that no other mention already covers."""
-        taken = DisjointSpans()
-        for x in found:
-            if not taken.overlaps(x.start, x.end):
-                taken.add(x.start, x.end)
+        taken = _covered(found)
         out: list[Mention] = []
         for start, end in spans:
             run: list[tuple[Mention | None, int]] = []  # (its name, or None where found already; end of the size)
@@ -418,10 +415,7 @@ class ArmLinker:
         """Groups named right after groups.assigned ("subjects randomized to standard education",
         "randomized to usual care or brief advice"), in a list joined by groups.list_joiner, that
         no other mention already covers."""
-        taken = DisjointSpans()
-        for x in found:
-            if not taken.overlaps(x.start, x.end):
-                taken.add(x.start, x.end)
+        taken = _covered(found)
         out: list[Mention] = []
         for start, end in spans:
             for cue in self.assigned.finditer(text, start, end):
@@ -1065,6 +1059,15 @@ class ArmLinker:
             if len(run) == len(names):
                 out.update(zip(run, names, strict=True))
         return out
+
+
+def _covered(found: list[Mention]) -> DisjointSpans:
+    """The spans the mentions cover (overlapping ones once)."""
+    taken = DisjointSpans()
+    for x in found:
+        if not taken.overlaps(x.start, x.end):
+            taken.add(x.start, x.end)
+    return taken
 
 
 def _word_char(text: str, i: int) -> bool:
