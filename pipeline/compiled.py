@@ -140,6 +140,7 @@ class LinkTables:
     threshold_phrase: TimedPattern
     threshold_phrase_needles: Trigger
     continuation: TimedPattern
+    population_after_count: TimedPattern
     continuation_needles: Trigger
     persistence: list[tuple[TimedPattern, Trigger]]
     clause_opener: TimedPattern
@@ -703,6 +704,7 @@ def _link_tables(rules: Rules, mode: _Mode) -> LinkTables:
         threshold_response_needles=_needles(rules.threshold_response),
         threshold_phrase=rx(rules.threshold_phrase, outcomes, "threshold_phrase"),
         threshold_phrase_needles=_needles(rules.threshold_phrase),
+        population_after_count=rx(rules.population_after_count, outcomes, "population_after_count"),
         continuation=rx(rules.continuation, outcomes, "continuation"),
         continuation_needles=_needles(rules.continuation),
         persistence=[(rx(p, bounds, f"not_timepoint_before[{i}]"), _needles(p)) for i, p in enumerate(rules.not_timepoint_before)],

@@ -108,6 +108,7 @@ class Linker:
         self.threshold_phrase = t.threshold_phrase
         self.threshold_phrase_needles = t.threshold_phrase_needles
         self.continuation = t.continuation
+        self.population_after_count = t.population_after_count
         self.continuation_needles = t.continuation_needles
         self.persistence = t.persistence
         self.never_timepoint_bounds = frozenset(rules.timepoint_bounds.never)
@@ -152,13 +153,17 @@ class Linker:
             if found:
                 cue = min(found, key=lambda f: f[0])[1]
                 return cue.type, cue.label
+        # "relapse occurred in about one in five ketamine responders": whom a count counts is no cue.
+        skip = 0
+        if d.denominator is not None and (population := self.population_after_count.match(right)) is not None:
+            skip = population.end()
         right_hay = _Haystack(right)
         best = None
         # A cue after the share looks left to it; one before it looks right.
         for pattern, cue, needles in cues:
-            if cue.direction == "right" or not right_hay.may_match(needles, 0, len(right)):
+            if cue.direction == "right" or not right_hay.may_match(needles, skip, len(right)):
                 continue
-            m = pattern.search(right)
+            m = pattern.search(right, skip)
             if m and (cue.max_scope is None or m.start() <= cue.max_scope) and (best is None or m.start() < best[0]):
                 best = (m.start(), cue)
         if best:

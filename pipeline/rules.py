@@ -477,6 +477,7 @@ class Rules(BaseModel):
     threshold_response: str
     threshold_phrase: str
     continuation: str
+    population_after_count: str  # words right after a count's denominator that say whom it counts ("one in five responders")
     default_rate_label: str
     number_words: dict[str, float]
     fraction_words: dict[str, float]
@@ -797,6 +798,7 @@ def read_rules(rules_dir: Path | None = None, derived: Derivations | None = None
         threshold_response=outcomes["threshold_response"],
         threshold_phrase=outcomes.get("threshold_phrase", r"(?!)"),
         continuation=outcomes.get("continuation", r"(?!)"),
+        population_after_count=outcomes.get("population_after_count", r"(?!)"),
         default_rate_label=outcomes.get("default_label", "other"),
         number_words=number_words,
         fraction_words={k: float(v) for k, v in numbers.get("fractions", {}).items()},
