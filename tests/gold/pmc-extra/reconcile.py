@@ -51,6 +51,9 @@ DECISIONS: dict[Key, tuple[str | None, str]] = {
 _SPLIT = ("'Of 16 patients that received Midazolam, 15 patients': one share 15/16 whose span covers "
           "both counts (SCHEMA: the span covers what the value is read from); B marked the numerator only")
 
+_SMALLEST = ("the same item written with two spans: the smallest stretch that holds the number with its unit "
+             "(ANNOTATION: Span), as B wrote it; A's span also took 'at least', 'each' or 'SVR'")
+
 # Items only one pass wrote with that span: kept (True) or dropped (False), and why.
 SPANS: dict[Key, tuple[bool, str]] = {
     **{("PMC4639339", t, o): (True, _SPLIT)
@@ -58,6 +61,9 @@ SPANS: dict[Key, tuple[bool, str]] = {
        for o in (0, 1)},
     **{("PMC4639339", t, o): (False, _SPLIT) for t in ("15 patients", "11 patients") for o in (0, 1)},
     ("PMC5518919", "10 dropouts", 0): (False, "a count of dropouts with no stated share; B itself doubted it, A left it out"),
+    **{("PMC3540908", "50%", 0): (True, _SMALLEST), ("PMC3540908", "at least 50%", 0): (False, _SMALLEST),
+       ("PMC5827478", "14%", 0): (True, _SMALLEST), ("PMC5827478", "14% each", 0): (False, _SMALLEST),
+       ("PMC5840188", "99%", 1): (True, _SMALLEST), ("PMC5840188", "99% SVR", 0): (False, _SMALLEST)},
     ("PMC5446410", "three", 1): (False, "'The remaining three DSM265-treated … participants of cohort 2': a count with no "
                                         "share written ('N of M' or a percentage, ANNOTATION); A left it out"),
 }
@@ -70,7 +76,7 @@ LABELS: dict[Key, tuple[str, str]] = {
     ("PMC5446410", "six of six", 0): ("improvement", _PROTECTED),
 }
 
-BATCHES = ("arms1", "arms2", "arms3", "arms4", "arms5")
+BATCHES = ("arms1", "arms2", "arms3", "arms4", "arms5", "arms6")
 
 # Where both passes agree but the project's convention, settled above on batches 1 and 2
 # before batch 3 was labelled, names the arm otherwise: arms that share one drug keep the
