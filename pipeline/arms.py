@@ -103,9 +103,11 @@ class ArmLinker:
         self.kept_nouns = compiled.kept_nouns
         self.coded = compiled.coded
         self.coded_more = compiled.coded_more
+        self.coded_kind = compiled.coded_kind
         self.product = compiled.product
         self.abbreviation = compiled.abbreviation
         self.abbreviation_heads = compiled.abbreviation_heads
+        self.abbreviation_modifier = compiled.abbreviation_modifier
         self.adjacent = compiled.adjacent
         self.dose_unit = compiled.dose_unit
         self.route_before = compiled.route_before
@@ -133,6 +135,8 @@ class ArmLinker:
         self.name_suffix = compiled.name_suffix
         self.measured_after = compiled.measured_after
         self.smaller_first = compiled.smaller_first
+        self.comparator_before = compiled.comparator_before
+        self.stated_for_each = compiled.stated_for_each
         self.single_arm = compiled.single_arm
         self.group_size = compiled.group_size
         self.assigned = compiled.assigned
@@ -216,7 +220,7 @@ class ArmLinker:
             out.append(Mention(m.start(), m.end(), f"{noun} {code.lower()}", "group", m.end()))
             at = m.end()
             # "Groups D and C", "Arms A (77.0%) and B (75.9%)": each further code is a group too.
-            while (more := self.coded_more.match(text, at, end)) is not None and len(more.group("code")) == len(code):
+            while (more := self.coded_more.match(text, at, end)) is not None and self._one_kind(code, more.group("code")):
                 out.append(Mention(more.start("code"), more.end("code"), f"{noun} {more.group('code').lower()}", "group",
                                    more.end("code")))
                 at = more.end()
@@ -232,6 +236,11 @@ class ArmLinker:
             if name not in self.stop:
                 out.append(Mention(first, m.end(), name, "group", m.end("name")))
         return out
+
+    def _one_kind(self, code: str, other: str) -> bool:
+        """Whether two group codes are of one kind: as long ("D" and "C", "H1" and "H2") or both of
+        groups.coded_kind ("I" and "II")."""
+        return len(code) == len(other) or bool(self.coded_kind.fullmatch(code) and self.coded_kind.fullmatch(other))
 
     def mentions(self, text: str, spans: list[tuple[int, int]]) -> list[Mention]:
         """Every group named in the given spans of text, earliest first, disjoint."""
@@ -548,8 +557,9 @@ class ArmLinker:
                 long_start = long_form_start(text, abbr, max(start, m.start() - reach), m.start())
                 if long_start is None:
                     continue
+                # "etomidate-induced myoclonus (EM)" abbreviates an effect of the drug, not a treatment.
                 inside = [x for x in ordered[bisect_left(starts, long_start):bisect_left(starts, m.start())]
-                          if x.end <= m.start()]
+                          if x.end <= m.start() and not self.abbreviation_modifier.match(text, x.end, m.start())]
                 last_word = regex.findall(r"[^\W\d_]+", text[long_start:m.start()].lower())[-1:]
                 if not inside and not (last_word and last_word[0] in self.abbreviation_heads):
                     continue
@@ -654,6 +664,9 @@ class ArmLinker:
         for d in armed:
             if d in done:
                 d.arm = done[d]
+                continue
+            if d.type.endswith("_rate") and self.stated_for_each.match(text, d.end, sentence[1]):
+                d.arm = None  # "(14% each)": one share stated for several groups
                 continue
             seg = segments[segments.index(d.start)]
             a, b, run_start, run_end = scopes[d]
@@ -857,6 +870,11 @@ class ArmLinker:
         # The groups its own sentence names before it, else (none there) the block's:
         # walk back only as far as two distinct groups (linear on huge blocks).
         own = mentions[:bisect_left(mentions, start, key=_start)]
+        against = self._compared_after(text, end, mentions, rates) if brackets and own else None
+        if against is not None and own[-1].name != against.name and not self._paired_before(own, rates):
+            # "reduced in Group III (32% vs. 60%) … compared with Group I": the group before the
+            # bracket has the first value, the group it is compared with after the bracket the second.
+            return own[-1].name if d is x else against.name
         pool, stop = (own, 0) if own else (block.mentions, 0)
         distinct: list[str] = []
         named: list[Mention] = []
@@ -891,6 +909,25 @@ class ArmLinker:
                 # the one group named is the one compared against, so it has the second value.
                 return other if first else group
             return group if first else other
+        return None
+
+    @staticmethod
+    def _paired_before(own: list[Mention], rates: list[Draft]) -> bool:
+        """Whether the last group before a contrast has another group before it with no share
+        between them ("comparable between the A and the B groups (67.1% versus 65.2%)"): the
+        contrast compares those two."""
+        last = own[-1]
+        previous = next((m for m in reversed(own) if m.name != last.name), None)
+        return previous is not None and not any(previous.end <= r.start < last.start for r in rates)
+
+    def _compared_after(self, text: str, end: int, mentions: list[Mention], rates: list[Draft]) -> Mention | None:
+        """The first group after `end` that groups.comparator_before introduces ("… compared with
+        Group I"), if every share between stands in brackets, as a contrast's own do."""
+        for m in mentions[bisect_left(mentions, end, key=_start):]:
+            if any(end <= r.start < m.start and enclosing_brackets(text, r.start, r.end) is None for r in rates):
+                return None
+            if self.comparator_before.search(text, max(end, m.start - 60), m.start):
+                return m
         return None
 
     def _stated_order_reversed(self, text: str, group: Mention, x: Draft, y: Draft) -> bool:

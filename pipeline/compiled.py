@@ -158,9 +158,11 @@ class ArmTables:
     kept_nouns: frozenset[str]
     coded: TimedPattern
     coded_more: TimedPattern
+    coded_kind: TimedPattern
     product: TimedPattern
     abbreviation: TimedPattern
     abbreviation_heads: frozenset[str]
+    abbreviation_modifier: TimedPattern
     adjacent: TimedPattern
     dose_unit: TimedPattern
     route_before: TimedPattern  # groups.qualifier_route, then space, at the end of the searched text
@@ -190,6 +192,8 @@ class ArmTables:
     measured_after: TimedPattern
     background_before: TimedPattern
     smaller_first: TimedPattern
+    comparator_before: TimedPattern  # groups.comparator_before, at the end of the searched text
+    stated_for_each: TimedPattern
     single_arm: TimedPattern
     group_size: TimedPattern
     assigned: TimedPattern
@@ -737,9 +741,11 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         kept_nouns=frozenset(n.lower() for n in vocab.kept_nouns),
         coded=rx(vocab.coded, "groups.coded", 0),
         coded_more=rx(vocab.coded_more, "groups.coded_more", 0),
+        coded_kind=rx(vocab.coded_kind, "groups.coded_kind", 0),
         product=rx(vocab.product, "groups.product", 0),
         abbreviation=rx(vocab.abbreviation, "groups.abbreviation", 0),
         abbreviation_heads=frozenset(w.lower() for w in vocab.abbreviation_heads),
+        abbreviation_modifier=rx(vocab.abbreviation_modifier, "groups.abbreviation_modifier"),
         adjacent=rx(vocab.adjacent, "groups.adjacent"),
         route_before=rx(f"(?<![\\w.-])(?P<route>{vocab.qualifier_route})\\s+$", "groups.qualifier_route", 0),
         route_word=rx(f"(?:{vocab.qualifier_route})", "groups.qualifier_route", 0),
@@ -770,6 +776,8 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         measured_after=rx(vocab.measured_after, "groups.measured_after"),
         background_before=rx(f"(?:{vocab.background_before})$", "groups.background_before"),
         smaller_first=rx(f"(?:{vocab.smaller_first})$", "groups.smaller_first"),
+        comparator_before=rx(f"(?:{vocab.comparator_before})$", "groups.comparator_before"),
+        stated_for_each=rx(vocab.stated_for_each, "groups.stated_for_each"),
         single_arm=rx(vocab.single_arm, "groups.single_arm"),
         group_size=rx(vocab.group_size, "groups.group_size"),
         assigned=rx(vocab.assigned, "groups.assigned"),

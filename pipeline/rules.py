@@ -251,9 +251,11 @@ class ArmGroups(Strict):
     kept_nouns: list[str] = []  # nouns that stay in the arm's name ("original program")
     coded: str  # a group named by a code after the noun ("group K"), groups `noun` and `code`
     coded_more: str = "(?!)"  # further codes after a coded group ("Groups D and C"), group `code`
+    coded_kind: str = "(?!)"  # codes of one kind whatever their length ("Groups I and II"); others must be as long
     product: str = "(?!)"  # a product's marked name ("Superion®"), group `name`
     abbreviation: str = "(?!)"  # an abbreviation defined in brackets ("(LDX)"), group `abbr`
     abbreviation_heads: list[str] = []  # last words of a long form that make it a treatment ("intervention")
+    abbreviation_modifier: str = "(?!)"  # right after a drug of a long form: it names an effect of the drug ("-induced")
     adjacent: str = "(?!)"  # what may stand between a group and the value it names right after it
     qualifier_route: str = "(?!)"  # a route word that tells apart arms of one drug ("topical lidocaine")
     qualifier_amount: str = "(?!)"  # an amount of a dose that tells them apart ("tramadol 50 mg")
@@ -285,6 +287,8 @@ class ArmGroups(Strict):
     name_suffix: str = "(?!)"  # words after a drug or arm that stay in its name ("paromomycin alone")
     # "lower in the A group than in the B group (18% vs. 4%)": A takes the smaller value.
     smaller_first: str = "(?!)"
+    comparator_before: str = "(?!)"  # what introduces the group a contrast is compared against, after it
+    stated_for_each: str = "(?!)"  # words right after a share that give it to every group ("(14% each)")
     single_arm: str = "(?!)"  # a study that says it has one arm ("an open-label pilot")
     group_size: str = "(?!)"  # a group's size right after its name ("colloid (N = 60)")
     bare_amount_before: str = "(?!)"  # what introduces a group named by an amount alone ("59.2% for 9 μg")
