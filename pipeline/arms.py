@@ -148,17 +148,21 @@ class ArmLinker:
         self.group_joiner = compiled.group_joiner
         self.clause_break = compiled.clause_break
         self.conjunctions = compiled.conjunctions
+        self.name_joiners = compiled.name_joiners
+        self.ratio_tolerance = compiled.ratio_tolerance
 
     # ----------------------------------------------------------------- mentions
 
     def _name(self, text: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         """The trailing words of a group phrase that name it: cut after the last stop word, or
         where a sign other than a space parts two words ("randomized into 2 groups: conventional
-        recovery group" is the conventional recovery group)."""
+        recovery group" is the conventional recovery group), unless groups.name_joiners joins them
+        ("the PoC CD4 + HH-IPT arm")."""
         out: list[tuple[int, int, str]] = []
         for w in reversed(words[-self.max_words:]):
             low = w[2].lower()
-            if low in self.stop or not regex.search(r"[^\W\d_]", low) or (out and text[w[1]:out[0][0]].strip()):
+            gap = text[w[1]:out[0][0]].strip() if out else ""
+            if low in self.stop or not regex.search(r"[^\W\d_]", low) or (gap and gap not in self.name_joiners):
                 break
             out.insert(0, w)
         return out
@@ -206,7 +210,7 @@ class ArmLinker:
                 # "the frovatriptan-treated group" is the frovatriptan group.
                 treated = self.treated.fullmatch(text, named[-1][0], named[-1][1])
                 name_end = treated.end("name") if treated else named[-1][1]
-                name = (text[named[0][0]:name_end] if treated else " ".join(w[2] for w in named)).lower() + suffix
+                name = text[named[0][0]:name_end].lower() + suffix
                 out.append(Mention(named[0][0], m.end(), " ".join(name.split()), "group", name_end))
         for m in self.named.finditer(text, start, end):  # 'a concept named "PASTOR"'
             out.append(Mention(m.start("name"), m.end("name"), m.group("name").lower(), "group", m.end("name")))
@@ -673,6 +677,9 @@ class ArmLinker:
             a, b = max(a, seg[0]), min(b, seg[1])
             brackets = enclosing_brackets(text, d.start, d.end)
             inside = self._own(text, mentions, max(a, brackets[0]), min(b, brackets[1]), run_start, run_end) if brackets else None
+            if not d.type.endswith("_rate") and (numerator := self._numerator(d, rates, sentence)) is not None:
+                d.arm = numerator  # the shares before it say which group's ratio it is
+                continue
             if not d.type.endswith("_rate"):
                 # "both NRT+ (OR, 1.72) and VR (OR, 1.96)": the group written right before the value,
                 # unless a comparator introduces it ("lower than in the midazolam group (d≈1.13)").
@@ -767,6 +774,40 @@ class ArmLinker:
             return False
         k = bisect_left(mentions, segments[i][0], key=_start)
         return k < len(mentions) and mentions[k] is group
+
+    def _numerator(self, d: Draft, rates: list[Draft], sentence: tuple[int, int]) -> str | None:
+        """The group whose share is the numerator of an odds or risk ratio, by arithmetic: the
+        share nearest before the ratio in its sentence and an earlier one of another group whose
+        ratio (risk_ratio) or ratio of odds (odds_ratio) is the ratio's value, within
+        groups.ratio_tolerance, one way round and not the other ("HIV testing was 34.7% in the
+        SoC arm, 40.2% in the PoC CD4 arm (RR 1.16)": 40.2 / 34.7 = 1.16, the PoC CD4 arm's).
+        Never a comparator's; None when nothing says."""
+        target = d.value
+        if self.ratio_tolerance <= 0 or target is None or target <= 0 or d.type not in ("odds_ratio", "risk_ratio"):
+            return None
+        if abs(target - 1) <= 2 * self.ratio_tolerance * target:
+            return None  # "OR 1.1": too near 1 for shares to tell its direction from a coincidence
+        shares = [(r.value, r.arm) for r in rates if sentence[0] <= r.start and r.end <= d.start
+                  and r.value is not None and 0 < r.value < 100 and r.arm is not None]
+        if len(shares) < 2:
+            return None
+        odds = d.type == "odds_ratio"
+
+        def near(a: float, b: float) -> bool:
+            value = (a / (100 - a)) / (b / (100 - b)) if odds else a / b
+            return abs(value - target) <= self.ratio_tolerance * target
+
+        x, x_arm = shares[-1]
+        for y, y_arm in reversed(shares[:-1]):
+            if y_arm == x_arm:
+                continue
+            forward, backward = near(x, y), near(y, x)
+            if forward and backward:
+                return None  # a ratio near 1: either way round
+            if forward or backward:
+                arm = x_arm if forward else y_arm
+                return None if arm in self.comparator_arms else arm
+        return None
 
     def _names_rate_before(self, text: str, group: Mention, rates: list[Draft], mentions: list[Mention],
                            sentence: tuple[int, int]) -> bool:

@@ -182,6 +182,7 @@ class ArmTables:
     share_of_joiner: TimedPattern
     list_joiner: TimedPattern
     max_words: int
+    ratio_tolerance: float
     versus: TimedPattern
     generic: frozenset[str]
     modifier_only: TimedPattern
@@ -203,6 +204,7 @@ class ArmTables:
     group_joiner: TimedPattern
     clause_break: TimedPattern
     conjunctions: frozenset[str]
+    name_joiners: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -767,6 +769,7 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         list_joiner=rx(vocab.list_joiner, "groups.list_joiner"),
         share_of_joiner=rx(vocab.share_of_joiner, "groups.share_of_joiner"),
         max_words=vocab.max_name_words,
+        ratio_tolerance=vocab.ratio_tolerance,
         versus=rx(vocab.versus, "groups.versus"),
         generic=frozenset(w.lower() for w in vocab.generic_names),
         named=rx(vocab.named, "groups.named", 0),
@@ -788,6 +791,7 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         group_joiner=rx(vocab.group_joiner, "groups.group_joiner"),
         clause_break=rx(vocab.clause_break, "groups.clause_break"),
         conjunctions=frozenset(w.lower() for w in vocab.conjunctions),
+        name_joiners=frozenset(vocab.name_joiners),
     )
 
 

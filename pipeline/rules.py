@@ -267,6 +267,9 @@ class ArmGroups(Strict):
     covariate_cue: str = "(?!)"  # a sentence about predictors ("predictors of abstinence were")
     treated: str  # "vilazodone-treated", group `name`
     max_name_words: int = 3
+    # How near a ratio the same ratio of two shares before it must come, relative to it, to
+    # say which share's group is its numerator ("34.7% …, 40.2% in the B arm (RR 1.16)").
+    ratio_tolerance: float = Field(0.0, ge=0.0, lt=0.5)
     stop_words: list[str] = []  # words that end a group's name on its left
     comparator_arms: list[str] = []  # arms that are comparators, never a study's own treatment
     generic_names: list[str] = []  # group names that are ordinary words: only "the X group" names the group
@@ -297,6 +300,7 @@ class ArmGroups(Strict):
     group_joiner: str = r"\s*,\s*"  # what joins coordinated groups ("the alcohol and mechanical groups")
     clause_break: str = r"[;]"  # what ends a value's reach for its group
     conjunctions: list[str] = []  # words joining two group names before one plural noun ("A and B groups")
+    name_joiners: list[str] = []  # signs that join the words of one group's name ("the PoC CD4 + HH-IPT arm")
     larger_first: str = "(?!)"
 
 
