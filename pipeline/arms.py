@@ -177,9 +177,9 @@ class ArmLinker:
             suffix = f" {noun}" if noun in self.kept_nouns else ""
             plural = m.group().lower().endswith("s")
             named = self._name(text, words)
-            if plural and len(named) == 1 and named[0][2].lower() in self.generic and not (
-                    len(words) >= 3 and words[-2][2].lower() in self.conjunctions):
-                continue  # "both the treatment groups": every group, not one
+            if plural and len(named) == 1 and (named[0][2].lower() in self.generic or self.modifier_only.fullmatch(named[0][2])) \
+                    and not (len(words) >= 3 and words[-2][2].lower() in self.conjunctions):
+                continue  # "both the treatment groups", "between the studied groups": every group, not one
             if named and all(self.dose_unit.fullmatch(w[2]) for w in named):
                 # "the peficitinib 25, 50 and 100 mg groups": groups named by a dose are the drug's,
                 # named by `mentions` from the drug right before the doses (start marks the doses).
