@@ -428,7 +428,10 @@ class Extractor:
             if m.group() in OPENERS:
                 depth += 1
             elif depth == 0:
-                out.append((0, m.end(), "damage.unbalanced_bracket"))
+                # A closer with no opener is most often the source's typo ("…, CI 0.21 to 1.05);"):
+                # the bracket alone is damaged, so the block is flagged and its shares still read.
+                # Stripped markup leaves other signs too (damage.doubled_word_across_gap).
+                out.append((m.start(), m.end(), "damage.unbalanced_bracket"))
             else:
                 depth -= 1
         if depth > 0:
