@@ -149,6 +149,7 @@ class ArmLinker:
         self.clause_break = compiled.clause_break
         self.conjunctions = compiled.conjunctions
         self.name_joiners = compiled.name_joiners
+        self.code_before_noun = compiled.code_before_noun
         self.ratio_tolerance = compiled.ratio_tolerance
 
     # ----------------------------------------------------------------- mentions
@@ -169,9 +170,15 @@ class ArmLinker:
 
     def _group_phrases(self, text: str, start: int, end: int) -> list[Mention]:
         out: list[Mention] = []
+        codes: list[tuple[int, str, Mention]] = []  # (end of the definition, code, the group it names)
         for m in self.noun.finditer(text, start, end):
             left = text[max(start, m.start() - 80):m.start()]
             base = m.start() - len(left)
+            # "the intervention (I) arm": the name is before the code, and the code names it later.
+            code = self.code_before_noun.search(left)
+            if code is not None:
+                left = left[:code.start()]
+            found_before = len(out)
             words = [(base + w.start(), base + w.end(), w.group()) for w in regex.finditer(r"[\w][\w,/+-]*[\w+]|\w\+?", left)]
             noun = m.group("noun").lower()
             suffix = f" {noun}" if noun in self.kept_nouns else ""
@@ -201,7 +208,8 @@ class ArmLinker:
                     if k == 0 or text[words[k - 1][1]:w[0]].strip() != ",":
                         break
                     k -= 1
-            if named and text[named[-1][1]:m.start()].strip() in ("", "-"):  # "the combined-arm patients"
+            name_stop = base + code.start() if code is not None else m.start()
+            if named and text[named[-1][1]:name_stop].strip() in ("", "-"):  # "the combined-arm patients"
                 # "the tailored letters intervention group" is the tailored letters group: a
                 # generic role word after a name that is not itself generic is not part of it.
                 while len(named) > 1 and named[-1][2].lower() in self.generic and named[-2][2].lower() not in self.generic \
@@ -212,6 +220,11 @@ class ArmLinker:
                 name_end = treated.end("name") if treated else named[-1][1]
                 name = text[named[0][0]:name_end].lower() + suffix
                 out.append(Mention(named[0][0], m.end(), " ".join(name.split()), "group", name_end))
+            if code is not None and len(out) == found_before + 1:
+                codes.append((m.end(), code.group("code"), out[-1]))
+        for defined_at, code_text, group in codes:  # "22% (I) vs 33% (C)"
+            use = regex.compile(r"\(\s*" + regex.escape(code_text) + r"\s*\)")
+            out += [Mention(u.start(), u.end(), group.name, "group", u.end()) for u in use.finditer(text, defined_at, end)]
         for m in self.named.finditer(text, start, end):  # 'a concept named "PASTOR"'
             out.append(Mention(m.start("name"), m.end("name"), m.group("name").lower(), "group", m.end("name")))
         for m in self.code_name.finditer(text, start, end):  # "WR 279,396", "MK-0869"

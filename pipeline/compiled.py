@@ -205,6 +205,7 @@ class ArmTables:
     clause_break: TimedPattern
     conjunctions: frozenset[str]
     name_joiners: frozenset[str]
+    code_before_noun: TimedPattern  # groups.code_before_noun, at the end of the searched text
 
 
 @dataclass(frozen=True)
@@ -792,6 +793,7 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         clause_break=rx(vocab.clause_break, "groups.clause_break"),
         conjunctions=frozenset(w.lower() for w in vocab.conjunctions),
         name_joiners=frozenset(vocab.name_joiners),
+        code_before_noun=rx(f"(?:{vocab.code_before_noun})$", "groups.code_before_noun", 0),
     )
 
 
