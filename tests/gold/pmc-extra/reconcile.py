@@ -27,6 +27,8 @@ _DOSE = ("arms that share one drug keep what tells them apart, dose or route (as
          "did for 'oral palonosetron 0.50 mg' and 'topical lidocaine')")
 _ROUTE = "one drug per arm: the route is its own measure, not part of the arm ('buprenorphine')"
 _NAME = "the group's own name as written, without the generic head noun ('control', 'group')"
+_ABBREVIATION = ("'higher Hepatocyte Growth Factor (HGF; HR = 1.63 …)': an abbreviation the text defines is kept as "
+                 "the arm, as batches 1 and 4 both did ('czp', 'al', 'ldx'); B's call, A wrote the long form")
 _SPC = "the group's own name as written: 'SPC' (single-pill combination) is part of it"
 
 # Where the passes name an arm differently: the arm chosen and why.
@@ -43,6 +45,8 @@ DECISIONS: dict[Key, tuple[str | None, str]] = {
     **{("PMC4119301", t, 0): (None, "a crossover: every patient had both dentures, so the share that preferred one "
                                    "material is the whole sample's, no group's (A); B gave it to the material preferred")
        for t in ("53(67.9%)", "14(17.9%)")},
+    ("PMC5013640", "HR = 1.63 [1.06, 2.51] p = 0.03", 0): ("higher hgf", _ABBREVIATION),
+    ("PMC5013640", "HR = 1.56 [1.13, 2.15]; p = 0.01", 0): ("higher opn", _ABBREVIATION),
     ("PMC5807031", "HR 3.07", 0): ("13 fractions of 3.3 gy", "'higher after 13 fractions of 3.3 Gy': the schedule as the "
                                                               "text names that group (A); B kept the fraction size only"),
 }
@@ -51,6 +55,9 @@ DECISIONS: dict[Key, tuple[str | None, str]] = {
 _SPLIT = ("'Of 16 patients that received Midazolam, 15 patients': one share 15/16 whose span covers "
           "both counts (SCHEMA: the span covers what the value is read from); B marked the numerator only")
 
+_REPEAT = ("'1214 out of 8477 … responded …, for an overall response rate of 14.3%': the count and the percentage "
+           "are two mentions of one share, each its own smallest stretch, and each mention counts, repeats of a value "
+           "included (ANNOTATION: what counts); A's reading, B wrote one span over the clause")
 _SMALLEST = ("the same item written with two spans: the smallest stretch that holds the number with its unit "
              "(ANNOTATION: Span), as B wrote it; A's span also took 'at least', 'each' or 'SVR'")
 
@@ -64,6 +71,13 @@ SPANS: dict[Key, tuple[bool, str]] = {
     **{("PMC3540908", "50%", 0): (True, _SMALLEST), ("PMC3540908", "at least 50%", 0): (False, _SMALLEST),
        ("PMC5827478", "14%", 0): (True, _SMALLEST), ("PMC5827478", "14% each", 0): (False, _SMALLEST),
        ("PMC5840188", "99%", 1): (True, _SMALLEST), ("PMC5840188", "99% SVR", 0): (False, _SMALLEST)},
+    **{("PMC3327628", "1214 out of 8477", 0): (True, _REPEAT), ("PMC3327628", "14.3%", 0): (True, _REPEAT),
+       ("PMC3327628", "1214 out of 8477 potentially eligible physicians responded to our survey, for an overall response "
+                      "rate of 14.3%", 0): (False, _REPEAT)},
+    **{("PMC4682219", t, 0): (False, "CIN2 and CIN3+ found per 1,000 women screened in a screening round: a prevalence "
+                                     "found by screening, not a share of a group after treatment (ANNOTATION v1.1, "
+                                     "'a prevalence of 3%'; batch 6's passes both left a TB screening yield out); A's call")
+       for t in ("8.6/1,000", "6.6/1,000", "0.7/1,000", "0.4/1,000")},
     ("PMC5446410", "three", 1): (False, "'The remaining three DSM265-treated … participants of cohort 2': a count with no "
                                         "share written ('N of M' or a percentage, ANNOTATION); A left it out"),
 }
@@ -76,7 +90,7 @@ LABELS: dict[Key, tuple[str, str]] = {
     ("PMC5446410", "six of six", 0): ("improvement", _PROTECTED),
 }
 
-BATCHES = ("arms1", "arms2", "arms3", "arms4", "arms5", "arms6", "arms7")
+BATCHES = ("arms1", "arms2", "arms3", "arms4", "arms5", "arms6", "arms7", "arms8")
 
 # Where both passes agree but the project's convention, settled above on batches 1 and 2
 # before batch 3 was labelled, names the arm otherwise: arms that share one drug keep the
