@@ -254,6 +254,18 @@ class ArmLinker:
                 out.append(Mention(first, m.end(), name, "group", m.end("name")))
         return out
 
+    def _code_is_name(self, text: str, found: list[Mention]) -> list[Mention]:
+        """A coded group whose code is the name of another group or drug of the block is that group:
+        "Group RTX" is the RTX group where the text names resiniferatoxin (RTX)."""
+        names = {x.name for x in found}
+        out = []
+        for x in found:
+            coded = self.coded.fullmatch(text, x.start, x.end) if x.kind == "group" else None
+            if coded is not None and coded.group("code").lower() in names and coded.group("code").lower() != x.name:
+                x = Mention(x.start, x.end, coded.group("code").lower(), "group", x.name_end, x.drug_end)
+            out.append(x)
+        return out
+
     def _one_kind(self, code: str, other: str) -> bool:
         """Whether two group codes are of one kind: as long ("D" and "C", "H1" and "H2") or both of
         groups.coded_kind ("I" and "II")."""
@@ -283,6 +295,7 @@ class ArmLinker:
         found += self._abbreviated(text, spans, found)
         assigned = self._assigned(text, spans, found)  # after the abbreviations: "randomized to CCBT-I completed it"
         found += assigned + self._renamed(text, spans, assigned)
+        found = self._code_is_name(text, found)
         # "with CBT alone" is the CBT group where the text names one; else "Paromomycin Alone" is its own name.
         group_names = {x.name for x in found if x.kind == "group"}
         found = [x if x.kind == "group" or x.name in group_names else self._suffixed(text, x) for x in found]
