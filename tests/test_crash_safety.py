@@ -159,8 +159,9 @@ def test_worker_killed_from_outside_costs_no_source(tmp_path):
     """A worker killed by PID from outside (not because of its source): the sources it had
     in flight are run again, and the run publishes every source."""
     # Sources large enough that each worker is still on its first source at the CPU mark
-    # whether its rules load took 0.5 s (a warm rules cache) or 4 s (a full load).
-    raw = _raw(tmp_path, {f"p{i}.txt": SEED_BYTES * 10 for i in range(4)})
+    # whether its rules load took 0.5 s (a warm rules cache) or 4 s (a full load), on an idle
+    # machine too (ten seed pages a source were done before the mark when nothing else ran).
+    raw = _raw(tmp_path, {f"p{i}.txt": SEED_BYTES * 30 for i in range(4)})
     out = tmp_path / "out"
     proc = subprocess.Popen([*EVIDEX, "run", str(raw), "--out", str(out), "--jobs", "2", "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
