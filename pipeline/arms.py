@@ -307,7 +307,21 @@ class ArmLinker:
             if not taken.overlaps(x.start, x.end):
                 taken.add(x.start, x.end)
                 kept.append(x)
-        return self._told_apart(text, sorted(kept, key=lambda x: x.start))
+        return self._combined(text, self._told_apart(text, sorted(kept, key=lambda x: x.start)))
+
+    def _combined(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """Groups written next to each other joined by groups.name_joiners are one group given
+        both: "tacrolimus + MMF (93%)" is the tacrolimus + mmf group."""
+        out: list[Mention] = []
+        for m in mentions:
+            last = out[-1] if out else None
+            gap = text[last.end:m.start].strip() if last is not None and last.end <= m.start else ""
+            if last is not None and gap in self.name_joiners and gap:
+                name = " ".join(text[last.start:m.name_end if m.name_end > 0 else m.end].lower().split())
+                out[-1] = Mention(last.start, m.end, name, "group", m.end)
+                continue
+            out.append(m)
+        return out
 
     def _qualified(self, text: str, x: Mention, lo: int, hi: int,
                    occupied: DisjointSpans) -> list[tuple[Mention, str | None, str | None]]:
