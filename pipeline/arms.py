@@ -150,6 +150,7 @@ class ArmLinker:
         self.conjunctions = compiled.conjunctions
         self.name_joiners = compiled.name_joiners
         self.code_before_noun = compiled.code_before_noun
+        self.quoted_name = compiled.quoted_name
         self.ratio_tolerance = compiled.ratio_tolerance
 
     # ----------------------------------------------------------------- mentions
@@ -179,6 +180,11 @@ class ArmLinker:
             if code is not None:
                 left = left[:code.start()]
             found_before = len(out)
+            quoted = self.quoted_name.search(left)
+            if quoted is not None:  # 'the "no phone calls" group': the quoted words, stop words too
+                name = " ".join(quoted.group("name").lower().split())
+                out.append(Mention(base + quoted.start(), m.end(), name, "group", base + quoted.end("name")))
+                continue
             words = [(base + w.start(), base + w.end(), w.group()) for w in regex.finditer(r"[\w][\w,/+-]*[\w+]|\w\+?", left)]
             noun = m.group("noun").lower()
             suffix = f" {noun}" if noun in self.kept_nouns else ""
