@@ -151,6 +151,7 @@ class ArmLinker:
         self.name_joiners = compiled.name_joiners
         self.code_before_noun = compiled.code_before_noun
         self.quoted_name = compiled.quoted_name
+        self.exposure = compiled.exposure
         self.ratio_tolerance = compiled.ratio_tolerance
 
     # ----------------------------------------------------------------- mentions
@@ -738,6 +739,12 @@ class ArmLinker:
                         and not self._introduced_by_comparator(adjacent, mentions, segments)
                         and not self._names_rate_before(text, adjacent, rates, mentions, sentence)):
                     d.arm = adjacent.name
+                    continue
+                exposure = self.exposure.search(text, max(sentence[0], brackets[0] - 120), brackets[0] + 1) if brackets else None
+                if exposure is not None and brackets and bisect_left(block.starts, exposure.start()) == bisect_left(block.starts, brackets[0]):
+                    # "odds of cessation were greater among those who completed full time education
+                    # (OR = 1.82)": the ratio of the exposure named, where no group is named there.
+                    d.arm = " ".join(exposure.group("name").lower().split())
                     continue
                 if brackets and self._covariate(text, sentence, d, brackets, armed, mentions):
                     d.arm = None

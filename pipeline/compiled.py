@@ -207,6 +207,7 @@ class ArmTables:
     name_joiners: frozenset[str]
     code_before_noun: TimedPattern  # groups.code_before_noun, at the end of the searched text
     quoted_name: TimedPattern  # groups.quoted_name, at the end of the searched text
+    exposure: TimedPattern  # groups.exposure, at the end of the searched text
 
 
 @dataclass(frozen=True)
@@ -796,6 +797,7 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         name_joiners=frozenset(vocab.name_joiners),
         code_before_noun=rx(f"(?:{vocab.code_before_noun})$", "groups.code_before_noun", 0),
         quoted_name=rx(f"(?:{vocab.quoted_name})$", "groups.quoted_name", 0),
+        exposure=rx(f"(?:{vocab.exposure})$", "groups.exposure"),
     )
 
 

@@ -300,6 +300,7 @@ class ArmGroups(Strict):
     group_joiner: str = r"\s*,\s*"  # what joins coordinated groups ("the alcohol and mechanical groups")
     clause_break: str = r"[;]"  # what ends a value's reach for its group
     conjunctions: list[str] = []  # words joining two group names before one plural noun ("A and B groups")
+    exposure: str = "(?!)"  # an exposure or subgroup written right before a ratio's bracket, group `name`
     quoted_name: str = "(?!)"  # a group's name in quotes right before its noun, group `name`
     code_before_noun: str = "(?!)"  # a bracketed code between a group's name and its noun, group `code`
     name_joiners: list[str] = []  # signs that join the words of one group's name ("the PoC CD4 + HH-IPT arm")
