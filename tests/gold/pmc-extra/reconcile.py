@@ -64,6 +64,8 @@ DECISIONS: dict[Key, tuple[str | None, str]] = {
 _SPLIT = ("'Of 16 patients that received Midazolam, 15 patients': one share 15/16 whose span covers "
           "both counts (SCHEMA: the span covers what the value is read from); B marked the numerator only")
 
+_SMALLEST_A = ("the same item written with two spans: the smallest stretch that holds the number with its marker "
+               "(ANNOTATION: Span), as A wrote it; B's span also took 'students' or 'adjusted'")
 _REPEAT = ("'1214 out of 8477 … responded …, for an overall response rate of 14.3%': the count and the percentage "
            "are two mentions of one share, each its own smallest stretch, and each mention counts, repeats of a value "
            "included (ANNOTATION: what counts); A's reading, B wrote one span over the clause")
@@ -87,6 +89,9 @@ SPANS: dict[Key, tuple[bool, str]] = {
                                      "found by screening, not a share of a group after treatment (ANNOTATION v1.1, "
                                      "'a prevalence of 3%'; batch 6's passes both left a TB screening yield out); A's call")
        for t in ("8.6/1,000", "6.6/1,000", "0.7/1,000", "0.4/1,000")},
+    **{("PMC3643134", "All 12", 0): (True, _SMALLEST_A), ("PMC3643134", "All 12 students", 0): (False, _SMALLEST_A),
+       ("PMC5809875", "OR 1.21, 95% CI .80–1.83, p = 0.36", 0): (True, _SMALLEST_A),
+       ("PMC5809875", "adjusted OR 1.21, 95% CI .80–1.83, p = 0.36", 0): (False, _SMALLEST_A)},
     ("PMC5446410", "three", 1): (False, "'The remaining three DSM265-treated … participants of cohort 2': a count with no "
                                         "share written ('N of M' or a percentage, ANNOTATION); A left it out"),
 }
@@ -100,7 +105,7 @@ LABELS: dict[Key, tuple[str, str]] = {
     **{("PMC4286912", t, 0): ("other", _SEROPROTECTION) for t in ("≥93.6%", "≥88.5%", "≥60.8%", "≥98.2%")},
 }
 
-BATCHES = ("arms1", "arms2", "arms3", "arms4", "arms5", "arms6", "arms7", "arms8", "arms9", "arms10")
+BATCHES = ("arms1", "arms2", "arms3", "arms4", "arms5", "arms6", "arms7", "arms8", "arms9", "arms10", "arms11")
 
 # Where both passes agree but the project's convention, settled above on batches 1 and 2
 # before batch 3 was labelled, names the arm otherwise: arms that share one drug keep the
