@@ -149,6 +149,7 @@ class ArmLinker:
         self.clause_break = compiled.clause_break
         self.conjunctions = compiled.conjunctions
         self.name_joiners = compiled.name_joiners
+        self.negators = compiled.negators
         self.code_before_noun = compiled.code_before_noun
         self.quoted_name = compiled.quoted_name
         self.exposure = compiled.exposure
@@ -165,6 +166,9 @@ class ArmLinker:
         for w in reversed(words[-self.max_words:]):
             low = w[2].lower()
             gap = text[w[1]:out[0][0]].strip() if out else ""
+            if out and low in self.negators and not gap:
+                out.insert(0, w)  # "the no aspirin group" is not the aspirin group
+                break
             if low in self.stop or not regex.search(r"[^\W\d_]", low) or (gap and gap not in self.name_joiners):
                 break
             out.insert(0, w)

@@ -205,6 +205,7 @@ class ArmTables:
     clause_break: TimedPattern
     conjunctions: frozenset[str]
     name_joiners: frozenset[str]
+    negators: frozenset[str]
     code_before_noun: TimedPattern  # groups.code_before_noun, at the end of the searched text
     quoted_name: TimedPattern  # groups.quoted_name, at the end of the searched text
     exposure: TimedPattern  # groups.exposure, at the end of the searched text
@@ -795,6 +796,7 @@ def _arm_tables(rules: Rules, mode: _Mode) -> ArmTables:
         clause_break=rx(vocab.clause_break, "groups.clause_break"),
         conjunctions=frozenset(w.lower() for w in vocab.conjunctions),
         name_joiners=frozenset(vocab.name_joiners),
+        negators=frozenset(w.lower() for w in vocab.negators),
         code_before_noun=rx(f"(?:{vocab.code_before_noun})$", "groups.code_before_noun", 0),
         quoted_name=rx(f"(?:{vocab.quoted_name})$", "groups.quoted_name", 0),
         exposure=rx(f"(?:{vocab.exposure})$", "groups.exposure"),

@@ -303,6 +303,7 @@ class ArmGroups(Strict):
     exposure: str = "(?!)"  # an exposure or subgroup written right before a ratio's bracket, group `name`
     quoted_name: str = "(?!)"  # a group's name in quotes right before its noun, group `name`
     code_before_noun: str = "(?!)"  # a bracketed code between a group's name and its noun, group `code`
+    negators: list[str] = []  # stop words that stay at the head of a group's name ("the no aspirin group")
     name_joiners: list[str] = []  # signs that join the words of one group's name ("the PoC CD4 + HH-IPT arm")
     larger_first: str = "(?!)"
 
