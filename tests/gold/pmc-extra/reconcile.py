@@ -64,13 +64,25 @@ DECISIONS: dict[Key, tuple[str | None, str]] = {
 _SPLIT = ("'Of 16 patients that received Midazolam, 15 patients': one share 15/16 whose span covers "
           "both counts (SCHEMA: the span covers what the value is read from); B marked the numerator only")
 
-_SMALLEST_A = ("the same item written with two spans: the smallest stretch that holds the number with its marker "
-               "(ANNOTATION: Span), as A wrote it; B's span also took 'students' or 'adjusted'")
 _REPEAT = ("'1214 out of 8477 … responded …, for an overall response rate of 14.3%': the count and the percentage "
            "are two mentions of one share, each its own smallest stretch, and each mention counts, repeats of a value "
            "included (ANNOTATION: what counts); A's reading, B wrote one span over the clause")
-_SMALLEST = ("the same item written with two spans: the smallest stretch that holds the number with its unit "
-             "(ANNOTATION: Span), as B wrote it; A's span also took 'at least', 'each' or 'SVR'")
+
+
+def _smallest(kept_by: str, other_took: str) -> str:
+    """Why the smaller of two spans of one item is kept (ANNOTATION: Span)."""
+    other = "B" if kept_by == "A" else "A"
+    return (f"the same item written with two spans: the smallest stretch that holds the number with its unit or "
+            f"marker (ANNOTATION: Span), as {kept_by} wrote it; {other}'s span also took {other_took}")
+
+
+def _smaller_span(stem: str, kept: tuple[str, int], dropped: tuple[str, int], why: str) -> dict[Key, tuple[bool, str]]:
+    """One item two passes wrote with different spans: the one kept and the one dropped."""
+    return {(stem, *kept): (True, why), (stem, *dropped): (False, why)}
+
+
+_SMALLEST_B6 = _smallest("B", "'at least', 'each' or 'SVR'")
+_SMALLEST_A11 = _smallest("A", "'students' or 'adjusted'")
 
 # Items only one pass wrote with that span: kept (True) or dropped (False), and why.
 SPANS: dict[Key, tuple[bool, str]] = {
@@ -79,9 +91,9 @@ SPANS: dict[Key, tuple[bool, str]] = {
        for o in (0, 1)},
     **{("PMC4639339", t, o): (False, _SPLIT) for t in ("15 patients", "11 patients") for o in (0, 1)},
     ("PMC5518919", "10 dropouts", 0): (False, "a count of dropouts with no stated share; B itself doubted it, A left it out"),
-    **{("PMC3540908", "50%", 0): (True, _SMALLEST), ("PMC3540908", "at least 50%", 0): (False, _SMALLEST),
-       ("PMC5827478", "14%", 0): (True, _SMALLEST), ("PMC5827478", "14% each", 0): (False, _SMALLEST),
-       ("PMC5840188", "99%", 1): (True, _SMALLEST), ("PMC5840188", "99% SVR", 0): (False, _SMALLEST)},
+    **_smaller_span("PMC3540908", ("50%", 0), ("at least 50%", 0), _SMALLEST_B6),
+    **_smaller_span("PMC5827478", ("14%", 0), ("14% each", 0), _SMALLEST_B6),
+    **_smaller_span("PMC5840188", ("99%", 1), ("99% SVR", 0), _SMALLEST_B6),
     **{("PMC3327628", "1214 out of 8477", 0): (True, _REPEAT), ("PMC3327628", "14.3%", 0): (True, _REPEAT),
        ("PMC3327628", "1214 out of 8477 potentially eligible physicians responded to our survey, for an overall response "
                       "rate of 14.3%", 0): (False, _REPEAT)},
@@ -89,9 +101,9 @@ SPANS: dict[Key, tuple[bool, str]] = {
                                      "found by screening, not a share of a group after treatment (ANNOTATION v1.1, "
                                      "'a prevalence of 3%'; batch 6's passes both left a TB screening yield out); A's call")
        for t in ("8.6/1,000", "6.6/1,000", "0.7/1,000", "0.4/1,000")},
-    **{("PMC3643134", "All 12", 0): (True, _SMALLEST_A), ("PMC3643134", "All 12 students", 0): (False, _SMALLEST_A),
-       ("PMC5809875", "OR 1.21, 95% CI .80–1.83, p = 0.36", 0): (True, _SMALLEST_A),
-       ("PMC5809875", "adjusted OR 1.21, 95% CI .80–1.83, p = 0.36", 0): (False, _SMALLEST_A)},
+    **_smaller_span("PMC3643134", ("All 12", 0), ("All 12 students", 0), _SMALLEST_A11),
+    **_smaller_span("PMC5809875", ("OR 1.21, 95% CI .80–1.83, p = 0.36", 0),
+                    ("adjusted OR 1.21, 95% CI .80–1.83, p = 0.36", 0), _SMALLEST_A11),
     ("PMC5446410", "three", 1): (False, "'The remaining three DSM265-treated … participants of cohort 2': a count with no "
                                         "share written ('N of M' or a percentage, ANNOTATION); A left it out"),
 }
