@@ -14,12 +14,17 @@ import pytest
 import evidex.corpus_run
 import evidex.runner
 from evidex.compiled import CompiledRules
+from evidex.evaluation import corpus_root
 from evidex.ingest import read_source
 from evidex.rulecache import RulesCache
 from evidex.rules import RuleError, default_rules_dir, load_rules
 from evidex.runner import RunSummary, run
 
 ROOT = Path(__file__).resolve().parent.parent
+# The shared real-text corpus ($EVIDEX_CORPUS, else ../shared/corpus beside the checkout, as
+# `evidex eval` finds it); tests that need its texts skip where a clone has none beside it.
+PMC_DEV = corpus_root(None) / "pmc-dev"
+needs_pmc_dev = pytest.mark.skipif(not (PMC_DEV / "index.json").is_file(), reason=f"{PMC_DEV} not found (set EVIDEX_CORPUS)")
 RAW = ROOT / "raw"
 GOLD = ROOT / "tests" / "gold"
 SEED = RAW / "ketamine-research.txt"

@@ -20,13 +20,15 @@ from evidex.branches import BranchedPattern, branch_gate, branched, split_branch
 from evidex.rules import load_rules
 from evidex.timed import RuleTimeout, TimedPattern
 
+from conftest import PMC_DEV
+
 ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules(ROOT / "rules")
 SPLIT = sorted(((c.id, c.regex) for c in (*RULES.recognizers, *RULES.exclusions) if branched(c.regex) is not None),
                key=lambda pair: pair[0])
 
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "pmc-dev"
+CORPUS = PMC_DEV
 
 
 def _abstracts() -> list[str]:

@@ -29,8 +29,10 @@ from evidex.lighttokens import (
     supported,
 )
 
+from conftest import PMC_DEV, needs_pmc_dev
+
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "pmc-dev"  # dev and test texts: tokens only, no scores read
+CORPUS = PMC_DEV  # dev and test texts: tokens only, no scores read
 TEXT_DIRS = [ROOT / "raw", ROOT / "tests" / "heldout", ROOT / "tests" / "heldout" / "clinic-two", CORPUS]
 CASE_DIRS = [ROOT / "tests" / "cases", ROOT / "tests" / "cases_heldout"]
 
@@ -98,6 +100,7 @@ def test_the_tables_hold_the_special_cases_and_compiled_code(engines, rules):
     assert TokenizerTables.from_data({**tables.to_data(), "stale": {"x": ["x"]}}) is None
 
 
+@needs_pmc_dev
 def test_every_line_and_text_tokenizes_and_matches_as_spacy(engines):
     texts = _texts()
     assert len(texts) > 150

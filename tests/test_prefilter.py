@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from evidex.extract import split_sentences
 from evidex.prefilter import Trigger, TriggerSet, lookaround_literals, required_literals
 
-from conftest import project_rules
+from conftest import PMC_DEV, needs_pmc_dev, project_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = project_rules()
@@ -147,13 +147,14 @@ def test_lookaround_literals(pattern, ignorecase, expected):
 
 
 def _abstract_texts() -> list[str]:
-    corpus = ROOT.parent / "shared" / "corpus" / "pmc-dev"
+    corpus = PMC_DEV
     if not (corpus / "index.json").exists():
         return []
     index = json.loads((corpus / "index.json").read_text(encoding="utf-8"))
     return [(corpus / e["file"]).read_text(encoding="utf-8") for e in index if e["split"] == "dev"]
 
 
+@needs_pmc_dev
 def test_lazy_holding_admits_what_holding_admits_for_every_rule():
     """The extractor's gates over whole texts (page, abstracts): for each rule's keys, the
     spans `Holding.admitted` gives are the intersection of `holding`'s spans of each key."""

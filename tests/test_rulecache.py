@@ -25,8 +25,10 @@ from evidex.ingest import read_source
 from evidex.rulecache import MAGIC, Derivations, RulesCache, cache_key
 from evidex.rules import RuleError, load_rules, rules_digest
 
+from conftest import PMC_DEV, needs_pmc_dev
+
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "pmc-dev"
+CORPUS = PMC_DEV
 TEXT_DIRS = [ROOT / "raw", ROOT / "tests" / "heldout", ROOT / "tests" / "heldout" / "clinic-two", CORPUS]
 CASE_DIRS = [ROOT / "tests" / "cases", ROOT / "tests" / "cases_heldout"]
 RATE_ONLY = "The response rate was 45% at 24 weeks.\n"  # no route word, every hit on token boundaries
@@ -106,6 +108,7 @@ def test_warm_and_deferred_rules_give_the_eager_rows_on_every_text(rules, warm_d
 
 
 
+@needs_pmc_dev
 def test_every_line_alone_gives_the_eager_rows_with_the_light_tokenizer(rules, warm_dir):
     """`evidex extract` on one sentence: each line of every page and abstract, as a text of its
     own, gives the eager rules' rows on a warm cache, whose tokens come without spaCy."""
